@@ -1,0 +1,112 @@
+"""The source protocol, the result of a fetch, and the helpers every source shares."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from groundswell.models import Brand, Mention, SearchTerms
+from groundswell.text import TextRepair, clean_text, parse_timestamp
+
+Cursor = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An item a source skipped or repaired, with the reason (logged as a structured warning)."""
+
+    source: str
+    item: str
+    reason: str
+    action: str = "skipped"  # or "repaired"
+
+
+@dataclass
+class FetchResult:
+    """Mentions a poll found, and the cursor to save once they are stored."""
+
+    mentions: list[Mention] = field(default_factory=list)
+    cursor: Cursor | None = None
+    problems: list[Problem] = field(default_factory=list)
+    truncated: bool = False  # more was available than one poll takes; the next poll continues
+
+
+class Source(Protocol):
+    kind: str
+
+    def fetch(self, brand: Brand, cursor: Cursor | None, now: datetime) -> FetchResult:
+        """Mentions of ``brand`` newer than ``cursor`` (``None``: first poll), up to ``now``."""
+        ...
+
+
+class TermMatcher:
+    """Decides whether a text mentions a brand: any keyword, handle or hashtag, and no exclusion."""
+
+    def __init__(self, terms: SearchTerms):
+        include = [re.escape(k) for k in terms.keywords]
+        include += [re.escape(h.lstrip("@")) for h in terms.handles]
+        include += ["#" + re.escape(t) for t in terms.hashtags]
+        self._include = re.compile(r"(?<![\w])@?(?:" + "|".join(include) + r")(?![\w])", re.IGNORECASE)
+        self._exclude = (
+            re.compile("|".join(re.escape(x) for x in terms.exclude), re.IGNORECASE) if terms.exclude else None
+        )
+
+    def excluded(self, text: str) -> bool:
+        return bool(self._exclude and self._exclude.search(text))
+
+    def matches(self, text: str) -> bool:
+        return bool(self._include.search(text)) and not self.excluded(text)
+
+
+@lru_cache(maxsize=4096)
+def matcher_for(terms: SearchTerms) -> TermMatcher:
+    return TermMatcher(terms)
+
+
+def build_mention(problems: list[Problem], *, source: str, item_id: str, text_html: str, **fields: Any) -> Mention | None:
+    """A validated mention with cleaned text, or ``None`` with the reason added to ``problems``."""
+    repair = TextRepair()
+    text = clean_text(text_html, repair=repair)
+    if not text:
+        problems.append(Problem(source, item_id, "empty text"))
+        return None
+    if repair.truncated:
+        problems.append(Problem(source, item_id, "text longer than the limit, truncated", "repaired"))
+    try:
+        created = fields.pop("created_at")
+        return Mention(source=source, id=item_id, text=text, created_at=parse_timestamp(created), **fields)
+    except (ValueError, ValidationError) as exc:
+        problems.append(Problem(source, item_id, _first_error(exc)))
+        return None
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "item"
+        return f"{where}: {err['msg']}"
+    return str(exc)
+
+
+def count_or_zero(value: object) -> int:
+    """An engagement count: non-negative int, anything else counts as 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def keep_matching(mentions: Iterable[Mention], brand: Brand, *, require_match: bool) -> list[Mention]:
+    """Drops excluded mentions, and (for sources whose query is not a search) mentions that do not match."""
+    matcher = matcher_for(brand.terms)
+    if require_match:
+        return [m for m in mentions if matcher.matches(m.text)]
+    return [m for m in mentions if not matcher.excluded(m.text)]
+
+
+def item_id(raw: Any, key: str) -> str:
+    value = raw.get(key) if isinstance(raw, dict) else None
+    return str(value) if value not in (None, "") else "?"
