@@ -64,7 +64,7 @@ class MastodonTags:
                 if sid != "?" and (newest is None or _id_after(sid, newest)):
                     newest = sid
                 mention = self._to_mention(status, brand.name, result.problems, host)
-                if mention is not None and mention.id not in seen and mention.created_at <= now:
+                if mention is not None and mention.id not in seen:
                     seen.add(mention.id)
                     result.mentions.append(mention)
             if len(statuses) < PAGE_SIZE or min_id is None:

@@ -1,0 +1,17 @@
+"""Scheduled (EventBridge Scheduler): one poll request per (brand, source) onto the poll queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from groundswell import runtime
+from groundswell.observability import logger, metrics, traced
+from groundswell.text import parse_timestamp
+
+
+@traced
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    now = parse_timestamp(event["now"]) if isinstance(event, dict) and event.get("now") else None
+    return {"dispatched": runtime.dispatch(now)}

@@ -1,0 +1,25 @@
+"""SQS consumer: polls one (brand, source) per message; failed messages are retried, then dead-lettered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from groundswell import runtime
+from groundswell.observability import logger, metrics, traced
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    runtime.poll(runtime.PollRequest.model_validate_json(record.body))
+
+
+@traced
+@logger.inject_lambda_context
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                    context=context)

@@ -1,0 +1,196 @@
+"""``groundswell``: the operator's command line. Works against the local emulated stack or a deployed one."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+
+def _target(args: argparse.Namespace) -> None:
+    """Points the adapters at a deployed stack (by name) or at explicit table/endpoint settings."""
+    if getattr(args, "region", None):
+        os.environ["AWS_DEFAULT_REGION"] = args.region
+    if getattr(args, "endpoint_url", None):
+        os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
+    if getattr(args, "table", None):
+        os.environ["TABLE_NAME"] = args.table
+    if getattr(args, "stack", None):
+        from groundswell.adapters.aws import client
+
+        outputs = client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0].get("Outputs", [])
+        values = {o["OutputKey"]: o["OutputValue"] for o in outputs}
+        os.environ["TABLE_NAME"] = values["TableName"]
+        os.environ.setdefault("POLL_QUEUE_URL", values.get("PollQueueUrl", ""))
+    if not os.environ.get("TABLE_NAME"):
+        raise SystemExit("no table: pass --stack NAME (deployed stack), --table NAME, or set TABLE_NAME")
+
+
+def cmd_brands(args: argparse.Namespace) -> int:
+    from groundswell.brands import BrandConfigError, load_brand_file
+    from groundswell.runtime import store
+
+    if args.action == "validate":
+        try:
+            brands = load_brand_file(args.file)
+        except BrandConfigError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(f"{args.file}: {len(brands)} valid brand(s): {', '.join(b.name for b in brands)}")
+        return 0
+    _target(args)
+    repo = store()
+    if args.action == "add":
+        try:
+            brands = load_brand_file(args.file)
+        except BrandConfigError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        repo.put_brands(brands)
+        print(f"saved {len(brands)} brand(s): {', '.join(b.name for b in brands)}")
+    elif args.action == "list":
+        for brand in repo.list_brands():
+            sources = ",".join(s.type for s in brand.sources)
+            print(f"{brand.name:<24} {'on ' if brand.enabled else 'off'}  {brand.timezone:<20} {sources}")
+    elif args.action == "show":
+        found = repo.get_brand(args.name)
+        if found is None:
+            print(f"no brand {args.name!r} (see 'groundswell brands list')", file=sys.stderr)
+            return 1
+        print(found.model_dump_json(indent=2))
+    elif args.action == "remove":
+        if not repo.delete_brand(args.name):
+            print(f"no brand {args.name!r} (see 'groundswell brands list')", file=sys.stderr)
+            return 1
+        print(f"removed {args.name} (its stored mentions expire with their TTL)")
+    return 0
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    from groundswell.sentiment import make_scorer
+    from groundswell.text import decode_utf8
+
+    scorer = make_scorer(args.scorer)
+    scored = bad = 0
+    with open(args.input, "rb") as src, open(args.output, "w", encoding="utf-8") as dst:
+        batch: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            for record, (label, value) in zip(batch, scorer.score([str(r["text"]) for r in batch]), strict=True):
+                record["sentiment"], record["sentiment_score"] = label.value, value
+                dst.write(json.dumps(record, ensure_ascii=False) + "\n")
+            batch.clear()
+
+        for number, raw in enumerate(src, start=1):
+            line, _ = decode_utf8(raw)
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                    raise ValueError("needs an object with a string 'text'")
+            except ValueError as exc:
+                bad += 1
+                print(f"{args.input}:{number}: skipped: {exc}", file=sys.stderr)
+                continue
+            batch.append(record)
+            scored += 1
+            if len(batch) >= 500:
+                flush()
+        flush()
+    print(f"scored {scored} mention(s) into {args.output}" + (f"; skipped {bad} bad line(s)" if bad else ""),
+          file=sys.stderr)
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    from groundswell import runtime
+    from groundswell.listening import SourceFailing
+
+    _target(args)
+    requests = runtime.poll_requests(runtime.store().list_brands())
+    requests = [r for r in requests if (not args.brand or r.brand == args.brand)
+                and (not args.source or r.source.value == args.source)]
+    if not requests:
+        print("nothing to poll (no matching enabled brand/source)", file=sys.stderr)
+        return 1
+    failed = 0
+    for request in requests:
+        try:
+            report = runtime.poll(request)
+        except SourceFailing as exc:
+            failed += 1
+            print(f"{request.brand}/{request.source.value}: FAILED: {exc}")
+            continue
+        if report:
+            print(f"{request.brand}/{request.source.value}: fetched {report.fetched}, stored {report.stored}, "
+                  f"duplicates {report.duplicates}, skipped {report.skipped}")
+    return 1 if failed else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from infra.demo import run_demo
+
+    return run_demo(Path(args.output), hours=args.hours)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="groundswell", description="Brand-crisis listening and alerting.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def target_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--stack", help="a deployed stack's name (reads its outputs)")
+        p.add_argument("--table", help="the DynamoDB table (instead of --stack)")
+        p.add_argument("--region", help="AWS region")
+        p.add_argument("--endpoint-url", help="AWS endpoint (e.g. a local emulator)")
+
+    brands = sub.add_parser("brands", help="add, list, show, remove and validate watched brands")
+    actions = brands.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, text in (("add", "add or update brands from a YAML/JSON file"), ("list", "list brands"),
+                       ("show", "show one brand's config"), ("remove", "stop watching a brand"),
+                       ("validate", "check a brand file without saving it")):
+        action = actions.add_parser(name, help=text)
+        if name in ("add", "validate"):
+            action.add_argument("file")
+        if name in ("show", "remove"):
+            action.add_argument("name")
+        if name != "validate":
+            target_options(action)
+    brands.set_defaults(func=cmd_brands)
+
+    sentiment = sub.add_parser("sentiment", help="score mentions in a JSON Lines file")
+    sentiment.add_argument("--input", required=True, help="mentions in the replay format (JSON Lines)")
+    sentiment.add_argument("--output", required=True, help="the same lines with sentiment and sentiment_score")
+    sentiment.add_argument("--scorer", default="default", choices=["default", "comprehend"])
+    sentiment.set_defaults(func=cmd_sentiment)
+
+    poll = sub.add_parser("poll", help="poll sources now (all brands, or one brand/source)")
+    poll.add_argument("--brand")
+    poll.add_argument("--source", choices=["bluesky", "mastodon", "hackernews", "rss", "replay"])
+    target_options(poll)
+    poll.set_defaults(func=cmd_poll)
+
+    demo = sub.add_parser("demo", help="run the pipeline end to end on an embedded emulated AWS (no account)")
+    demo.add_argument("--output", default="out/demo", help="folder for the demo's results")
+    demo.add_argument("--hours", type=int, default=36, help="simulated hours to run")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from groundswell.config import ConfigError
+
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

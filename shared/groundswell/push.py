@@ -1,0 +1,71 @@
+"""Pushed batches: HMAC-SHA256 request signatures with a timestamp, and the batch format.
+
+A sender signs ``f"{timestamp}.{body}"`` with the shared key and sends
+``X-Groundswell-Signature: t=<unix seconds>,v1=<hex digest>``. A request older or newer than the allowed
+skew is rejected, and so is any exact replay of a request already accepted (the digest is remembered).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any
+
+SIGNATURE_HEADER = "x-groundswell-signature"
+MAX_BODY_BYTES = 1024 * 1024
+MAX_MENTIONS = 1000
+
+
+class PushRejected(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def sign(key: bytes, body: bytes, timestamp: int) -> str:
+    digest = hmac.new(key, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify(key: bytes, body: bytes, header: str | None, *, now: float, max_skew: int) -> str:
+    """Checks a signature header; returns the digest (the replay-guard key) or raises :class:`PushRejected`."""
+    if not header:
+        raise PushRejected(401, f"missing {SIGNATURE_HEADER} header")
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        timestamp = int(parts["t"])
+        given = parts["v1"]
+    except (KeyError, ValueError):
+        raise PushRejected(401, "malformed signature header: expected t=<unix seconds>,v1=<hex>") from None
+    if abs(now - timestamp) > max_skew:
+        raise PushRejected(401, f"signature timestamp outside the allowed {max_skew} s window")
+    expected = sign(key, body, timestamp).split("v1=", 1)[1]
+    if not hmac.compare_digest(expected, given):
+        raise PushRejected(401, "signature does not match")
+    return expected
+
+
+@dataclass(frozen=True)
+class PushBatch:
+    brand: str
+    mentions: list[Any]
+
+
+def parse_batch(body: bytes) -> PushBatch:
+    """``{"brand": "<name>", "mentions": [<record in the public format>, ...]}``."""
+    if len(body) > MAX_BODY_BYTES:
+        raise PushRejected(413, f"body larger than {MAX_BODY_BYTES} bytes")
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise PushRejected(400, f"body is not JSON: {exc}") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("brand"), str):
+        raise PushRejected(400, "expected an object with 'brand' (string) and 'mentions' (list)")
+    mentions = payload.get("mentions")
+    if not isinstance(mentions, list):
+        raise PushRejected(400, "'mentions' must be a list")
+    if len(mentions) > MAX_MENTIONS:
+        raise PushRejected(413, f"at most {MAX_MENTIONS} mentions per request")
+    return PushBatch(brand=payload["brand"], mentions=mentions)

@@ -1,0 +1,144 @@
+"""Wiring for the handlers and the CLI: settings -> adapters -> domain. Clients and sources are created on
+first use and reused while the Lambda container is warm (a Bluesky session survives between polls)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from groundswell.config import settings
+from groundswell.listening import IngestReport, ingest, poll_once
+from groundswell.models import BRAND_NAME_PATTERN, Brand, SourceType
+from groundswell.observability import count, logger
+from groundswell.sentiment import Scorer, make_scorer
+from groundswell.sources.base import Problem, Source
+from groundswell.store import DynamoStore
+
+POLLED_SOURCES = {SourceType.BLUESKY, SourceType.MASTODON, SourceType.HACKERNEWS, SourceType.RSS,
+                  SourceType.REPLAY}
+
+
+class PollRequest(BaseModel):
+    """The message the dispatcher puts on the poll queue (a contract: tests/unit/test_contracts.py)."""
+
+    brand: str = Field(pattern=BRAND_NAME_PATTERN)
+    source: SourceType
+    now: datetime | None = Field(default=None, description="simulated clock; absent in AWS (real time)")
+
+
+@cache
+def store() -> DynamoStore:
+    from groundswell.adapters.aws import client
+
+    config = settings()
+    return DynamoStore(client("dynamodb"), config.table_name, mention_ttl_days=config.mention_ttl_days,
+                       bucket_ttl_days=config.bucket_ttl_days)
+
+
+@cache
+def scorer() -> Scorer:
+    return make_scorer(settings().sentiment_scorer)
+
+
+@cache
+def source(kind: str) -> Source:
+    from groundswell.sources.registry import build_source
+
+    config = settings()
+    credentials = None
+    if kind == "bluesky" and config.bluesky_secret_id:
+        secret_id = config.bluesky_secret_id
+
+        def credentials() -> Any:
+            from groundswell.adapters.secrets import get_secret_json
+            from groundswell.sources.bluesky import BlueskyCredentials
+
+            secret = get_secret_json(secret_id)
+            return BlueskyCredentials(identifier=secret["identifier"], app_password=secret["app_password"])
+
+    return build_source(kind, bluesky_credentials=credentials, bluesky_service=config.bluesky_service)
+
+
+def poll_requests(brands: list[Brand], now: datetime | None = None) -> list[PollRequest]:
+    """One request per enabled brand and polled source."""
+    return [PollRequest(brand=b.name, source=SourceType(s.type), now=now)
+            for b in brands if b.enabled for s in b.sources if s.type in POLLED_SOURCES]
+
+
+def dispatch(now: datetime | None = None) -> int:
+    """Puts one poll request per (brand, source) on the poll queue, 10 per SQS call."""
+    from groundswell.adapters.aws import client
+
+    queue_url = settings().poll_queue_url
+    if not queue_url:
+        from groundswell.config import ConfigError
+
+        raise ConfigError("POLL_QUEUE_URL is not set")
+    requests = poll_requests(store().list_brands(), now)
+    sqs = client("sqs")
+    sent = 0
+    for start in range(0, len(requests), 10):
+        chunk = requests[start:start + 10]
+        entries = [{"Id": str(i), "MessageBody": r.model_dump_json(exclude_none=True)} for i, r in enumerate(chunk)]
+        reply = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        if reply.get("Failed"):
+            raise RuntimeError(f"SQS refused {len(reply['Failed'])} poll requests: {reply['Failed'][0]}")
+        sent += len(chunk)
+    count("PollsDispatched", sent)
+    return sent
+
+
+def poll(request: PollRequest) -> IngestReport | None:
+    """Polls one (brand, source); ``None`` when the brand no longer exists or is disabled."""
+    brand = store().get_brand(request.brand)
+    if brand is None or not brand.enabled or brand.source(request.source.value) is None:
+        logger.info("poll request for a brand/source no longer watched; dropped", extra=request.model_dump())
+        return None
+    now = request.now or datetime.now(UTC)
+    return poll_once(brand, source(request.source.value), repository=store(), scorer=scorer(), now=now,
+                     failing_threshold=settings().failing_source_threshold)
+
+
+@cache
+def push_key() -> bytes:
+    from groundswell.adapters.secrets import get_secret_json
+    from groundswell.config import ConfigError
+
+    secret_id = settings().push_secret_id
+    if not secret_id:
+        raise ConfigError("PUSH_SECRET_ID is not set")
+    return str(get_secret_json(secret_id)["key"]).encode()
+
+
+def accept_push(body: bytes, signature: str | None, now: float | None = None) -> dict[str, Any]:
+    """Verifies, parses and ingests a pushed batch; raises ``PushRejected`` with an HTTP status."""
+    from groundswell.push import PushRejected, parse_batch, verify
+    from groundswell.sources.records import parse_record
+
+    config = settings()
+    digest = verify(push_key(), body, signature, now=time.time() if now is None else now,
+                    max_skew=config.push_max_skew_seconds)
+    batch = parse_batch(body)
+    brand = store().get_brand(batch.brand)
+    if brand is None:
+        count("PushUnknownBrand")
+        raise PushRejected(404, f"unknown brand {batch.brand!r}: add it with 'groundswell brands add' first")
+    if not store().claim_nonce(digest, ttl_seconds=2 * config.push_max_skew_seconds):
+        raise PushRejected(409, "this signed request was already accepted (replay)")
+    problems: list[Problem] = []
+    mentions = [m for i, raw in enumerate(batch.mentions)
+                if (m := parse_record(raw, brand=brand.name, default_source="push", problems=problems,
+                                      where=f"mentions[{i}]")) is not None]
+    report = ingest(mentions, problems, scorer=scorer(), repository=store(), source="push")
+    return {"brand": brand.name, "received": len(batch.mentions), "stored": report.stored,
+            "duplicates": report.duplicates, "repaired": report.repaired,
+            "rejected": [{"item": p.item, "reason": p.reason} for p in problems if p.action != "repaired"]}
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, default=str)

@@ -1,0 +1,391 @@
+"""The DynamoDB repository: the only module that knows the table's keys and item shapes.
+
+One table, keys ``pk``/``sk`` (docs/storage.md has the design and the write cost):
+
+=========  =============================  ==============================  =====================================
+item       pk                             sk                              notes
+=========  =============================  ==============================  =====================================
+brand      ``BRANDS``                     ``BRAND#<name>``                config as JSON; one query lists all
+cursor     ``BRAND#<name>``               ``CURSOR#<source>``             state JSON, version, failure count
+bucket     ``BRAND#<name>``               ``BUCKET#<iso start>``          counts (ADD), negative author set
+mention    ``MENTIONS#<name>#<day>``      ``<iso created>#<key hash>``    text etc.; TTL ``expires_at``
+nonce      ``NONCE#<digest>``             ``NONCE``                       push replay guard; TTL
+=========  =============================  ==============================  =====================================
+
+A mention is counted exactly once: new mentions are written with ``attribute_not_exists(pk)`` in the same
+transaction as the ``ADD`` to their buckets, so a mention stored is a mention counted, and a mention already
+there (an overlapping poll, a retry, a second Mastodon server, a concurrent poller) is neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from groundswell.models import Brand, Bucket, Mention, Sentiment, bucket_start
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+TRANSACTION_LIMIT = 100
+MAX_TRANSACTION_TRIES = 6
+
+
+class CursorConflict(Exception):
+    """Another poller moved the cursor first; its position stands (our mentions are stored regardless)."""
+
+
+@dataclass(frozen=True)
+class CursorRecord:
+    state: dict[str, Any] | None
+    version: int = 0
+    failures: int = 0
+    last_error: str | None = None
+    last_success: str | None = None
+
+
+@dataclass
+class StoreReport:
+    """What storing a batch did: ``stored`` new mentions were counted; ``duplicates`` were already there."""
+
+    stored: int = 0
+    duplicates: int = 0
+    buckets: set[datetime] = field(default_factory=set)
+    write_units: float = 0.0
+    read_units: float = 0.0
+
+
+def author_digest(author: str) -> str:
+    """A short, stable, non-reversible token for an author (distinct counts without storing handles)."""
+    return hashlib.blake2b(author.lower().encode(), digest_size=6).hexdigest()
+
+
+def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class DynamoStore:
+    """Repository over one table. ``client`` is a boto3 DynamoDB client (real, or moto in tests)."""
+
+    def __init__(self, client: DynamoDBClient, table: str, *, mention_ttl_days: int = 30,
+                 bucket_ttl_days: int = 400, sleep: Any = time.sleep):
+        self._db, self.table = client, table
+        self._mention_ttl = timedelta(days=mention_ttl_days)
+        self._bucket_ttl = timedelta(days=bucket_ttl_days)
+        self._sleep = sleep
+
+    # ------------------------------------------------------------ brands
+
+    def put_brand(self, brand: Brand) -> None:
+        self._db.put_item(TableName=self.table, Item={
+            "pk": {"S": "BRANDS"}, "sk": {"S": f"BRAND#{brand.name}"},
+            "config": {"S": brand.model_dump_json()}, "updated_at": {"S": _now_iso()},
+        })
+
+    def put_brands(self, brands: Sequence[Brand]) -> None:
+        """Bulk import: BatchWriteItem in chunks of 25, re-sending unprocessed items with backoff."""
+        requests = [{"PutRequest": {"Item": {
+            "pk": {"S": "BRANDS"}, "sk": {"S": f"BRAND#{b.name}"}, "config": {"S": b.model_dump_json()},
+            "updated_at": {"S": _now_iso()}}}} for b in brands]
+        for chunk in chunked(requests, BATCH_WRITE_LIMIT):
+            pending: list[Any] = list(chunk)
+            for attempt in range(MAX_TRANSACTION_TRIES):
+                reply = self._db.batch_write_item(RequestItems={self.table: pending})
+                pending = reply.get("UnprocessedItems", {}).get(self.table, [])
+                if not pending:
+                    break
+                self._sleep(min(2.0, 0.05 * 2**attempt))
+            if pending:
+                raise RuntimeError(f"{len(pending)} brands were not written after retries (throttled)")
+
+    def get_brand(self, name: str) -> Brand | None:
+        item = self._db.get_item(TableName=self.table, Key=_key("BRANDS", f"BRAND#{name}"),
+                                 ConsistentRead=True).get("Item")
+        return Brand.model_validate_json(item["config"]["S"]) if item else None
+
+    def list_brands(self) -> list[Brand]:
+        brands = []
+        for item in self._query("BRANDS", "BRAND#"):
+            brands.append(Brand.model_validate_json(item["config"]["S"]))
+        return brands
+
+    def delete_brand(self, name: str) -> bool:
+        reply = self._db.delete_item(TableName=self.table, Key=_key("BRANDS", f"BRAND#{name}"),
+                                     ReturnValues="ALL_OLD")
+        return "Attributes" in reply
+
+    # ------------------------------------------------------------ cursors
+
+    def load_cursor(self, brand: str, source: str) -> CursorRecord:
+        item = self._db.get_item(TableName=self.table, Key=_key(f"BRAND#{brand}", f"CURSOR#{source}"),
+                                 ConsistentRead=True).get("Item")
+        if not item:
+            return CursorRecord(state=None)
+        return CursorRecord(
+            state=json.loads(item["state"]["S"]) if "state" in item else None,
+            version=int(item["version"]["N"]),
+            failures=int(item.get("failures", {}).get("N", "0")),
+            last_error=item.get("last_error", {}).get("S"),
+            last_success=item.get("last_success", {}).get("S"),
+        )
+
+    def save_cursor(self, brand: str, source: str, state: dict[str, Any] | None, expected_version: int) -> None:
+        """Advances the cursor if nobody else did since it was loaded; resets the failure count."""
+        try:
+            self._db.update_item(
+                TableName=self.table, Key=_key(f"BRAND#{brand}", f"CURSOR#{source}"),
+                UpdateExpression="SET #s = :s, version = :next, failures = :zero, last_success = :now",
+                ConditionExpression="attribute_not_exists(version) OR version = :expected",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={":s": {"S": json.dumps(state, sort_keys=True)},
+                                           ":next": {"N": str(expected_version + 1)},
+                                           ":expected": {"N": str(expected_version)},
+                                           ":zero": {"N": "0"}, ":now": {"S": _now_iso()}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise CursorConflict(f"cursor {brand}/{source} moved by another poller") from exc
+            raise
+
+    def record_failure(self, brand: str, source: str, error: str) -> int:
+        """Counts a failed poll (the cursor stays where it is); returns the consecutive failure count."""
+        reply = self._db.update_item(
+            TableName=self.table, Key=_key(f"BRAND#{brand}", f"CURSOR#{source}"),
+            UpdateExpression="ADD failures :one SET last_error = :e, last_failure = :now, "
+                             "version = if_not_exists(version, :zero)",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":e": {"S": error[:500]}, ":now": {"S": _now_iso()},
+                                       ":zero": {"N": "0"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(reply["Attributes"]["failures"]["N"])
+
+    # ------------------------------------------------------------ mentions and buckets
+
+    def store_mentions(self, mentions: Iterable[Mention]) -> StoreReport:
+        """Stores new mentions and counts each exactly once into its 5-minute bucket (see module doc)."""
+        report = StoreReport()
+        unique: dict[tuple[str, str], Mention] = {}
+        for mention in mentions:
+            key = _mention_key(mention)
+            if key in unique:
+                report.duplicates += 1
+            else:
+                unique[key] = mention
+        fresh = self._drop_existing(unique, report)
+        report.duplicates += len(unique) - len(fresh)
+        for chunk in _transaction_chunks(fresh):
+            self._write_chunk(list(chunk), report)
+        return report
+
+    def _drop_existing(self, unique: dict[tuple[str, str], Mention], report: StoreReport) -> list[Mention]:
+        """A cheap pre-filter (eventually consistent reads): most re-fetched posts stop here, not in a
+        transaction. Correctness does not depend on it: the transaction's condition does."""
+        keys = list(unique)
+        existing: set[tuple[str, str]] = set()
+        for chunk in chunked(keys, BATCH_GET_LIMIT):
+            request: dict[str, Any] = {self.table: {"Keys": [_key(*k) for k in chunk],
+                                                    "ProjectionExpression": "pk, sk"}}
+            for attempt in range(MAX_TRANSACTION_TRIES):
+                reply = self._db.batch_get_item(RequestItems=request, ReturnConsumedCapacity="TOTAL")
+                report.read_units += sum(c.get("CapacityUnits", 0) for c in reply.get("ConsumedCapacity", []))
+                for item in reply.get("Responses", {}).get(self.table, []):
+                    existing.add((item["pk"]["S"], item["sk"]["S"]))
+                request = reply.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                self._sleep(min(2.0, 0.05 * 2**attempt))
+        return [m for k, m in unique.items() if k not in existing]
+
+    def _write_chunk(self, chunk: list[Mention], report: StoreReport) -> None:
+        for attempt in range(MAX_TRANSACTION_TRIES):
+            if not chunk:
+                return
+            items, bucket_updates = self._transaction_items(chunk)
+            try:
+                reply = self._db.transact_write_items(TransactItems=items, ReturnConsumedCapacity="TOTAL")
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons", [])
+                taken = {i for i, r in enumerate(reasons[:len(chunk)]) if r.get("Code") == "ConditionalCheckFailed"}
+                if taken:  # written meanwhile by someone else: already counted there
+                    report.duplicates += len(taken)
+                    chunk = [m for i, m in enumerate(chunk) if i not in taken]
+                else:  # conflict or throttling: back off and try the same chunk again
+                    self._sleep(min(2.0, 0.05 * 2**attempt))
+                continue
+            report.stored += len(chunk)
+            report.buckets.update(bucket_updates)
+            report.write_units += sum(c.get("CapacityUnits", 0) for c in reply.get("ConsumedCapacity", []))
+            return
+        raise RuntimeError(f"could not store {len(chunk)} mentions after {MAX_TRANSACTION_TRIES} tries")
+
+    def _transaction_items(self, chunk: list[Mention]) -> tuple[list[Any], list[datetime]]:
+        items: list[Any] = []
+        per_bucket: dict[tuple[str, datetime], list[Mention]] = defaultdict(list)
+        for mention in chunk:
+            pk, sk = _mention_key(mention)
+            items.append({"Put": {"TableName": self.table, "Item": self._mention_item(mention, pk, sk),
+                                  "ConditionExpression": "attribute_not_exists(pk)"}})
+            per_bucket[(mention.brand, bucket_start(mention.created_at))].append(mention)
+        for (brand, start), members in per_bucket.items():
+            items.append({"Update": self._bucket_update(brand, start, members)})
+        return items, [start for _, start in per_bucket]
+
+    def _mention_item(self, mention: Mention, pk: str, sk: str) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "pk": {"S": pk}, "sk": {"S": sk}, "source": {"S": mention.source}, "id": {"S": mention.id},
+            "text": {"S": mention.text}, "author": {"S": mention.author},
+            "created_at": {"S": mention.created_at.isoformat()},
+            "likes": {"N": str(mention.likes)}, "reposts": {"N": str(mention.reposts)},
+            "replies": {"N": str(mention.replies)},
+            "sentiment": {"S": (mention.sentiment or Sentiment.NEUTRAL).value},
+            "expires_at": {"N": str(int((mention.created_at + self._mention_ttl).timestamp()))},
+        }
+        if mention.sentiment_score is not None:
+            item["score"] = {"N": repr(mention.sentiment_score)}
+        if mention.url:
+            item["url"] = {"S": mention.url}
+        if mention.language:
+            item["lang"] = {"S": mention.language}
+        return item
+
+    def _bucket_update(self, brand: str, start: datetime, members: list[Mention]) -> dict[str, Any]:
+        counts = {s: 0 for s in Sentiment}
+        for m in members:
+            counts[m.sentiment or Sentiment.NEUTRAL] += 1
+        values: dict[str, Any] = {
+            ":total": {"N": str(len(members))}, ":neg": {"N": str(counts[Sentiment.NEGATIVE])},
+            ":neu": {"N": str(counts[Sentiment.NEUTRAL])}, ":pos": {"N": str(counts[Sentiment.POSITIVE])},
+            ":eng": {"N": str(sum(m.engagement for m in members))},
+            ":exp": {"N": str(int((start + self._bucket_ttl).timestamp()))},
+        }
+        expression = "ADD #total :total, negative :neg, neutral :neu, positive :pos, engagement :eng"
+        authors = {author_digest(m.author) for m in members if m.sentiment is Sentiment.NEGATIVE}
+        if authors:
+            values[":authors"] = {"SS": sorted(authors)}
+            expression += ", negative_authors :authors"
+        return {"TableName": self.table, "Key": _key(f"BRAND#{brand}", f"BUCKET#{start.isoformat()}"),
+                "UpdateExpression": expression + " SET expires_at = :exp",
+                "ExpressionAttributeNames": {"#total": "total"}, "ExpressionAttributeValues": values}
+
+    def buckets(self, brand: str, start: datetime, end: datetime) -> list[Bucket]:
+        """The brand's buckets with ``start <= bucket start < end``, oldest first (missing = no mentions)."""
+        items = self._query(f"BRAND#{brand}", None, between=(f"BUCKET#{start.isoformat()}",
+                                                                 f"BUCKET#{end.isoformat()}"))
+        out = []
+        for item in items:
+            begins = datetime.fromisoformat(item["sk"]["S"].removeprefix("BUCKET#"))
+            if begins >= end:
+                continue
+            out.append(Bucket(
+                brand=brand, start=begins, total=int(item["total"]["N"]), negative=int(item["negative"]["N"]),
+                neutral=int(item["neutral"]["N"]), positive=int(item["positive"]["N"]),
+                negative_authors=len(item.get("negative_authors", {}).get("SS", [])),
+                engagement=int(item["engagement"]["N"]),
+            ))
+        return out
+
+    def mentions(self, brand: str, start: datetime, end: datetime) -> list[Mention]:
+        """Stored mentions of ``brand`` created in [start, end), oldest first (one query per UTC day)."""
+        out: list[Mention] = []
+        day = start.astimezone(UTC).date()
+        while day <= end.astimezone(UTC).date():
+            for item in self._query(f"MENTIONS#{brand}#{day.isoformat()}", None,
+                                    between=(_stamp(start), _stamp(end))):
+                out.append(_mention_from_item(brand, item))
+            day += timedelta(days=1)
+        return [m for m in out if start <= m.created_at < end]
+
+    # ------------------------------------------------------------ push replay guard
+
+    def claim_nonce(self, digest: str, ttl_seconds: int) -> bool:
+        """True the first time a signed request is seen; False for a replay of it."""
+        try:
+            self._db.put_item(
+                TableName=self.table, Item={"pk": {"S": f"NONCE#{digest}"}, "sk": {"S": "NONCE"},
+                                            "expires_at": {"N": str(int(time.time()) + ttl_seconds)}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    # ------------------------------------------------------------ helpers
+
+    def _query(self, pk: str, prefix: str | None, between: tuple[str, str] | None = None) -> Iterator[Any]:
+        values: dict[str, Any] = {":pk": {"S": pk}}
+        condition = "pk = :pk"
+        if prefix is not None:
+            condition += " AND begins_with(sk, :prefix)"
+            values[":prefix"] = {"S": prefix}
+        elif between is not None:
+            condition += " AND sk BETWEEN :lo AND :hi"
+            values[":lo"], values[":hi"] = {"S": between[0]}, {"S": between[1]}
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": condition,
+                                  "ExpressionAttributeValues": values}
+        while True:
+            reply = self._db.query(**kwargs)
+            yield from reply.get("Items", [])
+            if "LastEvaluatedKey" not in reply:
+                return
+            kwargs["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _mention_key(mention: Mention) -> tuple[str, str]:
+    digest = hashlib.blake2b(mention.key.encode(), digest_size=10).hexdigest()
+    created = _stamp(mention.created_at)
+    return f"MENTIONS#{mention.brand}#{created[:10]}", f"{created}#{digest}"
+
+
+def _stamp(moment: datetime) -> str:
+    """Fixed-width UTC time, so that sort keys order as times do."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _mention_from_item(brand: str, item: dict[str, Any]) -> Mention:
+    return Mention(
+        source=item["source"]["S"], id=item["id"]["S"], brand=brand, text=item["text"]["S"],
+        author=item["author"]["S"], created_at=datetime.fromisoformat(item["created_at"]["S"]),
+        url=item.get("url", {}).get("S"), likes=int(item["likes"]["N"]), reposts=int(item["reposts"]["N"]),
+        replies=int(item["replies"]["N"]), language=item.get("lang", {}).get("S"),
+        sentiment=Sentiment(item["sentiment"]["S"]),
+        sentiment_score=float(item["score"]["N"]) if "score" in item else None,
+    )
+
+
+def _transaction_chunks(mentions: list[Mention]) -> Iterator[list[Mention]]:
+    """Groups mentions (sorted by time) so that puts + one update per bucket stay within 100 actions."""
+    chunk: list[Mention] = []
+    buckets: set[datetime] = set()
+    for mention in sorted(mentions, key=lambda m: m.created_at):
+        start = bucket_start(mention.created_at)
+        extra = 1 + (start not in buckets)
+        if len(chunk) + len(buckets) + extra > TRANSACTION_LIMIT:
+            yield chunk
+            chunk, buckets = [], set()
+        chunk.append(mention)
+        buckets.add(start)
+    if chunk:
+        yield chunk
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
