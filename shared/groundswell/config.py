@@ -22,6 +22,7 @@ class Settings(BaseModel):
         default=None, description="Secrets Manager id, or SSM SecureString name starting with 'ssm:', holding "
                                   '{"identifier": ..., "app_password": ...}')
     bluesky_service: str = "https://bsky.social"
+    hackernews_api: str = "https://hn.algolia.com/api/v1/search_by_date"
     push_secret_id: str | None = Field(default=None, description="Secrets Manager id of the push HMAC key")
     sentiment_scorer: str = Field(default="default", pattern="^(default|comprehend)$")
     mention_ttl_days: int = Field(default=30, ge=1, le=3650)

@@ -153,8 +153,11 @@ class HttpClient:
         return self.request("POST", url, body=body, headers=merged).json()
 
     def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
-                headers: Mapping[str, str] | None = None, body: bytes | None = None) -> Response:
-        """Sends a request, retrying transient failures; raises :class:`HttpError` when it gives up."""
+                headers: Mapping[str, str] | None = None, body: bytes | None = None,
+                accept: tuple[int, ...] = ()) -> Response:
+        """Sends a request, retrying transient failures; raises :class:`HttpError` when it gives up.
+
+        A 2xx answer, or one whose status is in ``accept`` (e.g. 304), is returned."""
         if not url.startswith(("https://", "http://")):
             raise HttpError(f"only http(s) URLs are fetched, not {url[:30]!r}", url=url)
         if params:
@@ -175,7 +178,7 @@ class HttpClient:
                 last_error = HttpError(f"{type(exc).__name__}: {exc}", url=_safe_url(url))
                 wait = self._backoff(attempt)
             else:
-                if 200 <= response.status < 300:
+                if 200 <= response.status < 300 or response.status in accept:
                     return response
                 retry_after = retry_after_seconds(response.headers.get("retry-after"))
                 last_error = HttpError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from functools import cache
 from logging import LogRecord
 from typing import TYPE_CHECKING, Any
@@ -15,9 +16,12 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
 NAMESPACE = "Groundswell"
+# handlers publish per-source metrics with their own dimensions (single_metric), so the handler-level
+# batch may be empty; Powertools warns about that on every invocation
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-_PHONE = re.compile(r"\+?\d[\d ().-]{6,}(\d{2})\b")
+_PHONE = re.compile(r"(?<![\w+])\+\d[\d ().-]{5,18}(\d{2})\b")  # E.164 and its formatted forms
 _SECRET_KEYS = re.compile(
     r'("(?:[^"]*(?:password|secret|token|authorization|accessJwt|refreshJwt|api_key)[^"]*)"\s*:\s*)"[^"]*"',
     re.IGNORECASE,

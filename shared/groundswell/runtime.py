@@ -61,7 +61,8 @@ def source(kind: str) -> Source:
             secret = get_secret_json(secret_id)
             return BlueskyCredentials(identifier=secret["identifier"], app_password=secret["app_password"])
 
-    return build_source(kind, bluesky_credentials=credentials, bluesky_service=config.bluesky_service)
+    return build_source(kind, bluesky_credentials=credentials, bluesky_service=config.bluesky_service,
+                        hackernews_api=config.hackernews_api)
 
 
 def poll_requests(brands: list[Brand], now: datetime | None = None) -> list[PollRequest]:

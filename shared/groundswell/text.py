@@ -13,6 +13,8 @@ MAX_RAW_CHARS = 200_000
 _BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/li|/h\d)\s*/?\s*>", re.IGNORECASE)
 _SCRIPT_STYLE = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]{0,2000}>")
+_BROKEN_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*[^<>\s]*")  # a tag never closed, e.g. '</span}'
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 _NEWLINES = re.compile(r"\n\s*\n+")
@@ -45,6 +47,8 @@ def clean_text(raw: str, *, max_chars: int = MAX_TEXT_CHARS, repair: TextRepair 
         text = _SCRIPT_STYLE.sub(" ", raw)
         text = _BLOCK_TAGS.sub("\n", text)
         text = _TAG.sub("", text)
+        if text != raw:  # it was HTML: drop the remains of malformed tags too
+            text = _BROKEN_TAG.sub("", text)
         if repair is not None:
             repair.html_stripped = text != raw
     else:

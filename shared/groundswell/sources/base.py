@@ -64,9 +64,13 @@ class TermMatcher:
         return bool(self._include.search(text)) and not self.excluded(text)
 
 
-@lru_cache(maxsize=4096)
 def matcher_for(terms: SearchTerms) -> TermMatcher:
-    return TermMatcher(terms)
+    return _matcher(terms.model_dump_json())
+
+
+@lru_cache(maxsize=4096)
+def _matcher(terms_json: str) -> TermMatcher:
+    return TermMatcher(SearchTerms.model_validate_json(terms_json))
 
 
 def build_mention(problems: list[Problem], *, source: str, item_id: str, text_html: str, **fields: Any) -> Mention | None:

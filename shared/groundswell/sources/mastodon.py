@@ -32,17 +32,17 @@ class MastodonTags:
         positions: dict[str, str] = dict((cursor or {}).get("min_id", {}))
         result = FetchResult()
         seen: set[str] = set()
-        failures: list[str] = []
+        failures: list[tuple[str, str]] = []
         for server in config.servers:
             host = str(server).rstrip("/")
             try:
                 positions[host] = self._poll_server(host, tags, positions.get(host), brand, result, seen, now)
             except Exception as exc:  # one failing server must not hide the others' posts
-                failures.append(f"{host}: {exc}")
+                failures.append((host, f"{type(exc).__name__}: {exc}"))
         if failures and len(failures) == len(config.servers):
-            raise RuntimeError("every Mastodon server failed: " + "; ".join(failures))
-        for failure in failures:
-            result.problems.append(Problem("mastodon", failure.split(":")[0], failure, "server skipped"))
+            raise RuntimeError("every Mastodon server failed: " + "; ".join(f"{h}: {e}" for h, e in failures))
+        for host, error in failures:
+            result.problems.append(Problem("mastodon", host, error, "server skipped"))
         result.mentions = keep_matching(result.mentions, brand, require_match=False)
         result.cursor = {"min_id": positions}
         return result

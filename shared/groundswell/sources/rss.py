@@ -33,17 +33,17 @@ class RssFeeds:
             raise ValueError(f"brand {brand.name!r} has no rss source")
         state: dict[str, dict[str, str]] = {k: dict(v) for k, v in ((cursor or {}).get("feeds") or {}).items()}
         result = FetchResult()
-        failures = []
+        failures: list[tuple[str, str]] = []
         for feed in config.feeds:
             url = str(feed)
             try:
                 state[url] = self._poll_feed(url, state.get(url, {}), brand, result, now)
             except Exception as exc:  # one broken feed must not stop the others
-                failures.append(f"{url}: {exc}")
+                failures.append((url, f"{type(exc).__name__}: {exc}"))
         if failures and len(failures) == len(config.feeds):
-            raise RuntimeError("every feed failed: " + "; ".join(failures))
-        for failure in failures:
-            result.problems.append(Problem("rss", failure.split(": ")[0], failure, "feed skipped"))
+            raise RuntimeError("every feed failed: " + "; ".join(f"{u}: {e}" for u, e in failures))
+        for url, error in failures:
+            result.problems.append(Problem("rss", url, error, "feed skipped"))
         result.mentions = keep_matching(result.mentions, brand, require_match=True)
         result.cursor = {"feeds": state}
         return result
@@ -55,7 +55,7 @@ class RssFeeds:
             headers["If-None-Match"] = state["etag"]
         if state.get("last_modified"):
             headers["If-Modified-Since"] = state["last_modified"]
-        response = self._http.request("GET", url, headers=headers)
+        response = self._http.request("GET", url, headers=headers, accept=(304,))
         if response.status == 304:
             return state
         items = parse_feed(response.body, url, brand.name, result.problems)

@@ -1,0 +1,1 @@
+"""Running the stack outside AWS: provisioning from template.yaml, the embedded emulator, the demo."""

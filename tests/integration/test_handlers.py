@@ -1,0 +1,124 @@
+"""The real handlers on moto: dispatcher -> SQS -> poller (partial batch failures), the push endpoint, the CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from groundswell.brands import parse_brands
+from groundswell.cli import main as cli
+from groundswell.push import sign
+from infra.lambda_runtime import LambdaContext, sqs_event
+from tests.conftest import make_brand
+
+pytestmark = pytest.mark.integration
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+def replay_file(tmp_path: Path, rows: int = 5) -> Path:
+    path = tmp_path / "mentions.jsonl"
+    lines = [json.dumps({"id": f"m{i}", "created_at": f"2026-11-20T14:0{i}:00Z", "author": f"a{i}",
+                         "text": "Acme Air lost my bag and nobody answers"}) for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_dispatcher_fans_out_and_poller_reports_only_the_bad_message(aws: Any, tmp_path: Path) -> None:
+    from functions.dispatch_polls import app as dispatch
+    from functions.poll_mentions import app as poller
+    from groundswell.runtime import store
+
+    resources, session = aws
+    store().put_brands(parse_brands([
+        make_brand(name="acme-air", sources=[{"type": "replay", "uri": str(replay_file(tmp_path))}]).model_dump(),
+        make_brand(name="quiet-co", enabled=False, sources=[{"type": "hackernews"}]).model_dump(),
+    ]))
+    assert dispatch.handler({"now": "2026-11-20T15:00:00Z"}, LambdaContext()) == {"dispatched": 1}
+    sqs = session.client("sqs")
+    messages = sqs.receive_message(QueueUrl=resources.queues["PollQueue"], MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"]) for m in messages] == [
+        {"brand": "acme-air", "source": "replay", "now": "2026-11-20T15:00:00Z"}]
+    broken = {**messages[0], "MessageId": "broken", "Body": '{"brand": "acme-air"}'}
+    result = poller.handler(sqs_event([messages[0], broken]), LambdaContext())
+    assert result == {"batchItemFailures": [{"itemIdentifier": "broken"}]}
+    assert sum(b.total for b in store().buckets("acme-air", *_day())) == 5
+    poller.handler(sqs_event([messages[0]]), LambdaContext())  # SQS delivers it again: nothing changes
+    assert sum(b.total for b in store().buckets("acme-air", *_day())) == 5
+
+
+def _day() -> tuple[Any, Any]:
+    from datetime import UTC, datetime
+
+    return datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)
+
+
+def push_event(body: bytes, key: bytes | None, timestamp: int | None = None) -> dict[str, Any]:
+    event = json.loads((EVENTS / "push_function_url.json").read_text())
+    event["body"] = body.decode()
+    event["headers"]["x-groundswell-signature"] = sign(key, body, timestamp or int(time.time())) if key else ""
+    return event
+
+
+def test_push_accepts_signed_batches_once_and_rejects_the_rest(aws: Any) -> None:
+    from functions.ingest_push import app as push
+    from groundswell.runtime import push_key, store
+
+    store().put_brand(make_brand(sources=[{"type": "hackernews"}]))
+    key = push_key()
+    body = json.dumps({"brand": "acme-air", "mentions": [
+        {"id": "v1", "created_at": "2026-11-20T14:00:00Z", "text": "Acme Air refund still missing", "author": "x"},
+        {"id": "v2", "created_at": "2026-11-20T14:01:00Z", "author": "y"},
+        {"id": "v3", "created_at": "2026-11-20T14:02:00Z", "text": "great crew", "author": "z",
+         "sentiment": "positive"},
+    ]}).encode()
+    ok = push.handler(push_event(body, key), LambdaContext())
+    assert ok["statusCode"] == 200
+    assert json.loads(ok["body"]) == {"brand": "acme-air", "received": 3, "stored": 2, "duplicates": 0,
+                                      "repaired": 0, "rejected": [{"item": "v2", "reason": "missing text"}]}
+    replay = push.handler(push_event(body, key), LambdaContext())
+    assert replay["statusCode"] in (200, 409)  # same second: same signature, so a replay
+    if replay["statusCode"] == 200:
+        assert json.loads(replay["body"])["stored"] == 0
+    assert push.handler(push_event(body, b"wrong-key"), LambdaContext())["statusCode"] == 401
+    assert push.handler(push_event(body, key, int(time.time()) - 3600), LambdaContext())["statusCode"] == 401
+    assert push.handler(push_event(body, None), LambdaContext())["statusCode"] == 401
+    unknown = json.dumps({"brand": "nobody", "mentions": []}).encode()
+    reply = push.handler(push_event(unknown, key), LambdaContext())
+    assert reply["statusCode"] == 404 and "unknown brand 'nobody'" in reply["body"]
+    garbage = push.handler(push_event(b"[1,2", key), LambdaContext())
+    assert garbage["statusCode"] == 400
+    [bucket] = store().buckets("acme-air", *_day())
+    assert (bucket.total, bucket.positive) == (2, 1)
+
+
+def test_an_exact_replay_of_a_signed_request_is_rejected(aws: Any) -> None:
+    from functions.ingest_push import app as push
+    from groundswell.runtime import push_key, store
+
+    store().put_brand(make_brand(sources=[{"type": "hackernews"}]))
+    body = json.dumps({"brand": "acme-air", "mentions": []}).encode()
+    event = push_event(body, push_key())
+    assert push.handler(event, LambdaContext())["statusCode"] == 200
+    assert push.handler(event, LambdaContext())["statusCode"] == 409
+
+
+def test_brands_cli_round_trip_with_clear_errors(aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "brands.yaml"
+    good.write_text("brands:\n  - name: acme-air\n    terms: {keywords: [acme air]}\n    sources: [{type: hackernews}]\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: Acme\nterms: {keywords: []}\nsources: [{type: rss, feeds: [not-a-url]}]\n")
+    assert cli(["brands", "add", str(good)]) == 0
+    assert cli(["brands", "list"]) == 0
+    assert "acme-air" in capsys.readouterr().out
+    assert cli(["brands", "add", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "name: String should match pattern" in err and "sources.0.rss.feeds.0" in err
+    assert cli(["brands", "show", "nope"]) == 1
+    assert cli(["brands", "remove", "acme-air"]) == 0
+    capsys.readouterr()
+    assert cli(["brands", "list"]) == 0
+    assert "acme-air" not in capsys.readouterr().out

@@ -1,0 +1,56 @@
+"""Polling on moto: the cursor moves only after the mentions it covers are stored; failures leave it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from groundswell.listening import SourceFailing, poll_once
+from groundswell.models import Brand, Mention
+from groundswell.sentiment.complaints import ComplaintAwareVader
+from groundswell.sources.base import Cursor, FetchResult, Problem
+from groundswell.store import DynamoStore
+from tests.conftest import make_brand
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+class FakeSource:
+    kind = "hackernews"
+
+    def __init__(self) -> None:
+        self.fail = False
+        self.seen_cursors: list[Cursor | None] = []
+
+    def fetch(self, brand: Brand, cursor: Cursor | None, now: datetime) -> FetchResult:
+        self.seen_cursors.append(cursor)
+        if self.fail:
+            raise TimeoutError("hn.algolia.com timed out")
+        start = int((cursor or {}).get("n", 0))
+        mentions = [Mention(source="hackernews", id=str(i), brand=brand.name, author=f"u{i}",
+                            text="Acme Air cancelled my flight and I have been on hold for 3 hours",
+                            created_at=datetime(2026, 11, 20, 14, i, tzinfo=UTC)) for i in range(start, start + 3)]
+        return FetchResult(mentions=mentions, cursor={"n": start + 2},  # overlap of one
+                           problems=[Problem("hackernews", "?", "hit without objectID")])
+
+
+def test_poll_scores_stores_and_advances_and_a_failure_keeps_the_cursor(aws: Any) -> None:
+    resources, session = aws
+    store = DynamoStore(session.client("dynamodb"), resources.tables["Table"])
+    source, brand = FakeSource(), make_brand()
+    first = poll_once(brand, source, repository=store, scorer=ComplaintAwareVader(), now=NOW)
+    assert (first.fetched, first.stored, first.skipped) == (3, 3, 1)
+    source.fail = True
+    with pytest.raises(SourceFailing, match="1 in a row"):
+        poll_once(brand, source, repository=store, scorer=ComplaintAwareVader(), now=NOW)
+    assert store.load_cursor(brand.name, "hackernews").state == {"n": 2}
+    source.fail = False
+    second = poll_once(brand, source, repository=store, scorer=ComplaintAwareVader(), now=NOW)
+    assert (second.stored, second.duplicates) == (2, 1)
+    assert source.seen_cursors == [None, {"n": 2}, {"n": 2}]
+    buckets = store.buckets(brand.name, datetime(2026, 11, 20, 14, tzinfo=UTC), NOW)
+    assert sum(b.total for b in buckets) == 5 == sum(b.negative for b in buckets)
+    assert store.load_cursor(brand.name, "hackernews").failures == 0

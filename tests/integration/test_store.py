@@ -1,0 +1,128 @@
+"""The DynamoDB repository on moto (tables from template.yaml): exactly-once counts, TTL, cursors, brands."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from groundswell.models import Mention, Sentiment
+from groundswell.store import CursorConflict, DynamoStore
+from tests.conftest import make_brand
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+
+
+def mention(i: int, *, author: str | None = None, minutes: float = 0, sentiment: str = "negative",
+            source: str = "replay") -> Mention:
+    return Mention(source=source, id=str(i), brand="acme-air", text=f"post {i}", author=author or f"user{i}",
+                   created_at=T0 + timedelta(minutes=minutes), likes=2, reposts=1, replies=0,
+                   sentiment=Sentiment(sentiment), sentiment_score=-0.5)
+
+
+@pytest.fixture
+def store(aws: Any) -> DynamoStore:
+    resources, session = aws
+    return DynamoStore(session.client("dynamodb"), resources.tables["Table"], sleep=lambda s: None)
+
+
+def test_counts_each_mention_once_however_often_it_is_stored(store: DynamoStore) -> None:
+    batch = [mention(1), mention(2, author="user1"), mention(3, sentiment="positive", minutes=1),
+             mention(4, minutes=6, sentiment="neutral")]
+    first = store.store_mentions(batch)
+    again = store.store_mentions([*batch, mention(1)])  # an overlapping poll and a duplicate in the batch
+    assert (first.stored, first.duplicates) == (4, 0)
+    assert (again.stored, again.duplicates) == (0, 5)
+    buckets = store.buckets("acme-air", T0, T0 + timedelta(hours=1))
+    assert [(b.start.minute, b.total, b.negative, b.positive, b.neutral, b.negative_authors, b.engagement)
+            for b in buckets] == [(0, 3, 2, 1, 0, 1, 9), (5, 1, 0, 0, 1, 0, 3)]
+
+
+def test_a_concurrent_writer_is_detected_by_the_transaction_not_the_prefilter(store: DynamoStore,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    store.store_mentions([mention(1)])
+    # pretend the pre-filter read happened before the other poller wrote: the condition must still hold
+    monkeypatch.setattr(store, "_drop_existing", lambda unique, report: list(unique.values()))
+    report = store.store_mentions([mention(1), mention(2)])
+    assert (report.stored, report.duplicates) == (1, 1)
+    [bucket] = store.buckets("acme-air", T0, T0 + timedelta(minutes=5))
+    assert bucket.total == 2 and bucket.negative_authors == 2
+
+
+def test_a_cancelled_transaction_leaves_nothing_behind(store: DynamoStore, aws: Any) -> None:
+    resources, session = aws
+    db = session.client("dynamodb")
+    table = resources.tables["Table"]
+    store.store_mentions([mention(1)])
+    items, _ = store._transaction_items([mention(2), mention(1)])
+    with pytest.raises(db.exceptions.TransactionCanceledException):
+        db.transact_write_items(TransactItems=items)
+    assert db.scan(TableName=table, FilterExpression="id = :two",
+                   ExpressionAttributeValues={":two": {"S": "2"}})["Items"] == []
+    [bucket] = store.buckets("acme-air", T0, T0 + timedelta(minutes=5))
+    assert bucket.total == 1
+
+
+def test_large_batches_are_split_into_transactions_of_at_most_100_actions(store: DynamoStore,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[int] = []
+    original = store._db.transact_write_items
+
+    def spy(**kwargs: Any) -> Any:
+        sizes.append(len(kwargs["TransactItems"]))
+        return original(**kwargs)
+
+    monkeypatch.setattr(store._db, "transact_write_items", spy)
+    report = store.store_mentions([mention(i, minutes=i / 10) for i in range(450)])
+    assert report.stored == 450 and max(sizes) <= 100 and len(sizes) >= 5
+    assert sum(b.total for b in store.buckets("acme-air", T0, T0 + timedelta(hours=2))) == 450
+
+
+def test_mentions_carry_a_ttl_and_read_back_whole(store: DynamoStore) -> None:
+    original = mention(7, minutes=3).model_copy(update={"url": "https://x.example/7", "language": "en"})
+    store.store_mentions([original])
+    [back] = store.mentions("acme-air", T0, T0 + timedelta(hours=1))
+    assert back == original
+    raw = store._db.scan(TableName=store.table)["Items"]
+    ttl = next(int(i["expires_at"]["N"]) for i in raw if i.get("id", {}).get("S") == "7")
+    assert ttl == int((original.created_at + timedelta(days=30)).timestamp())
+
+
+def test_cursor_moves_only_from_the_version_it_was_read_at(store: DynamoStore) -> None:
+    cursor = store.load_cursor("acme-air", "hackernews")
+    assert cursor.state is None and cursor.version == 0
+    store.save_cursor("acme-air", "hackernews", {"created_at_i": 10}, cursor.version)
+    with pytest.raises(CursorConflict):
+        store.save_cursor("acme-air", "hackernews", {"created_at_i": 5}, cursor.version)
+    assert store.record_failure("acme-air", "hackernews", "HttpError: HTTP 503") == 1
+    assert store.record_failure("acme-air", "hackernews", "HttpError: HTTP 503") == 2
+    after = store.load_cursor("acme-air", "hackernews")
+    assert after.state == {"created_at_i": 10} and after.failures == 2 and "503" in (after.last_error or "")
+    store.save_cursor("acme-air", "hackernews", {"created_at_i": 20}, after.version)
+    assert store.load_cursor("acme-air", "hackernews").failures == 0
+
+
+def test_brands_are_stored_listed_and_removed_with_batches_of_25(store: DynamoStore,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = store._db.batch_write_item
+
+    def spy(**kwargs: Any) -> Any:
+        calls.append(len(next(iter(kwargs["RequestItems"].values()))))
+        return original(**kwargs)
+
+    monkeypatch.setattr(store._db, "batch_write_item", spy)
+    brands = [make_brand(name=f"brand-{i:02d}") for i in range(30)]
+    store.put_brands(brands)
+    assert calls == [25, 5]  # moto would accept 26; real DynamoDB would not
+    assert [b.name for b in store.list_brands()] == [b.name for b in brands]
+    assert store.get_brand("brand-07") == brands[7]
+    assert store.delete_brand("brand-07") and not store.delete_brand("brand-07")
+    assert store.get_brand("brand-07") is None
+
+
+def test_push_nonces_are_single_use(store: DynamoStore) -> None:
+    assert store.claim_nonce("abc", 600) is True
+    assert store.claim_nonce("abc", 600) is False

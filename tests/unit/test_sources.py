@@ -1,0 +1,220 @@
+"""Sources on recorded responses: normalisation, dedupe, cursors, and bad items skipped with a reason."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from groundswell.http import HttpClient, RateLimiter, Response
+from groundswell.sources.bluesky import BlueskyCredentials, BlueskySearch, BlueskySession
+from groundswell.sources.hackernews import HackerNewsSearch
+from groundswell.sources.mastodon import MastodonTags
+from groundswell.sources.replay import ReplayFeed
+from groundswell.sources.rss import RssFeeds
+from tests.conftest import fixture_bytes, make_brand, recorded
+
+NOW = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
+
+
+class Router:
+    """A transport answering by URL substring; records every request."""
+
+    def __init__(self, routes: dict[str, Any]):
+        self.routes = routes
+        self.requests: list[Any] = []
+
+    def __call__(self, request: Any, timeout: float) -> Response:
+        self.requests.append(request)
+        for fragment, answer in self.routes.items():
+            if fragment in request.full_url:
+                answer = answer(request) if callable(answer) else answer
+                if isinstance(answer, Response):
+                    return answer
+                body = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+                return Response(200, {}, body)
+        return Response(404, {}, b"{}")
+
+
+def http(router: Router, name: str = "test") -> HttpClient:
+    return HttpClient(name=name, transport=router, sleep=lambda s: None, rng=random.Random(0),
+                      limiter=RateLimiter(1000, 1000))
+
+
+# ----------------------------------------------------------------- Bluesky
+
+def test_bluesky_search_logs_in_once_and_normalises_posts() -> None:
+    router = Router({"createSession": json.loads(fixture_bytes("recorded/bluesky_create_session_CONSTRUCTED.json")),
+                     "searchPosts": recorded("bluesky/searchPosts_response_CONSTRUCTED.json")})
+    client = http(router)
+    session = BlueskySession(client, lambda: BlueskyCredentials("me.bsky.social", "app-pass"), "https://pds.test")
+    brand = make_brand(terms={"keywords": ["motorist"]}, sources=[{"type": "bluesky", "lang": "en"}])
+    result = BlueskySearch(client, session).fetch(brand, None, NOW)
+    [mention] = result.mentions
+    assert mention.source == "bluesky"
+    assert mention.id == "at://did:plc:qlekkifqfvr7wyisf22h55tz/app.bsky.feed.post/3mbgzoqre6n2z"
+    assert mention.author == "bernews.bsky.social"
+    assert mention.url == "https://bsky.app/profile/bernews.bsky.social/post/3mbgzoqre6n2z"
+    assert mention.created_at == datetime(2026, 1, 2, 13, 44, 43, 532000, tzinfo=UTC)
+    assert mention.text.startswith("BPS: 'It is believed a female motorist")
+    search = [r for r in router.requests if "searchPosts" in r.full_url]
+    assert search[0].get_header("Authorization") == "Bearer access-token-1"
+    assert "sort=latest" in search[0].full_url and "lang=en" in search[0].full_url
+    assert result.cursor and result.cursor["since"] < mention.created_at.isoformat()
+    # the password never appears in a repr that could reach a log
+    assert "app-pass" not in repr(BlueskyCredentials("me", "app-pass"))
+
+
+def test_bluesky_renews_an_expired_session() -> None:
+    calls = {"search": 0}
+
+    def search(request: Any) -> Any:
+        calls["search"] += 1
+        if request.get_header("Authorization") == "Bearer access-token-1":
+            return Response(400, {}, b'{"error": "ExpiredToken"}')
+        return {"posts": []}
+
+    router = Router({"createSession": {"accessJwt": "access-token-1", "refreshJwt": "refresh-token-1"},
+                     "refreshSession": {"accessJwt": "access-token-2", "refreshJwt": "refresh-token-2"},
+                     "searchPosts": search})
+    client = http(router)
+    session = BlueskySession(client, lambda: BlueskyCredentials("me", "pw"), "https://pds.test")
+    BlueskySearch(client, session).fetch(make_brand(sources=[{"type": "bluesky"}]), None, NOW)
+    assert calls["search"] == 2
+    assert any("refreshSession" in r.full_url for r in router.requests)
+
+
+# ----------------------------------------------------------------- Mastodon
+
+def test_mastodon_dedupes_the_same_post_seen_on_two_servers() -> None:
+    statuses = recorded("mastodon/timelines_tag_response_CONSTRUCTED.json")
+    router = Router({"one.test/api/v1/timelines/tag/acmeair": statuses,
+                     "two.test/api/v1/timelines/tag/acmeair": statuses})
+    source = MastodonTags(lambda host: http(router, host))
+    brand = make_brand(sources=[{"type": "mastodon", "servers": ["https://one.test", "https://two.test"]}])
+    result = source.fetch(brand, None, NOW)
+    assert len(result.mentions) == len(statuses)
+    first = result.mentions[0]
+    assert first.id == "https://mastodon.social/users/Gargron/statuses/103270115826048975"
+    assert first.author == "Gargron" and first.language == "en"
+    assert "<" not in first.text and first.text.startswith('"I lost my inheritance')
+    assert (first.likes, first.reposts, first.replies) == (11, 6, 5)
+    assert set(result.cursor["min_id"]) == {"https://one.test", "https://two.test"}
+
+
+def test_mastodon_walks_forward_from_its_cursor_and_survives_one_failing_server() -> None:
+    statuses = recorded("mastodon/timelines_tag_response_CONSTRUCTED.json")
+    router = Router({"one.test": statuses, "two.test": Response(503, {}, b"")})
+    source = MastodonTags(lambda host: http(router, host))
+    brand = make_brand(sources=[{"type": "mastodon", "servers": ["https://one.test", "https://two.test"]}])
+    result = source.fetch(brand, {"min_id": {"https://one.test": "100"}}, NOW)
+    assert "min_id=100" in router.requests[0].full_url
+    assert result.mentions and [p.item for p in result.problems] == ["https://two.test"]
+    assert result.cursor["min_id"]["https://one.test"] == max((s["id"] for s in statuses), key=int)
+
+
+# ----------------------------------------------------------------- Hacker News
+
+def test_hackernews_polls_forward_and_skips_hits_missing_fields() -> None:
+    router = Router({"search_by_date": json.loads(fixture_bytes("recorded/hn_search_by_date_CONSTRUCTED.json"))})
+    result = HackerNewsSearch(http(router), api="https://hn.test/api/v1/search_by_date").fetch(
+        make_brand(), {"created_at_i": 1763647000}, NOW)
+    assert [m.id for m in result.mentions] == ["46021001", "46021050"]  # the giveaway is excluded
+    comment = result.mentions[1]
+    assert comment.text.startswith("I was stuck at the gate for 3 hours. Acme Air never told us anything & the")
+    assert comment.url == "https://news.ycombinator.com/item?id=46021050"
+    assert result.mentions[0].likes == 212 and result.mentions[0].replies == 143
+    assert "created_at_i%3E1763647000" in router.requests[0].full_url
+    assert result.cursor == {"created_at_i": 1763647800}
+    assert {p.item for p in result.problems} == {"?"}  # once per query phrase
+
+
+def test_hackernews_official_docs_example_without_timestamps_is_skipped_not_fatal() -> None:
+    router = Router({"search_by_date": recorded("hn_algolia/search_docs_example_transcribed.json")})
+    result = HackerNewsSearch(http(router)).fetch(make_brand(), None, NOW)
+    assert result.mentions == []
+    assert "timestamp" in result.problems[0].reason
+
+
+# ----------------------------------------------------------------- RSS / Atom
+
+def test_rss_keeps_only_items_about_the_brand_strips_html_and_skips_bad_dates() -> None:
+    router = Router({"ledger.test": fixture_bytes("recorded/rss_publisher_CONSTRUCTED.xml")})
+    brand = make_brand(sources=[{"type": "rss", "feeds": ["https://ledger.test/feed"]}])
+    result = RssFeeds(http(router)).fetch(brand, None, NOW)
+    [mention] = result.mentions
+    assert mention.text == "Acme Air shares slide after outage\nShares of Acme Air fell 6%."
+    assert mention.author == "Sam Writer"
+    assert any(p.item == "broken-date" for p in result.problems)
+
+
+def test_atom_feeds_and_conditional_get() -> None:
+    feed = fixture_bytes("recorded/atom_feed_CONSTRUCTED.xml")
+    router = Router({"news.test": Response(200, {"etag": '"v1"'}, feed)})
+    brand = make_brand(sources=[{"type": "rss", "feeds": ["https://news.test/atom"]}])
+    result = RssFeeds(http(router)).fetch(brand, None, NOW)
+    [mention] = result.mentions
+    assert mention.author == "Jane Reporter"
+    assert "Hundreds of Acme Air travellers" in mention.text
+    router.routes = {"news.test": Response(304, {}, b"")}
+    again = RssFeeds(http(router)).fetch(brand, result.cursor, NOW)
+    assert again.mentions == [] and router.requests[-1].get_header("If-none-match") == '"v1"'
+
+
+def test_google_news_rss_titles_lose_the_outlet_suffix() -> None:
+    router = Router({"gn.test": recorded("rss/google_news_search_trimmed_2026-09-25.xml")})
+    brand = make_brand(terms={"keywords": ["emergency"]}, sources=[{"type": "rss", "feeds": ["https://gn.test/rss"]}])
+    result = RssFeeds(http(router)).fetch(brand, None, NOW)
+    # the description only repeats the title (and the outlet), so the title alone is the text
+    assert result.mentions[0].text == "Fall Related Emergency Visits for Older Adults Continue to Climb"
+    assert result.mentions[0].author == "countynewscenter.com"
+
+
+def test_xml_entity_bombs_are_refused() -> None:
+    bomb = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><rss><channel>&b;</channel></rss>'
+    router = Router({"bad.test": bomb})
+    brand = make_brand(sources=[{"type": "rss", "feeds": ["https://bad.test/rss"]}])
+    with pytest.raises(RuntimeError, match="every feed failed"):
+        RssFeeds(http(router)).fetch(brand, None, NOW)
+
+
+# ----------------------------------------------------------------- replay
+
+def write_lines(path: Path, lines: list[bytes]) -> Path:
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def test_replay_reads_up_to_now_skips_bad_lines_and_resumes_from_its_cursor(tmp_path: Path) -> None:
+    good = {"id": "1", "created_at": "2026-11-20T10:00:00Z", "text": "Acme Air lost my bag", "author": "a",
+            "likes": 3, "sentiment": "negative"}
+    lines = [
+        json.dumps(good).encode(),
+        b"{not json",
+        json.dumps({"id": "2", "created_at": "2026-11-20T10:01:00Z", "author": "b"}).encode(),
+        json.dumps({"id": "3", "created_at": "last tuesday", "text": "x", "author": "c"}).encode(),
+        json.dumps({"id": "4", "created_at": "2026-11-20T10:02:00Z", "text": "caf\u00e9", "author": "d"}).encode()[:-3]
+        + b'\xe9"}',
+        json.dumps({"id": "5", "created_at": "2026-11-20T10:03:00Z", "text": "<b>big</b> " * 6000, "author": "e",
+                    "url": "javascript:alert(1)", "sentiment": "furious"}).encode(),
+        json.dumps({"id": "6", "created_at": "2026-11-20T21:00:00Z", "text": "later", "author": "f"}).encode(),
+    ]
+    path = write_lines(tmp_path / "m.jsonl", lines)
+    brand = make_brand(sources=[{"type": "replay", "uri": str(path)}])
+    result = ReplayFeed().fetch(brand, None, NOW)
+    assert [m.id for m in result.mentions] == ["1", "4", "5"]
+    assert result.mentions[0].sentiment == "negative" and result.mentions[0].likes == 3
+    assert result.mentions[1].author == "\ufffd"  # the invalid byte sat in the author field
+    assert result.mentions[2].url is None and result.mentions[2].sentiment is None
+    assert len(result.mentions[2].text) <= 2000
+    reasons = " | ".join(f"{p.item}: {p.reason}" for p in result.problems)
+    for expected in ("line 2: not valid JSON", "missing text", "not an ISO 8601", "invalid UTF-8", "truncated",
+                     "only http(s)", "sentiment 'furious' ignored"):
+        assert expected in reasons
+    assert result.cursor == {"line": 6}  # line 7 is in the future
+    later = ReplayFeed().fetch(brand, result.cursor, datetime(2026, 11, 21, tzinfo=UTC))
+    assert [m.id for m in later.mentions] == ["6"] and later.cursor == {"line": 7}
