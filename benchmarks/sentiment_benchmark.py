@@ -65,8 +65,10 @@ def main() -> None:
     rows = airline_tweets()
     texts = [r["text"] for r in rows]
     truth = [r["airline_sentiment"] for r in rows]
-    print(f"airline tweets: {len(rows)} (deduplicated on tweet_id); "
-          f"{sum(t == 'negative' for t in truth)} labelled negative")
+    print(
+        f"airline tweets: {len(rows)} (deduplicated on tweet_id); "
+        f"{sum(t == 'negative' for t in truth)} labelled negative"
+    )
     print(f"{'scorer':<22}{'accuracy':>9}{'macro-F1':>9}{'neg-P':>7}{'neg-R':>7}{'neg-F1':>8}{'texts/s':>10}")
     results = {}
     for name, factory in (("vader (baseline)", vader_only), ("default (groundswell)", default_scorer)):
@@ -74,10 +76,14 @@ def main() -> None:
         m = metrics(truth, [label(t) for t in texts])
         rate = speed(label, texts)
         results[name] = rate
-        print(f"{name:<22}{m['accuracy']:>9.3f}{m['macro_f1']:>9.3f}{m['negative_precision']:>7.3f}"
-              f"{m['negative_recall']:>7.3f}{m['negative_f1']:>8.3f}{rate:>10,.0f}")
-    print(f"speed ratio default/vader in this process: "
-          f"{results['default (groundswell)'] / results['vader (baseline)']:.2f}")
+        print(
+            f"{name:<22}{m['accuracy']:>9.3f}{m['macro_f1']:>9.3f}{m['negative_precision']:>7.3f}"
+            f"{m['negative_recall']:>7.3f}{m['negative_f1']:>8.3f}{rate:>10,.0f}"
+        )
+    print(
+        f"speed ratio default/vader in this process: "
+        f"{results['default (groundswell)'] / results['vader (baseline)']:.2f}"
+    )
 
 
 if __name__ == "__main__":

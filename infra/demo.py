@@ -33,12 +33,20 @@ def run_demo(output: Path, hours: int = 24) -> int:
         records = generate(scenario, start, hours)
         expected[scenario.name] = len({r["id"] for r in records})
         path = write_jsonl(records, output / "replay" / f"{scenario.name}.jsonl")
-        configs.append({"name": scenario.name, "display_name": scenario.label, "timezone": "America/New_York",
-                        "terms": {"keywords": [scenario.label]},
-                        "sources": [{"type": "replay", "uri": str(path.resolve())}]})
+        configs.append(
+            {
+                "name": scenario.name,
+                "display_name": scenario.label,
+                "timezone": "America/New_York",
+                "terms": {"keywords": [scenario.label]},
+                "sources": [{"type": "replay", "uri": str(path.resolve())}],
+            }
+        )
     log_path = output / "lambda.log"
-    print(f"Groundswell demo: {len(configs)} brands, {hours} simulated hours, embedded AWS (moto on 127.0.0.1)",
-          flush=True)
+    print(
+        f"Groundswell demo: {len(configs)} brands, {hours} simulated hours, embedded AWS (moto on 127.0.0.1)",
+        flush=True,
+    )
     began = time.perf_counter()
     with local_stack() as (resources, session), log_path.open("w", encoding="utf-8") as log:
         from functions.dispatch_polls import app as dispatch_app
@@ -62,8 +70,7 @@ def run_demo(output: Path, hours: int = 24) -> int:
             _progress(tick, ticks, now, tick * len(configs))
         end = start + timedelta(hours=hours)
         ok = _report(repo, configs, expected, start, end, output, timeline)
-    print(f"done in {time.perf_counter() - began:.1f} s; results in {output}/ (buckets.csv, timeline.csv, "
-          f"lambda.log)")
+    print(f"done in {time.perf_counter() - began:.1f} s; results in {output}/ (buckets.csv, timeline.csv, lambda.log)")
     return 0 if ok else 1
 
 
@@ -80,14 +87,25 @@ def _report(repo, configs, expected, start, end, output: Path, timeline) -> bool
     ok = True
     with (output / "buckets.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["brand", "bucket_start", "total", "negative", "neutral", "positive",
-                         "negative_authors", "engagement"])
+        writer.writerow(
+            ["brand", "bucket_start", "total", "negative", "neutral", "positive", "negative_authors", "engagement"]
+        )
         print(f"\n{'brand':<14}{'stored':>8}{'expected':>9}{'negative':>9}   negative mentions per hour")
         for config in configs:
             buckets = repo.buckets(config["name"], start, end)
             for b in buckets:
-                writer.writerow([b.brand, b.start.isoformat(), b.total, b.negative, b.neutral, b.positive,
-                                 b.negative_authors, b.engagement])
+                writer.writerow(
+                    [
+                        b.brand,
+                        b.start.isoformat(),
+                        b.total,
+                        b.negative,
+                        b.neutral,
+                        b.positive,
+                        b.negative_authors,
+                        b.engagement,
+                    ]
+                )
             hourly: dict[int, int] = {}
             for b in buckets:
                 slot = int((b.start - start).total_seconds() // 3600)
@@ -104,8 +122,13 @@ def _report(repo, configs, expected, start, end, output: Path, timeline) -> bool
         writer = csv.writer(handle)
         writer.writerow(["tick_utc", "polls_dispatched", "poller_invocations", "failed_messages"])
         writer.writerows([(t.isoformat(), d, i, f) for t, d, i, f in timeline])
-    print("\nEvery generated mention counted exactly once (some SQS batches were delivered twice)." if ok
-          else "\nCOUNT MISMATCH: see above.")
-    print("acme-air's swell of complaints (from hour 14) and brightbank's one-person flood (hour 9: many "
-          "negatives, one author) are what the detector has to tell apart.")
+    print(
+        "\nEvery generated mention counted exactly once (some SQS batches were delivered twice)."
+        if ok
+        else "\nCOUNT MISMATCH: see above."
+    )
+    print(
+        "acme-air's swell of complaints (from hour 14) and brightbank's one-person flood (hour 9: many "
+        "negatives, one author) are what the detector has to tell apart."
+    )
     return ok

@@ -21,15 +21,31 @@ class LambdaContext:
         return 30_000
 
 
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:local") -> dict[str, Any]:
+def sqs_event(
+    messages: list[dict[str, Any]], queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:local"
+) -> dict[str, Any]:
     """An SQS event for a Lambda, from messages as ``receive_message`` returns them."""
-    return {"Records": [{
-        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-        "attributes": {"ApproximateReceiveCount": m.get("Attributes", {}).get("ApproximateReceiveCount", "1"),
-                       "SentTimestamp": "0", "SenderId": "local", "ApproximateFirstReceiveTimestamp": "0"},
-        "messageAttributes": {}, "md5OfBody": hashlib.md5(m["Body"].encode(), usedforsecurity=False).hexdigest(),
-        "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": "us-east-1",
-    } for m in messages]}
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {
+                    "ApproximateReceiveCount": m.get("Attributes", {}).get("ApproximateReceiveCount", "1"),
+                    "SentTimestamp": "0",
+                    "SenderId": "local",
+                    "ApproximateFirstReceiveTimestamp": "0",
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(m["Body"].encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
 
 
 @dataclass
@@ -39,15 +55,25 @@ class DrainReport:
     failed: int = 0
 
 
-def drain_queue(sqs: Any, queue_url: str, handler: Callable[[dict[str, Any], Any], Any], *,
-                batch_size: int = 5, redeliver_every: int = 0) -> DrainReport:
+def drain_queue(
+    sqs: Any,
+    queue_url: str,
+    handler: Callable[[dict[str, Any], Any], Any],
+    *,
+    batch_size: int = 5,
+    redeliver_every: int = 0,
+) -> DrainReport:
     """Feeds every message on the queue to ``handler`` as Lambda's SQS event source would: successful
     messages are deleted, reported failures stay for redelivery. ``redeliver_every=N`` invokes every Nth
     batch twice, as SQS's at-least-once delivery may."""
     report = DrainReport()
     while True:
-        reply = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, VisibilityTimeout=0,
-                                    AttributeNames=["ApproximateReceiveCount"])
+        reply = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=batch_size,
+            VisibilityTimeout=0,
+            AttributeNames=["ApproximateReceiveCount"],
+        )
         messages = reply.get("Messages", [])
         if not messages:
             return report
@@ -62,8 +88,10 @@ def drain_queue(sqs: Any, queue_url: str, handler: Callable[[dict[str, Any], Any
         done = [m for m in messages if m["MessageId"] not in failed]
         report.processed += len(done)
         if done:
-            sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
         if failed:
             return report  # leave failures for the next tick, as a visibility timeout would
 

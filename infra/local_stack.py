@@ -13,9 +13,12 @@ from infra.moto_patches import patch_moto_transactions
 from infra.template_resources import Provisioned, provision
 
 LOCAL_ENV = {
-    "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 (emulator's dummy keys)
-    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-    "POWERTOOLS_SERVICE_NAME": "groundswell", "POWERTOOLS_METRICS_NAMESPACE": "Groundswell",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_SERVICE_NAME": "groundswell",
+    "POWERTOOLS_METRICS_NAMESPACE": "Groundswell",
 }
 
 

@@ -20,10 +20,19 @@ class OfflinePolicyLoader:
     """Returns ``arn:aws:iam::aws:policy/...`` for the AWS managed policies SAM attaches."""
 
     def load(self) -> dict[str, str]:
-        names = ["AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess", "AWSXRayDaemonWriteAccess",
-                 "AWSLambdaSQSQueueExecutionRole", "AWSLambdaRole"]
-        return {name: f"arn:aws:iam::aws:policy/service-role/{name}" if "Execution" in name or name == "AWSLambdaRole"
-                else f"arn:aws:iam::aws:policy/{name}" for name in names}
+        names = [
+            "AWSLambdaBasicExecutionRole",
+            "AWSXrayWriteOnlyAccess",
+            "AWSXRayDaemonWriteAccess",
+            "AWSLambdaSQSQueueExecutionRole",
+            "AWSLambdaRole",
+        ]
+        return {
+            name: f"arn:aws:iam::aws:policy/service-role/{name}"
+            if "Execution" in name or name == "AWSLambdaRole"
+            else f"arn:aws:iam::aws:policy/{name}"
+            for name in names
+        }
 
 
 def _as_packaged(template: dict) -> None:

@@ -40,7 +40,7 @@ POSITIVE = [
 class BrandScenario:
     name: str
     label: str
-    per_bucket: float          # mean mentions per 5 minutes at the daily peak
+    per_bucket: float  # mean mentions per 5 minutes at the daily peak
     negative_share: float = 0.25
     crisis_start_hour: float | None = None
     crisis_hours: float = 6.0
@@ -84,15 +84,24 @@ def generate(scenario: BrandScenario, start: datetime, hours: int, seed: int = 7
     return out
 
 
-def _mention(rng: random.Random, s: BrandScenario, bucket: datetime, author: str, negative_share: float) -> dict[str, object]:
+def _mention(
+    rng: random.Random, s: BrandScenario, bucket: datetime, author: str, negative_share: float
+) -> dict[str, object]:
     roll = rng.random()
     pool = NEGATIVE if roll < negative_share else POSITIVE if roll > 1 - 0.25 * (1 - negative_share) else NEUTRAL
     created = bucket + timedelta(seconds=rng.randrange(300))
     ident = f"{s.name}-{created:%Y%m%d%H%M%S}-{rng.randrange(10**9):09d}"
-    return {"id": ident, "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "text": rng.choice(pool).format(brand=s.label, n=rng.randint(2, 9)), "author": author,
-            "url": f"https://social.example/{author}/{ident}", "likes": rng.randrange(40),
-            "reposts": rng.randrange(8), "replies": rng.randrange(5), "source": "replay"}
+    return {
+        "id": ident,
+        "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "text": rng.choice(pool).format(brand=s.label, n=rng.randint(2, 9)),
+        "author": author,
+        "url": f"https://social.example/{author}/{ident}",
+        "likes": rng.randrange(40),
+        "reposts": rng.randrange(8),
+        "replies": rng.randrange(5),
+        "source": "replay",
+    }
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

@@ -65,8 +65,11 @@ def provision(session: Any, prefix: str = "groundswell-local", template: dict[st
         props = resource.get("Properties", {})
         if resource["Type"] == "AWS::DynamoDB::Table":
             name = f"{prefix}-{logical}"
-            kwargs = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "BillingMode",
-                                            "GlobalSecondaryIndexes") if k in props}
+            kwargs = {
+                k: props[k]
+                for k in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes")
+                if k in props
+            }
             dynamodb.create_table(TableName=name, **kwargs)
             if "TimeToLiveSpecification" in props:
                 dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
@@ -78,16 +81,20 @@ def provision(session: Any, prefix: str = "groundswell-local", template: dict[st
             redrive = props.get("RedrivePolicy")
             if redrive:
                 target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
-                dlq_arn = sqs.get_queue_attributes(QueueUrl=out.queues[target],
-                                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-                attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn,
-                                                          "maxReceiveCount": redrive["maxReceiveCount"]})
+                dlq_arn = sqs.get_queue_attributes(QueueUrl=out.queues[target], AttributeNames=["QueueArn"])[
+                    "Attributes"
+                ]["QueueArn"]
+                attributes["RedrivePolicy"] = json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": redrive["maxReceiveCount"]}
+                )
             out.queues[logical] = sqs.create_queue(QueueName=f"{prefix}-{logical}", Attributes=attributes)["QueueUrl"]
         elif resource["Type"] == "AWS::SecretsManager::Secret":
             generate = props.get("GenerateSecretString", {})
             key = generate.get("GenerateStringKey", "key")
-            value = secrets.get_random_password(PasswordLength=int(generate.get("PasswordLength", 32)),
-                                                ExcludePunctuation=True)["RandomPassword"]
-            out.secrets[logical] = secrets.create_secret(Name=f"{prefix}-{logical}",
-                                                         SecretString=json.dumps({key: value}))["ARN"]
+            value = secrets.get_random_password(
+                PasswordLength=int(generate.get("PasswordLength", 32)), ExcludePunctuation=True
+            )["RandomPassword"]
+            out.secrets[logical] = secrets.create_secret(
+                Name=f"{prefix}-{logical}", SecretString=json.dumps({key: value})
+            )["ARN"]
     return out

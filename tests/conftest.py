@@ -32,7 +32,9 @@ def make_brand(**overrides: Any) -> Any:
     from groundswell.models import Brand
 
     config: dict[str, Any] = {
-        "name": "acme-air", "display_name": "Acme Air", "timezone": "America/New_York",
+        "name": "acme-air",
+        "display_name": "Acme Air",
+        "timezone": "America/New_York",
         "terms": {"keywords": ["acme air"], "handles": ["@acmeair"], "hashtags": ["acmeair"], "exclude": ["giveaway"]},
         "sources": [{"type": "hackernews"}],
     }

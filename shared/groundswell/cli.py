@@ -102,8 +102,10 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
             if len(batch) >= 500:
                 flush()
         flush()
-    print(f"scored {scored} mention(s) into {args.output}" + (f"; skipped {bad} bad line(s)" if bad else ""),
-          file=sys.stderr)
+    print(
+        f"scored {scored} mention(s) into {args.output}" + (f"; skipped {bad} bad line(s)" if bad else ""),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -113,8 +115,11 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
     _target(args)
     requests = runtime.poll_requests(runtime.store().list_brands())
-    requests = [r for r in requests if (not args.brand or r.brand == args.brand)
-                and (not args.source or r.source.value == args.source)]
+    requests = [
+        r
+        for r in requests
+        if (not args.brand or r.brand == args.brand) and (not args.source or r.source.value == args.source)
+    ]
     if not requests:
         print("nothing to poll (no matching enabled brand/source)", file=sys.stderr)
         return 1
@@ -127,8 +132,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
             print(f"{request.brand}/{request.source.value}: FAILED: {exc}")
             continue
         if report:
-            print(f"{request.brand}/{request.source.value}: fetched {report.fetched}, stored {report.stored}, "
-                  f"duplicates {report.duplicates}, skipped {report.skipped}")
+            print(
+                f"{request.brand}/{request.source.value}: fetched {report.fetched}, stored {report.stored}, "
+                f"duplicates {report.duplicates}, skipped {report.skipped}"
+            )
     return 1 if failed else 0
 
 
@@ -150,9 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     brands = sub.add_parser("brands", help="add, list, show, remove and validate watched brands")
     actions = brands.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for name, text in (("add", "add or update brands from a YAML/JSON file"), ("list", "list brands"),
-                       ("show", "show one brand's config"), ("remove", "stop watching a brand"),
-                       ("validate", "check a brand file without saving it")):
+    for name, text in (
+        ("add", "add or update brands from a YAML/JSON file"),
+        ("list", "list brands"),
+        ("show", "show one brand's config"),
+        ("remove", "stop watching a brand"),
+        ("validate", "check a brand file without saving it"),
+    ):
         action = actions.add_parser(name, help=text)
         if name in ("add", "validate"):
             action.add_argument("file")

@@ -19,8 +19,10 @@ class Settings(BaseModel):
     table_name: str = Field(min_length=3, description="the DynamoDB table of brands, mentions and counts")
     poll_queue_url: str | None = Field(default=None, description="SQS queue of (brand, source) poll requests")
     bluesky_secret_id: str | None = Field(
-        default=None, description="Secrets Manager id, or SSM SecureString name starting with 'ssm:', holding "
-                                  '{"identifier": ..., "app_password": ...}')
+        default=None,
+        description="Secrets Manager id, or SSM SecureString name starting with 'ssm:', holding "
+        '{"identifier": ..., "app_password": ...}',
+    )
     bluesky_service: str = "https://bsky.social"
     hackernews_api: str = "https://hn.algolia.com/api/v1/search_by_date"
     push_secret_id: str | None = Field(default=None, description="Secrets Manager id of the push HMAC key")

@@ -67,8 +67,14 @@ def urllib_transport(request: urllib.request.Request, timeout: float) -> Respons
 class RateLimiter:
     """A token bucket: at most ``rate`` requests per second on average, bursts up to ``burst``."""
 
-    def __init__(self, rate: float, burst: int = 1, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        rate: float,
+        burst: int = 1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be > 0 and burst >= 1")
         self.rate, self.burst, self._clock, self._sleep = rate, burst, clock, sleep
@@ -143,8 +149,9 @@ class HttpClient:
         if self.limiter is None:
             self.limiter = shared_limiter(self.name, self.rate_per_second, self.burst)
 
-    def get_json(self, url: str, params: Mapping[str, Any] | None = None,
-                 headers: Mapping[str, str] | None = None) -> Any:
+    def get_json(
+        self, url: str, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None
+    ) -> Any:
         return self.request("GET", url, params=params, headers=headers).json()
 
     def post_json(self, url: str, payload: Any, headers: Mapping[str, str] | None = None) -> Any:
@@ -152,9 +159,16 @@ class HttpClient:
         merged = {"Content-Type": "application/json", **(headers or {})}
         return self.request("POST", url, body=body, headers=merged).json()
 
-    def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
-                headers: Mapping[str, str] | None = None, body: bytes | None = None,
-                accept: tuple[int, ...] = ()) -> Response:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        accept: tuple[int, ...] = (),
+    ) -> Response:
         """Sends a request, retrying transient failures; raises :class:`HttpError` when it gives up.
 
         A 2xx answer, or one whose status is in ``accept`` (e.g. 304), is returned."""
@@ -163,13 +177,16 @@ class HttpClient:
         if params:
             query = urllib.parse.urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
             url = f"{url}{'&' if '?' in url else '?'}{query}"
-        all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json, application/xml;q=0.9, */*;q=0.5",
-                       **(headers or {})}
+        all_headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json, application/xml;q=0.9, */*;q=0.5",
+            **(headers or {}),
+        }
         last_error: HttpError | None = None
         for attempt in range(self.max_attempts):
             assert self.limiter is not None
             self.limiter.acquire()
-            request = urllib.request.Request(url, data=body, headers=all_headers, method=method)
+            request = urllib.request.Request(url, data=body, headers=all_headers, method=method)  # noqa: S310
             try:
                 response = self.transport(request, self.timeout)
             except HttpError:
@@ -182,7 +199,9 @@ class HttpClient:
                     return response
                 retry_after = retry_after_seconds(response.headers.get("retry-after"))
                 last_error = HttpError(
-                    f"HTTP {response.status} from {self.name}", status=response.status, url=_safe_url(url),
+                    f"HTTP {response.status} from {self.name}",
+                    status=response.status,
+                    url=_safe_url(url),
                     retry_after=retry_after,
                 )
                 if response.status not in RETRYABLE_STATUS:

@@ -54,13 +54,26 @@ def score_mentions(mentions: Sequence[Mention], scorer: Scorer) -> list[Mention]
     return out
 
 
-def ingest(mentions: Sequence[Mention], problems: Sequence[Problem], *, scorer: Scorer,
-           repository: MentionRepository, source: str) -> IngestReport:
+def ingest(
+    mentions: Sequence[Mention],
+    problems: Sequence[Problem],
+    *,
+    scorer: Scorer,
+    repository: MentionRepository,
+    source: str,
+) -> IngestReport:
     """Scores and stores a batch, reports each skipped/repaired item as a structured warning and a metric."""
     report = IngestReport(fetched=len(mentions), problems=list(problems))
     for problem in problems:
-        logger.warning("mention problem", extra={"source": problem.source, "item": problem.item[:200],
-                                                 "reason": problem.reason, "action": problem.action})
+        logger.warning(
+            "mention problem",
+            extra={
+                "source": problem.source,
+                "item": problem.item[:200],
+                "reason": problem.reason,
+                "action": problem.action,
+            },
+        )
     kinds = Counter("repaired" if p.action == "repaired" else "skipped" for p in problems)
     report.skipped, report.repaired = kinds["skipped"], kinds["repaired"]
     if report.skipped:
@@ -76,8 +89,15 @@ def ingest(mentions: Sequence[Mention], problems: Sequence[Problem], *, scorer: 
     return report
 
 
-def poll_once(brand: Brand, source: Source, *, repository: MentionRepository, scorer: Scorer, now: datetime,
-              failing_threshold: int = 3) -> IngestReport:
+def poll_once(
+    brand: Brand,
+    source: Source,
+    *,
+    repository: MentionRepository,
+    scorer: Scorer,
+    now: datetime,
+    failing_threshold: int = 3,
+) -> IngestReport:
     """Fetches what is new since the cursor, stores it, then (only then) advances the cursor.
 
     A failing fetch records the failure and raises :class:`SourceFailing` (the message is retried and, in
@@ -91,8 +111,15 @@ def poll_once(brand: Brand, source: Source, *, repository: MentionRepository, sc
         failures = repository.record_failure(brand.name, source.kind, f"{type(exc).__name__}: {exc}")
         count("SourceErrors", 1, source=source.kind)
         log = logger.error if failures >= failing_threshold else logger.warning
-        log("source poll failed", extra={"brand": brand.name, "source": source.kind,
-                                         "consecutive_failures": failures, "error": str(exc)[:500]})
+        log(
+            "source poll failed",
+            extra={
+                "brand": brand.name,
+                "source": source.kind,
+                "consecutive_failures": failures,
+                "error": str(exc)[:500],
+            },
+        )
         raise SourceFailing(f"{source.kind} failed for {brand.name} ({failures} in a row): {exc}") from exc
     finally:
         milliseconds("SourceLatency", (time.perf_counter() - started) * 1000, source=source.kind)
@@ -101,9 +128,19 @@ def poll_once(brand: Brand, source: Source, *, repository: MentionRepository, sc
     try:
         repository.save_cursor(brand.name, source.kind, result.cursor, cursor.version)
     except CursorConflict:
-        logger.info("cursor moved by a concurrent poll; keeping theirs",
-                    extra={"brand": brand.name, "source": source.kind})
-    logger.info("source polled", extra={"brand": brand.name, "source": source.kind, "fetched": report.fetched,
-                                        "stored": report.stored, "duplicates": report.duplicates,
-                                        "skipped": report.skipped, "truncated": report.truncated})
+        logger.info(
+            "cursor moved by a concurrent poll; keeping theirs", extra={"brand": brand.name, "source": source.kind}
+        )
+    logger.info(
+        "source polled",
+        extra={
+            "brand": brand.name,
+            "source": source.kind,
+            "fetched": report.fetched,
+            "stored": report.stored,
+            "duplicates": report.duplicates,
+            "skipped": report.skipped,
+            "truncated": report.truncated,
+        },
+    )
     return report

@@ -19,8 +19,7 @@ from groundswell.sentiment import Scorer, make_scorer
 from groundswell.sources.base import Problem, Source
 from groundswell.store import DynamoStore
 
-POLLED_SOURCES = {SourceType.BLUESKY, SourceType.MASTODON, SourceType.HACKERNEWS, SourceType.RSS,
-                  SourceType.REPLAY}
+POLLED_SOURCES = {SourceType.BLUESKY, SourceType.MASTODON, SourceType.HACKERNEWS, SourceType.RSS, SourceType.REPLAY}
 
 
 class PollRequest(BaseModel):
@@ -36,8 +35,12 @@ def store() -> DynamoStore:
     from groundswell.adapters.aws import client
 
     config = settings()
-    return DynamoStore(client("dynamodb"), config.table_name, mention_ttl_days=config.mention_ttl_days,
-                       bucket_ttl_days=config.bucket_ttl_days)
+    return DynamoStore(
+        client("dynamodb"),
+        config.table_name,
+        mention_ttl_days=config.mention_ttl_days,
+        bucket_ttl_days=config.bucket_ttl_days,
+    )
 
 
 @cache
@@ -61,14 +64,23 @@ def source(kind: str) -> Source:
             secret = get_secret_json(secret_id)
             return BlueskyCredentials(identifier=secret["identifier"], app_password=secret["app_password"])
 
-    return build_source(kind, bluesky_credentials=credentials, bluesky_service=config.bluesky_service,
-                        hackernews_api=config.hackernews_api)
+    return build_source(
+        kind,
+        bluesky_credentials=credentials,
+        bluesky_service=config.bluesky_service,
+        hackernews_api=config.hackernews_api,
+    )
 
 
 def poll_requests(brands: list[Brand], now: datetime | None = None) -> list[PollRequest]:
     """One request per enabled brand and polled source."""
-    return [PollRequest(brand=b.name, source=SourceType(s.type), now=now)
-            for b in brands if b.enabled for s in b.sources if s.type in POLLED_SOURCES]
+    return [
+        PollRequest(brand=b.name, source=SourceType(s.type), now=now)
+        for b in brands
+        if b.enabled
+        for s in b.sources
+        if s.type in POLLED_SOURCES
+    ]
 
 
 def dispatch(now: datetime | None = None) -> int:
@@ -84,7 +96,7 @@ def dispatch(now: datetime | None = None) -> int:
     sqs = client("sqs")
     sent = 0
     for start in range(0, len(requests), 10):
-        chunk = requests[start:start + 10]
+        chunk = requests[start : start + 10]
         entries = [{"Id": str(i), "MessageBody": r.model_dump_json(exclude_none=True)} for i, r in enumerate(chunk)]
         reply = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
         if reply.get("Failed"):
@@ -101,8 +113,14 @@ def poll(request: PollRequest) -> IngestReport | None:
         logger.info("poll request for a brand/source no longer watched; dropped", extra=request.model_dump())
         return None
     now = request.now or datetime.now(UTC)
-    return poll_once(brand, source(request.source.value), repository=store(), scorer=scorer(), now=now,
-                     failing_threshold=settings().failing_source_threshold)
+    return poll_once(
+        brand,
+        source(request.source.value),
+        repository=store(),
+        scorer=scorer(),
+        now=now,
+        failing_threshold=settings().failing_source_threshold,
+    )
 
 
 @cache
@@ -122,8 +140,9 @@ def accept_push(body: bytes, signature: str | None, now: float | None = None) ->
     from groundswell.sources.records import parse_record
 
     config = settings()
-    digest = verify(push_key(), body, signature, now=time.time() if now is None else now,
-                    max_skew=config.push_max_skew_seconds)
+    digest = verify(
+        push_key(), body, signature, now=time.time() if now is None else now, max_skew=config.push_max_skew_seconds
+    )
     batch = parse_batch(body)
     brand = store().get_brand(batch.brand)
     if brand is None:
@@ -132,13 +151,21 @@ def accept_push(body: bytes, signature: str | None, now: float | None = None) ->
     if not store().claim_nonce(digest, ttl_seconds=2 * config.push_max_skew_seconds):
         raise PushRejected(409, "this signed request was already accepted (replay)")
     problems: list[Problem] = []
-    mentions = [m for i, raw in enumerate(batch.mentions)
-                if (m := parse_record(raw, brand=brand.name, default_source="push", problems=problems,
-                                      where=f"mentions[{i}]")) is not None]
+    mentions = [
+        m
+        for i, raw in enumerate(batch.mentions)
+        if (m := parse_record(raw, brand=brand.name, default_source="push", problems=problems, where=f"mentions[{i}]"))
+        is not None
+    ]
     report = ingest(mentions, problems, scorer=scorer(), repository=store(), source="push")
-    return {"brand": brand.name, "received": len(batch.mentions), "stored": report.stored,
-            "duplicates": report.duplicates, "repaired": report.repaired,
-            "rejected": [{"item": p.item, "reason": p.reason} for p in problems if p.action != "repaired"]}
+    return {
+        "brand": brand.name,
+        "received": len(batch.mentions),
+        "stored": report.stored,
+        "duplicates": report.duplicates,
+        "repaired": report.repaired,
+        "rejected": [{"item": p.item, "reason": p.reason} for p in problems if p.action != "repaired"],
+    }
 
 
 def to_json(value: Any) -> str:

@@ -72,14 +72,21 @@ def author_digest(author: str) -> str:
 
 def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 class DynamoStore:
     """Repository over one table. ``client`` is a boto3 DynamoDB client (real, or moto in tests)."""
 
-    def __init__(self, client: DynamoDBClient, table: str, *, mention_ttl_days: int = 30,
-                 bucket_ttl_days: int = 400, sleep: Any = time.sleep):
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table: str,
+        *,
+        mention_ttl_days: int = 30,
+        bucket_ttl_days: int = 400,
+        sleep: Any = time.sleep,
+    ):
         self._db, self.table = client, table
         self._mention_ttl = timedelta(days=mention_ttl_days)
         self._bucket_ttl = timedelta(days=bucket_ttl_days)
@@ -88,16 +95,31 @@ class DynamoStore:
     # ------------------------------------------------------------ brands
 
     def put_brand(self, brand: Brand) -> None:
-        self._db.put_item(TableName=self.table, Item={
-            "pk": {"S": "BRANDS"}, "sk": {"S": f"BRAND#{brand.name}"},
-            "config": {"S": brand.model_dump_json()}, "updated_at": {"S": _now_iso()},
-        })
+        self._db.put_item(
+            TableName=self.table,
+            Item={
+                "pk": {"S": "BRANDS"},
+                "sk": {"S": f"BRAND#{brand.name}"},
+                "config": {"S": brand.model_dump_json()},
+                "updated_at": {"S": _now_iso()},
+            },
+        )
 
     def put_brands(self, brands: Sequence[Brand]) -> None:
         """Bulk import: BatchWriteItem in chunks of 25, re-sending unprocessed items with backoff."""
-        requests = [{"PutRequest": {"Item": {
-            "pk": {"S": "BRANDS"}, "sk": {"S": f"BRAND#{b.name}"}, "config": {"S": b.model_dump_json()},
-            "updated_at": {"S": _now_iso()}}}} for b in brands]
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        "pk": {"S": "BRANDS"},
+                        "sk": {"S": f"BRAND#{b.name}"},
+                        "config": {"S": b.model_dump_json()},
+                        "updated_at": {"S": _now_iso()},
+                    }
+                }
+            }
+            for b in brands
+        ]
         for chunk in chunked(requests, BATCH_WRITE_LIMIT):
             pending: list[Any] = list(chunk)
             for attempt in range(MAX_TRANSACTION_TRIES):
@@ -110,8 +132,9 @@ class DynamoStore:
                 raise RuntimeError(f"{len(pending)} brands were not written after retries (throttled)")
 
     def get_brand(self, name: str) -> Brand | None:
-        item = self._db.get_item(TableName=self.table, Key=_key("BRANDS", f"BRAND#{name}"),
-                                 ConsistentRead=True).get("Item")
+        item = self._db.get_item(TableName=self.table, Key=_key("BRANDS", f"BRAND#{name}"), ConsistentRead=True).get(
+            "Item"
+        )
         return Brand.model_validate_json(item["config"]["S"]) if item else None
 
     def list_brands(self) -> list[Brand]:
@@ -121,15 +144,15 @@ class DynamoStore:
         return brands
 
     def delete_brand(self, name: str) -> bool:
-        reply = self._db.delete_item(TableName=self.table, Key=_key("BRANDS", f"BRAND#{name}"),
-                                     ReturnValues="ALL_OLD")
+        reply = self._db.delete_item(TableName=self.table, Key=_key("BRANDS", f"BRAND#{name}"), ReturnValues="ALL_OLD")
         return "Attributes" in reply
 
     # ------------------------------------------------------------ cursors
 
     def load_cursor(self, brand: str, source: str) -> CursorRecord:
-        item = self._db.get_item(TableName=self.table, Key=_key(f"BRAND#{brand}", f"CURSOR#{source}"),
-                                 ConsistentRead=True).get("Item")
+        item = self._db.get_item(
+            TableName=self.table, Key=_key(f"BRAND#{brand}", f"CURSOR#{source}"), ConsistentRead=True
+        ).get("Item")
         if not item:
             return CursorRecord(state=None)
         return CursorRecord(
@@ -144,14 +167,18 @@ class DynamoStore:
         """Advances the cursor if nobody else did since it was loaded; resets the failure count."""
         try:
             self._db.update_item(
-                TableName=self.table, Key=_key(f"BRAND#{brand}", f"CURSOR#{source}"),
+                TableName=self.table,
+                Key=_key(f"BRAND#{brand}", f"CURSOR#{source}"),
                 UpdateExpression="SET #s = :s, version = :next, failures = :zero, last_success = :now",
                 ConditionExpression="attribute_not_exists(version) OR version = :expected",
                 ExpressionAttributeNames={"#s": "state"},
-                ExpressionAttributeValues={":s": {"S": json.dumps(state, sort_keys=True)},
-                                           ":next": {"N": str(expected_version + 1)},
-                                           ":expected": {"N": str(expected_version)},
-                                           ":zero": {"N": "0"}, ":now": {"S": _now_iso()}},
+                ExpressionAttributeValues={
+                    ":s": {"S": json.dumps(state, sort_keys=True)},
+                    ":next": {"N": str(expected_version + 1)},
+                    ":expected": {"N": str(expected_version)},
+                    ":zero": {"N": "0"},
+                    ":now": {"S": _now_iso()},
+                },
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -161,11 +188,16 @@ class DynamoStore:
     def record_failure(self, brand: str, source: str, error: str) -> int:
         """Counts a failed poll (the cursor stays where it is); returns the consecutive failure count."""
         reply = self._db.update_item(
-            TableName=self.table, Key=_key(f"BRAND#{brand}", f"CURSOR#{source}"),
+            TableName=self.table,
+            Key=_key(f"BRAND#{brand}", f"CURSOR#{source}"),
             UpdateExpression="ADD failures :one SET last_error = :e, last_failure = :now, "
-                             "version = if_not_exists(version, :zero)",
-            ExpressionAttributeValues={":one": {"N": "1"}, ":e": {"S": error[:500]}, ":now": {"S": _now_iso()},
-                                       ":zero": {"N": "0"}},
+            "version = if_not_exists(version, :zero)",
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":e": {"S": error[:500]},
+                ":now": {"S": _now_iso()},
+                ":zero": {"N": "0"},
+            },
             ReturnValues="UPDATED_NEW",
         )
         return int(reply["Attributes"]["failures"]["N"])
@@ -194,8 +226,9 @@ class DynamoStore:
         keys = list(unique)
         existing: set[tuple[str, str]] = set()
         for chunk in chunked(keys, BATCH_GET_LIMIT):
-            request: dict[str, Any] = {self.table: {"Keys": [_key(*k) for k in chunk],
-                                                    "ProjectionExpression": "pk, sk"}}
+            request: dict[str, Any] = {
+                self.table: {"Keys": [_key(*k) for k in chunk], "ProjectionExpression": "pk, sk"}
+            }
             for attempt in range(MAX_TRANSACTION_TRIES):
                 reply = self._db.batch_get_item(RequestItems=request, ReturnConsumedCapacity="TOTAL")
                 report.read_units += sum(c.get("CapacityUnits", 0) for c in reply.get("ConsumedCapacity", []))
@@ -218,7 +251,7 @@ class DynamoStore:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
                 reasons = exc.response.get("CancellationReasons", [])
-                taken = {i for i, r in enumerate(reasons[:len(chunk)]) if r.get("Code") == "ConditionalCheckFailed"}
+                taken = {i for i, r in enumerate(reasons[: len(chunk)]) if r.get("Code") == "ConditionalCheckFailed"}
                 if taken:  # written meanwhile by someone else: already counted there
                     report.duplicates += len(taken)
                     chunk = [m for i, m in enumerate(chunk) if i not in taken]
@@ -236,8 +269,15 @@ class DynamoStore:
         per_bucket: dict[tuple[str, datetime], list[Mention]] = defaultdict(list)
         for mention in chunk:
             pk, sk = _mention_key(mention)
-            items.append({"Put": {"TableName": self.table, "Item": self._mention_item(mention, pk, sk),
-                                  "ConditionExpression": "attribute_not_exists(pk)"}})
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": self._mention_item(mention, pk, sk),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
             per_bucket[(mention.brand, bucket_start(mention.created_at))].append(mention)
         for (brand, start), members in per_bucket.items():
             items.append({"Update": self._bucket_update(brand, start, members)})
@@ -245,10 +285,15 @@ class DynamoStore:
 
     def _mention_item(self, mention: Mention, pk: str, sk: str) -> dict[str, Any]:
         item: dict[str, Any] = {
-            "pk": {"S": pk}, "sk": {"S": sk}, "source": {"S": mention.source}, "id": {"S": mention.id},
-            "text": {"S": mention.text}, "author": {"S": mention.author},
+            "pk": {"S": pk},
+            "sk": {"S": sk},
+            "source": {"S": mention.source},
+            "id": {"S": mention.id},
+            "text": {"S": mention.text},
+            "author": {"S": mention.author},
             "created_at": {"S": mention.created_at.isoformat()},
-            "likes": {"N": str(mention.likes)}, "reposts": {"N": str(mention.reposts)},
+            "likes": {"N": str(mention.likes)},
+            "reposts": {"N": str(mention.reposts)},
             "replies": {"N": str(mention.replies)},
             "sentiment": {"S": (mention.sentiment or Sentiment.NEUTRAL).value},
             "expires_at": {"N": str(int((mention.created_at + self._mention_ttl).timestamp()))},
@@ -266,8 +311,10 @@ class DynamoStore:
         for m in members:
             counts[m.sentiment or Sentiment.NEUTRAL] += 1
         values: dict[str, Any] = {
-            ":total": {"N": str(len(members))}, ":neg": {"N": str(counts[Sentiment.NEGATIVE])},
-            ":neu": {"N": str(counts[Sentiment.NEUTRAL])}, ":pos": {"N": str(counts[Sentiment.POSITIVE])},
+            ":total": {"N": str(len(members))},
+            ":neg": {"N": str(counts[Sentiment.NEGATIVE])},
+            ":neu": {"N": str(counts[Sentiment.NEUTRAL])},
+            ":pos": {"N": str(counts[Sentiment.POSITIVE])},
             ":eng": {"N": str(sum(m.engagement for m in members))},
             ":exp": {"N": str(int((start + self._bucket_ttl).timestamp()))},
         }
@@ -276,25 +323,36 @@ class DynamoStore:
         if authors:
             values[":authors"] = {"SS": sorted(authors)}
             expression += ", negative_authors :authors"
-        return {"TableName": self.table, "Key": _key(f"BRAND#{brand}", f"BUCKET#{start.isoformat()}"),
-                "UpdateExpression": expression + " SET expires_at = :exp",
-                "ExpressionAttributeNames": {"#total": "total"}, "ExpressionAttributeValues": values}
+        return {
+            "TableName": self.table,
+            "Key": _key(f"BRAND#{brand}", f"BUCKET#{start.isoformat()}"),
+            "UpdateExpression": expression + " SET expires_at = :exp",
+            "ExpressionAttributeNames": {"#total": "total"},
+            "ExpressionAttributeValues": values,
+        }
 
     def buckets(self, brand: str, start: datetime, end: datetime) -> list[Bucket]:
         """The brand's buckets with ``start <= bucket start < end``, oldest first (missing = no mentions)."""
-        items = self._query(f"BRAND#{brand}", None, between=(f"BUCKET#{start.isoformat()}",
-                                                                 f"BUCKET#{end.isoformat()}"))
+        items = self._query(
+            f"BRAND#{brand}", None, between=(f"BUCKET#{start.isoformat()}", f"BUCKET#{end.isoformat()}")
+        )
         out = []
         for item in items:
             begins = datetime.fromisoformat(item["sk"]["S"].removeprefix("BUCKET#"))
             if begins >= end:
                 continue
-            out.append(Bucket(
-                brand=brand, start=begins, total=int(item["total"]["N"]), negative=int(item["negative"]["N"]),
-                neutral=int(item["neutral"]["N"]), positive=int(item["positive"]["N"]),
-                negative_authors=len(item.get("negative_authors", {}).get("SS", [])),
-                engagement=int(item["engagement"]["N"]),
-            ))
+            out.append(
+                Bucket(
+                    brand=brand,
+                    start=begins,
+                    total=int(item["total"]["N"]),
+                    negative=int(item["negative"]["N"]),
+                    neutral=int(item["neutral"]["N"]),
+                    positive=int(item["positive"]["N"]),
+                    negative_authors=len(item.get("negative_authors", {}).get("SS", [])),
+                    engagement=int(item["engagement"]["N"]),
+                )
+            )
         return out
 
     def mentions(self, brand: str, start: datetime, end: datetime) -> list[Mention]:
@@ -302,8 +360,7 @@ class DynamoStore:
         out: list[Mention] = []
         day = start.astimezone(UTC).date()
         while day <= end.astimezone(UTC).date():
-            for item in self._query(f"MENTIONS#{brand}#{day.isoformat()}", None,
-                                    between=(_stamp(start), _stamp(end))):
+            for item in self._query(f"MENTIONS#{brand}#{day.isoformat()}", None, between=(_stamp(start), _stamp(end))):
                 out.append(_mention_from_item(brand, item))
             day += timedelta(days=1)
         return [m for m in out if start <= m.created_at < end]
@@ -314,8 +371,12 @@ class DynamoStore:
         """True the first time a signed request is seen; False for a replay of it."""
         try:
             self._db.put_item(
-                TableName=self.table, Item={"pk": {"S": f"NONCE#{digest}"}, "sk": {"S": "NONCE"},
-                                            "expires_at": {"N": str(int(time.time()) + ttl_seconds)}},
+                TableName=self.table,
+                Item={
+                    "pk": {"S": f"NONCE#{digest}"},
+                    "sk": {"S": "NONCE"},
+                    "expires_at": {"N": str(int(time.time()) + ttl_seconds)},
+                },
                 ConditionExpression="attribute_not_exists(pk)",
             )
             return True
@@ -335,8 +396,11 @@ class DynamoStore:
         elif between is not None:
             condition += " AND sk BETWEEN :lo AND :hi"
             values[":lo"], values[":hi"] = {"S": between[0]}, {"S": between[1]}
-        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": condition,
-                                  "ExpressionAttributeValues": values}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
         while True:
             reply = self._db.query(**kwargs)
             yield from reply.get("Items", [])
@@ -362,10 +426,17 @@ def _stamp(moment: datetime) -> str:
 
 def _mention_from_item(brand: str, item: dict[str, Any]) -> Mention:
     return Mention(
-        source=item["source"]["S"], id=item["id"]["S"], brand=brand, text=item["text"]["S"],
-        author=item["author"]["S"], created_at=datetime.fromisoformat(item["created_at"]["S"]),
-        url=item.get("url", {}).get("S"), likes=int(item["likes"]["N"]), reposts=int(item["reposts"]["N"]),
-        replies=int(item["replies"]["N"]), language=item.get("lang", {}).get("S"),
+        source=item["source"]["S"],
+        id=item["id"]["S"],
+        brand=brand,
+        text=item["text"]["S"],
+        author=item["author"]["S"],
+        created_at=datetime.fromisoformat(item["created_at"]["S"]),
+        url=item.get("url", {}).get("S"),
+        likes=int(item["likes"]["N"]),
+        reposts=int(item["reposts"]["N"]),
+        replies=int(item["replies"]["N"]),
+        language=item.get("lang", {}).get("S"),
         sentiment=Sentiment(item["sentiment"]["S"]),
         sentiment_score=float(item["score"]["N"]) if "score" in item else None,
     )

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -20,9 +20,9 @@ pytestmark = pytest.mark.e2e
 
 
 class Recorded(BaseHTTPRequestHandler):
-    routes: dict[str, Any] = {}
-    hits: list[str] = []
-    throttle_once: set[str] = set()
+    routes: ClassVar[dict[str, Any]] = {}
+    hits: ClassVar[list[str]] = []
+    throttle_once: ClassVar[set[str]] = set()
 
     def do_GET(self) -> None:
         self._answer()
@@ -69,8 +69,9 @@ def server() -> Iterator[str]:
         httpd.shutdown()
 
 
-def test_the_poller_handler_counts_every_recorded_mention_once(aws: Any, server: str,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_poller_handler_counts_every_recorded_mention_once(
+    aws: Any, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from functions.poll_mentions import app as poller
     from groundswell.runtime import store
 
@@ -85,32 +86,48 @@ def test_the_poller_handler_counts_every_recorded_mention_once(aws: Any, server:
         "/b/api/v1/timelines/tag/acmeair": mastodon,
         "/feed.xml": fixture_bytes("recorded/rss_publisher_CONSTRUCTED.xml"),
         "/xrpc/com.atproto.server.createSession": fixture_bytes("recorded/bluesky_create_session_CONSTRUCTED.json"),
-        "/xrpc/app.bsky.feed.searchPosts": json.dumps(recorded("bluesky/searchPosts_response_CONSTRUCTED.json")).encode(),
+        "/xrpc/app.bsky.feed.searchPosts": json.dumps(
+            recorded("bluesky/searchPosts_response_CONSTRUCTED.json")
+        ).encode(),
     }
     Recorded.hits = []
     Recorded.throttle_once = {"/api/v1/search_by_date"}
     secret = session.client("secretsmanager").create_secret(
-        Name="bsky", SecretString=json.dumps({"identifier": "me.bsky.social", "app_password": "xxxx-xxxx"}))
+        Name="bsky", SecretString=json.dumps({"identifier": "me.bsky.social", "app_password": "xxxx-xxxx"})
+    )
     monkeypatch.setenv("BLUESKY_SECRET_ID", secret["ARN"])
     monkeypatch.setenv("BLUESKY_SERVICE", server)
     monkeypatch.setenv("HACKERNEWS_API", f"{server}/api/v1/search_by_date")
-    store().put_brands(parse_brands({
-        "name": "acme-air", "terms": {"keywords": ["acme air", "motorist"], "hashtags": ["acmeair"],
-                                      "exclude": ["giveaway"]},
-        "sources": [{"type": "hackernews"}, {"type": "bluesky"}, {"type": "rss", "feeds": [f"{server}/feed.xml"]},
-                    {"type": "mastodon", "servers": [f"{server}/a", f"{server}/b"]}],
-    }))
+    store().put_brands(
+        parse_brands(
+            {
+                "name": "acme-air",
+                "terms": {"keywords": ["acme air", "motorist"], "hashtags": ["acmeair"], "exclude": ["giveaway"]},
+                "sources": [
+                    {"type": "hackernews"},
+                    {"type": "bluesky"},
+                    {"type": "rss", "feeds": [f"{server}/feed.xml"]},
+                    {"type": "mastodon", "servers": [f"{server}/a", f"{server}/b"]},
+                ],
+            }
+        )
+    )
     now = "2026-11-20T17:00:00Z"  # after the feed item (16:00), an hour after the HN hits
-    messages = [{"MessageId": s, "ReceiptHandle": s, "Body": json.dumps({"brand": "acme-air", "source": s, "now": now})}
-                for s in ("hackernews", "bluesky", "rss", "mastodon")]
+    messages = [
+        {"MessageId": s, "ReceiptHandle": s, "Body": json.dumps({"brand": "acme-air", "source": s, "now": now})}
+        for s in ("hackernews", "bluesky", "rss", "mastodon")
+    ]
     assert poller.handler(sqs_event(messages), LambdaContext()) == {"batchItemFailures": []}
     assert poller.handler(sqs_event(messages), LambdaContext()) == {"batchItemFailures": []}  # polled again
 
     assert Recorded.hits.count("/api/v1/search_by_date") >= 2  # the 429 was retried
     assert Recorded.hits.count("/xrpc/com.atproto.server.createSession") == 1  # the session is reused
     # the recorded posts span 2019-2026: scan rather than query one day partition at a time
-    items = session.client("dynamodb").scan(TableName=resources.tables["Table"], FilterExpression="begins_with(pk, :m)",
-                                            ExpressionAttributeValues={":m": {"S": "MENTIONS#acme-air#"}})["Items"]
+    items = session.client("dynamodb").scan(
+        TableName=resources.tables["Table"],
+        FilterExpression="begins_with(pk, :m)",
+        ExpressionAttributeValues={":m": {"S": "MENTIONS#acme-air#"}},
+    )["Items"]
     by_source: dict[str, int] = {}
     for item in items:
         by_source[item["source"]["S"]] = by_source.get(item["source"]["S"], 0) + 1

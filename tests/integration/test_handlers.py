@@ -21,8 +21,17 @@ EVENTS = Path(__file__).resolve().parents[1] / "events"
 
 def replay_file(tmp_path: Path, rows: int = 5) -> Path:
     path = tmp_path / "mentions.jsonl"
-    lines = [json.dumps({"id": f"m{i}", "created_at": f"2026-11-20T14:0{i}:00Z", "author": f"a{i}",
-                         "text": "Acme Air lost my bag and nobody answers"}) for i in range(rows)]
+    lines = [
+        json.dumps(
+            {
+                "id": f"m{i}",
+                "created_at": f"2026-11-20T14:0{i}:00Z",
+                "author": f"a{i}",
+                "text": "Acme Air lost my bag and nobody answers",
+            }
+        )
+        for i in range(rows)
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -33,15 +42,22 @@ def test_dispatcher_fans_out_and_poller_reports_only_the_bad_message(aws: Any, t
     from groundswell.runtime import store
 
     resources, session = aws
-    store().put_brands(parse_brands([
-        make_brand(name="acme-air", sources=[{"type": "replay", "uri": str(replay_file(tmp_path))}]).model_dump(),
-        make_brand(name="quiet-co", enabled=False, sources=[{"type": "hackernews"}]).model_dump(),
-    ]))
+    store().put_brands(
+        parse_brands(
+            [
+                make_brand(
+                    name="acme-air", sources=[{"type": "replay", "uri": str(replay_file(tmp_path))}]
+                ).model_dump(),
+                make_brand(name="quiet-co", enabled=False, sources=[{"type": "hackernews"}]).model_dump(),
+            ]
+        )
+    )
     assert dispatch.handler({"now": "2026-11-20T15:00:00Z"}, LambdaContext()) == {"dispatched": 1}
     sqs = session.client("sqs")
     messages = sqs.receive_message(QueueUrl=resources.queues["PollQueue"], MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(m["Body"]) for m in messages] == [
-        {"brand": "acme-air", "source": "replay", "now": "2026-11-20T15:00:00Z"}]
+        {"brand": "acme-air", "source": "replay", "now": "2026-11-20T15:00:00Z"}
+    ]
     broken = {**messages[0], "MessageId": "broken", "Body": '{"brand": "acme-air"}'}
     result = poller.handler(sqs_event([messages[0], broken]), LambdaContext())
     assert result == {"batchItemFailures": [{"itemIdentifier": "broken"}]}
@@ -69,16 +85,37 @@ def test_push_accepts_signed_batches_once_and_rejects_the_rest(aws: Any) -> None
 
     store().put_brand(make_brand(sources=[{"type": "hackernews"}]))
     key = push_key()
-    body = json.dumps({"brand": "acme-air", "mentions": [
-        {"id": "v1", "created_at": "2026-11-20T14:00:00Z", "text": "Acme Air refund still missing", "author": "x"},
-        {"id": "v2", "created_at": "2026-11-20T14:01:00Z", "author": "y"},
-        {"id": "v3", "created_at": "2026-11-20T14:02:00Z", "text": "great crew", "author": "z",
-         "sentiment": "positive"},
-    ]}).encode()
+    body = json.dumps(
+        {
+            "brand": "acme-air",
+            "mentions": [
+                {
+                    "id": "v1",
+                    "created_at": "2026-11-20T14:00:00Z",
+                    "text": "Acme Air refund still missing",
+                    "author": "x",
+                },
+                {"id": "v2", "created_at": "2026-11-20T14:01:00Z", "author": "y"},
+                {
+                    "id": "v3",
+                    "created_at": "2026-11-20T14:02:00Z",
+                    "text": "great crew",
+                    "author": "z",
+                    "sentiment": "positive",
+                },
+            ],
+        }
+    ).encode()
     ok = push.handler(push_event(body, key), LambdaContext())
     assert ok["statusCode"] == 200
-    assert json.loads(ok["body"]) == {"brand": "acme-air", "received": 3, "stored": 2, "duplicates": 0,
-                                      "repaired": 0, "rejected": [{"item": "v2", "reason": "missing text"}]}
+    assert json.loads(ok["body"]) == {
+        "brand": "acme-air",
+        "received": 3,
+        "stored": 2,
+        "duplicates": 0,
+        "repaired": 0,
+        "rejected": [{"item": "v2", "reason": "missing text"}],
+    }
     replay = push.handler(push_event(body, key), LambdaContext())
     assert replay["statusCode"] in (200, 409)  # same second: same signature, so a replay
     if replay["statusCode"] == 200:
@@ -108,7 +145,9 @@ def test_an_exact_replay_of_a_signed_request_is_rejected(aws: Any) -> None:
 
 def test_brands_cli_round_trip_with_clear_errors(aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = tmp_path / "brands.yaml"
-    good.write_text("brands:\n  - name: acme-air\n    terms: {keywords: [acme air]}\n    sources: [{type: hackernews}]\n")
+    good.write_text(
+        "brands:\n  - name: acme-air\n    terms: {keywords: [acme air]}\n    sources: [{type: hackernews}]\n"
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: Acme\nterms: {keywords: []}\nsources: [{type: rss, feeds: [not-a-url]}]\n")
     assert cli(["brands", "add", str(good)]) == 0

@@ -30,11 +30,22 @@ class FakeSource:
         if self.fail:
             raise TimeoutError("hn.algolia.com timed out")
         start = int((cursor or {}).get("n", 0))
-        mentions = [Mention(source="hackernews", id=str(i), brand=brand.name, author=f"u{i}",
-                            text="Acme Air cancelled my flight and I have been on hold for 3 hours",
-                            created_at=datetime(2026, 11, 20, 14, i, tzinfo=UTC)) for i in range(start, start + 3)]
-        return FetchResult(mentions=mentions, cursor={"n": start + 2},  # overlap of one
-                           problems=[Problem("hackernews", "?", "hit without objectID")])
+        mentions = [
+            Mention(
+                source="hackernews",
+                id=str(i),
+                brand=brand.name,
+                author=f"u{i}",
+                text="Acme Air cancelled my flight and I have been on hold for 3 hours",
+                created_at=datetime(2026, 11, 20, 14, i, tzinfo=UTC),
+            )
+            for i in range(start, start + 3)
+        ]
+        return FetchResult(
+            mentions=mentions,
+            cursor={"n": start + 2},  # overlap of one
+            problems=[Problem("hackernews", "?", "hit without objectID")],
+        )
 
 
 def test_poll_scores_stores_and_advances_and_a_failure_keeps_the_cursor(aws: Any) -> None:

@@ -15,11 +15,22 @@ pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 
 
-def mention(i: int, *, author: str | None = None, minutes: float = 0, sentiment: str = "negative",
-            source: str = "replay") -> Mention:
-    return Mention(source=source, id=str(i), brand="acme-air", text=f"post {i}", author=author or f"user{i}",
-                   created_at=T0 + timedelta(minutes=minutes), likes=2, reposts=1, replies=0,
-                   sentiment=Sentiment(sentiment), sentiment_score=-0.5)
+def mention(
+    i: int, *, author: str | None = None, minutes: float = 0, sentiment: str = "negative", source: str = "replay"
+) -> Mention:
+    return Mention(
+        source=source,
+        id=str(i),
+        brand="acme-air",
+        text=f"post {i}",
+        author=author or f"user{i}",
+        created_at=T0 + timedelta(minutes=minutes),
+        likes=2,
+        reposts=1,
+        replies=0,
+        sentiment=Sentiment(sentiment),
+        sentiment_score=-0.5,
+    )
 
 
 @pytest.fixture
@@ -29,19 +40,25 @@ def store(aws: Any) -> DynamoStore:
 
 
 def test_counts_each_mention_once_however_often_it_is_stored(store: DynamoStore) -> None:
-    batch = [mention(1), mention(2, author="user1"), mention(3, sentiment="positive", minutes=1),
-             mention(4, minutes=6, sentiment="neutral")]
+    batch = [
+        mention(1),
+        mention(2, author="user1"),
+        mention(3, sentiment="positive", minutes=1),
+        mention(4, minutes=6, sentiment="neutral"),
+    ]
     first = store.store_mentions(batch)
     again = store.store_mentions([*batch, mention(1)])  # an overlapping poll and a duplicate in the batch
     assert (first.stored, first.duplicates) == (4, 0)
     assert (again.stored, again.duplicates) == (0, 5)
     buckets = store.buckets("acme-air", T0, T0 + timedelta(hours=1))
-    assert [(b.start.minute, b.total, b.negative, b.positive, b.neutral, b.negative_authors, b.engagement)
-            for b in buckets] == [(0, 3, 2, 1, 0, 1, 9), (5, 1, 0, 0, 1, 0, 3)]
+    assert [
+        (b.start.minute, b.total, b.negative, b.positive, b.neutral, b.negative_authors, b.engagement) for b in buckets
+    ] == [(0, 3, 2, 1, 0, 1, 9), (5, 1, 0, 0, 1, 0, 3)]
 
 
-def test_a_concurrent_writer_is_detected_by_the_transaction_not_the_prefilter(store: DynamoStore,
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_concurrent_writer_is_detected_by_the_transaction_not_the_prefilter(
+    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store.store_mentions([mention(1)])
     # pretend the pre-filter read happened before the other poller wrote: the condition must still hold
     monkeypatch.setattr(store, "_drop_existing", lambda unique, report: list(unique.values()))
@@ -59,14 +76,17 @@ def test_a_cancelled_transaction_leaves_nothing_behind(store: DynamoStore, aws: 
     items, _ = store._transaction_items([mention(2), mention(1)])
     with pytest.raises(db.exceptions.TransactionCanceledException):
         db.transact_write_items(TransactItems=items)
-    assert db.scan(TableName=table, FilterExpression="id = :two",
-                   ExpressionAttributeValues={":two": {"S": "2"}})["Items"] == []
+    assert (
+        db.scan(TableName=table, FilterExpression="id = :two", ExpressionAttributeValues={":two": {"S": "2"}})["Items"]
+        == []
+    )
     [bucket] = store.buckets("acme-air", T0, T0 + timedelta(minutes=5))
     assert bucket.total == 1
 
 
-def test_large_batches_are_split_into_transactions_of_at_most_100_actions(store: DynamoStore,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_large_batches_are_split_into_transactions_of_at_most_100_actions(
+    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sizes: list[int] = []
     original = store._db.transact_write_items
 
@@ -104,8 +124,9 @@ def test_cursor_moves_only_from_the_version_it_was_read_at(store: DynamoStore) -
     assert store.load_cursor("acme-air", "hackernews").failures == 0
 
 
-def test_brands_are_stored_listed_and_removed_with_batches_of_25(store: DynamoStore,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_brands_are_stored_listed_and_removed_with_batches_of_25(
+    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[int] = []
     original = store._db.batch_write_item
 

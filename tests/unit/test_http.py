@@ -26,8 +26,14 @@ class Script:
 
 
 def client(transport: Script, sleeps: list[float], **kwargs: object) -> HttpClient:
-    return HttpClient(name="test", transport=transport, sleep=sleeps.append, rng=random.Random(1),
-                      limiter=RateLimiter(1000, 1000), **kwargs)  # type: ignore[arg-type]
+    return HttpClient(
+        name="test",
+        transport=transport,
+        sleep=sleeps.append,
+        rng=random.Random(1),
+        limiter=RateLimiter(1000, 1000),
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 def ok(body: bytes = b'{"ok": true}') -> Response:

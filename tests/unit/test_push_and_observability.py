@@ -20,10 +20,13 @@ def test_a_valid_signature_verifies_and_anything_else_is_401() -> None:
     body = b'{"brand": "acme-air", "mentions": []}'
     header = sign(KEY, body, 1_000_000)
     assert verify(KEY, body, header, now=1_000_010, max_skew=300) == header.split("v1=")[1]
-    for bad_header, now in ((sign(KEY, body + b" ", 1_000_000), 1_000_010),   # body changed
-                            (sign(b"other", body, 1_000_000), 1_000_010),     # wrong key
-                            (header, 1_000_400),                              # too old
-                            ("t=abc,v1=00", 1_000_000), ("", 1_000_000)):
+    for bad_header, now in (
+        (sign(KEY, body + b" ", 1_000_000), 1_000_010),  # body changed
+        (sign(b"other", body, 1_000_000), 1_000_010),  # wrong key
+        (header, 1_000_400),  # too old
+        ("t=abc,v1=00", 1_000_000),
+        ("", 1_000_000),
+    ):
         with pytest.raises(PushRejected) as error:
             verify(KEY, body, bad_header, now=now, max_skew=300)
         assert error.value.status == 401
@@ -41,9 +44,18 @@ def test_logs_mask_phone_numbers_emails_and_secrets() -> None:
     from aws_lambda_powertools import Logger
 
     stream = io.StringIO()
-    logger = Logger(service="redaction-test", logger_formatter=RedactingFormatter(), logger_handler=logging.StreamHandler(stream))
-    logger.info("alert sent", extra={"to": "+14155550123", "email": "jane.doe@example.com",
-                                     "password": "hunter2", "arn": "arn:aws:lambda:us-east-1:123456789012:function:x"})
+    logger = Logger(
+        service="redaction-test", logger_formatter=RedactingFormatter(), logger_handler=logging.StreamHandler(stream)
+    )
+    logger.info(
+        "alert sent",
+        extra={
+            "to": "+14155550123",
+            "email": "jane.doe@example.com",
+            "password": "hunter2",
+            "arn": "arn:aws:lambda:us-east-1:123456789012:function:x",
+        },
+    )
     line = stream.getvalue()
     assert "+14155550123" not in line and "+*********23" in line
     assert "jane.doe" not in line and "j***@example.com" in line

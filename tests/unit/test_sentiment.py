@@ -18,21 +18,27 @@ from groundswell.sentiment import make_scorer
 from groundswell.sentiment.complaints import ComplaintAwareVader, complaint_evidence
 
 
-@pytest.mark.parametrize("text", [
-    "Flight cancelled again and I've been on hold for 2 hours",
-    "Still no refund after three weeks",
-    "Why is nobody answering the phone?",
-    "my bag never arrived",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Flight cancelled again and I've been on hold for 2 hours",
+        "Still no refund after three weeks",
+        "Why is nobody answering the phone?",
+        "my bag never arrived",
+    ],
+)
 def test_complaints_without_emotion_words_are_negative(text: str) -> None:
     assert ComplaintAwareVader().score_one(text)[0] is Sentiment.NEGATIVE
 
 
-@pytest.mark.parametrize(("text", "label"), [
-    ("Thank you for the smooth flight, great crew!", Sentiment.POSITIVE),
-    ("Flying to Denver tomorrow", Sentiment.NEUTRAL),
-    ("I hate this airline, worst trip ever", Sentiment.NEGATIVE),
-])
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Thank you for the smooth flight, great crew!", Sentiment.POSITIVE),
+        ("Flying to Denver tomorrow", Sentiment.NEUTRAL),
+        ("I hate this airline, worst trip ever", Sentiment.NEGATIVE),
+    ],
+)
 def test_ordinary_sentiment_is_unchanged(text: str, label: Sentiment) -> None:
     assert ComplaintAwareVader().score_one(text)[0] is label
 
@@ -57,11 +63,19 @@ def test_comprehend_scores_in_batches_of_25() -> None:
     texts = [f"text {i}" for i in range(30)]
     with Stubber(client) as stub:
         for start, size in ((0, 25), (25, 5)):
-            results = [{"Index": i, "Sentiment": "NEGATIVE" if (start + i) % 2 else "MIXED",
-                        "SentimentScore": {"Positive": 0.1, "Negative": 0.7, "Neutral": 0.1, "Mixed": 0.1}}
-                       for i in range(size)]
-            stub.add_response("batch_detect_sentiment", {"ResultList": results, "ErrorList": []},
-                              {"TextList": texts[start:start + size], "LanguageCode": "en"})
+            results = [
+                {
+                    "Index": i,
+                    "Sentiment": "NEGATIVE" if (start + i) % 2 else "MIXED",
+                    "SentimentScore": {"Positive": 0.1, "Negative": 0.7, "Neutral": 0.1, "Mixed": 0.1},
+                }
+                for i in range(size)
+            ]
+            stub.add_response(
+                "batch_detect_sentiment",
+                {"ResultList": results, "ErrorList": []},
+                {"TextList": texts[start : start + size], "LanguageCode": "en"},
+            )
         scores = ComprehendScorer(client).score(texts)
     assert scores[1] == (Sentiment.NEGATIVE, -0.6) and scores[0][0] is Sentiment.NEUTRAL and len(scores) == 30
 
@@ -74,8 +88,12 @@ def test_unknown_scorer_names_are_refused() -> None:
 def test_sentiment_command_adds_its_own_judgement(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_bytes(
-        json.dumps({"id": "1", "text": "Still waiting on hold", "sentiment": "positive"}).encode() + b"\n"
-        + b"not json\n" + json.dumps({"id": "2", "text": "Thanks, great service!"}).encode() + b"\n")
+        json.dumps({"id": "1", "text": "Still waiting on hold", "sentiment": "positive"}).encode()
+        + b"\n"
+        + b"not json\n"
+        + json.dumps({"id": "2", "text": "Thanks, great service!"}).encode()
+        + b"\n"
+    )
     out = tmp_path / "out.jsonl"
     assert cli(["sentiment", "--input", str(source), "--output", str(out)]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]

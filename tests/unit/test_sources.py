@@ -41,15 +41,21 @@ class Router:
 
 
 def http(router: Router, name: str = "test") -> HttpClient:
-    return HttpClient(name=name, transport=router, sleep=lambda s: None, rng=random.Random(0),
-                      limiter=RateLimiter(1000, 1000))
+    return HttpClient(
+        name=name, transport=router, sleep=lambda s: None, rng=random.Random(0), limiter=RateLimiter(1000, 1000)
+    )
 
 
 # ----------------------------------------------------------------- Bluesky
 
+
 def test_bluesky_search_logs_in_once_and_normalises_posts() -> None:
-    router = Router({"createSession": json.loads(fixture_bytes("recorded/bluesky_create_session_CONSTRUCTED.json")),
-                     "searchPosts": recorded("bluesky/searchPosts_response_CONSTRUCTED.json")})
+    router = Router(
+        {
+            "createSession": json.loads(fixture_bytes("recorded/bluesky_create_session_CONSTRUCTED.json")),
+            "searchPosts": recorded("bluesky/searchPosts_response_CONSTRUCTED.json"),
+        }
+    )
     client = http(router)
     session = BlueskySession(client, lambda: BlueskyCredentials("me.bsky.social", "app-pass"), "https://pds.test")
     brand = make_brand(terms={"keywords": ["motorist"]}, sources=[{"type": "bluesky", "lang": "en"}])
@@ -78,9 +84,13 @@ def test_bluesky_renews_an_expired_session() -> None:
             return Response(400, {}, b'{"error": "ExpiredToken"}')
         return {"posts": []}
 
-    router = Router({"createSession": {"accessJwt": "access-token-1", "refreshJwt": "refresh-token-1"},
-                     "refreshSession": {"accessJwt": "access-token-2", "refreshJwt": "refresh-token-2"},
-                     "searchPosts": search})
+    router = Router(
+        {
+            "createSession": {"accessJwt": "access-token-1", "refreshJwt": "refresh-token-1"},
+            "refreshSession": {"accessJwt": "access-token-2", "refreshJwt": "refresh-token-2"},
+            "searchPosts": search,
+        }
+    )
     client = http(router)
     session = BlueskySession(client, lambda: BlueskyCredentials("me", "pw"), "https://pds.test")
     BlueskySearch(client, session).fetch(make_brand(sources=[{"type": "bluesky"}]), None, NOW)
@@ -90,10 +100,12 @@ def test_bluesky_renews_an_expired_session() -> None:
 
 # ----------------------------------------------------------------- Mastodon
 
+
 def test_mastodon_dedupes_the_same_post_seen_on_two_servers() -> None:
     statuses = recorded("mastodon/timelines_tag_response_CONSTRUCTED.json")
-    router = Router({"one.test/api/v1/timelines/tag/acmeair": statuses,
-                     "two.test/api/v1/timelines/tag/acmeair": statuses})
+    router = Router(
+        {"one.test/api/v1/timelines/tag/acmeair": statuses, "two.test/api/v1/timelines/tag/acmeair": statuses}
+    )
     source = MastodonTags(lambda host: http(router, host))
     brand = make_brand(sources=[{"type": "mastodon", "servers": ["https://one.test", "https://two.test"]}])
     result = source.fetch(brand, None, NOW)
@@ -119,10 +131,12 @@ def test_mastodon_walks_forward_from_its_cursor_and_survives_one_failing_server(
 
 # ----------------------------------------------------------------- Hacker News
 
+
 def test_hackernews_polls_forward_and_skips_hits_missing_fields() -> None:
     router = Router({"search_by_date": json.loads(fixture_bytes("recorded/hn_search_by_date_CONSTRUCTED.json"))})
     result = HackerNewsSearch(http(router), api="https://hn.test/api/v1/search_by_date").fetch(
-        make_brand(), {"created_at_i": 1763647000}, NOW)
+        make_brand(), {"created_at_i": 1763647000}, NOW
+    )
     assert [m.id for m in result.mentions] == ["46021001", "46021050"]  # the giveaway is excluded
     comment = result.mentions[1]
     assert comment.text.startswith("I was stuck at the gate for 3 hours. Acme Air never told us anything & the")
@@ -141,6 +155,7 @@ def test_hackernews_official_docs_example_without_timestamps_is_skipped_not_fata
 
 
 # ----------------------------------------------------------------- RSS / Atom
+
 
 def test_rss_keeps_only_items_about_the_brand_strips_html_and_skips_bad_dates() -> None:
     router = Router({"ledger.test": fixture_bytes("recorded/rss_publisher_CONSTRUCTED.xml")})
@@ -175,7 +190,10 @@ def test_google_news_rss_titles_lose_the_outlet_suffix() -> None:
 
 
 def test_xml_entity_bombs_are_refused() -> None:
-    bomb = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><rss><channel>&b;</channel></rss>'
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+        b"<rss><channel>&b;</channel></rss>"
+    )
     router = Router({"bad.test": bomb})
     brand = make_brand(sources=[{"type": "rss", "feeds": ["https://bad.test/rss"]}])
     with pytest.raises(RuntimeError, match="every feed failed"):
@@ -184,14 +202,21 @@ def test_xml_entity_bombs_are_refused() -> None:
 
 # ----------------------------------------------------------------- replay
 
+
 def write_lines(path: Path, lines: list[bytes]) -> Path:
     path.write_bytes(b"\n".join(lines) + b"\n")
     return path
 
 
 def test_replay_reads_up_to_now_skips_bad_lines_and_resumes_from_its_cursor(tmp_path: Path) -> None:
-    good = {"id": "1", "created_at": "2026-11-20T10:00:00Z", "text": "Acme Air lost my bag", "author": "a",
-            "likes": 3, "sentiment": "negative"}
+    good = {
+        "id": "1",
+        "created_at": "2026-11-20T10:00:00Z",
+        "text": "Acme Air lost my bag",
+        "author": "a",
+        "likes": 3,
+        "sentiment": "negative",
+    }
     lines = [
         json.dumps(good).encode(),
         b"{not json",
@@ -199,8 +224,16 @@ def test_replay_reads_up_to_now_skips_bad_lines_and_resumes_from_its_cursor(tmp_
         json.dumps({"id": "3", "created_at": "last tuesday", "text": "x", "author": "c"}).encode(),
         json.dumps({"id": "4", "created_at": "2026-11-20T10:02:00Z", "text": "caf\u00e9", "author": "d"}).encode()[:-3]
         + b'\xe9"}',
-        json.dumps({"id": "5", "created_at": "2026-11-20T10:03:00Z", "text": "<b>big</b> " * 6000, "author": "e",
-                    "url": "javascript:alert(1)", "sentiment": "furious"}).encode(),
+        json.dumps(
+            {
+                "id": "5",
+                "created_at": "2026-11-20T10:03:00Z",
+                "text": "<b>big</b> " * 6000,
+                "author": "e",
+                "url": "javascript:alert(1)",
+                "sentiment": "furious",
+            }
+        ).encode(),
         json.dumps({"id": "6", "created_at": "2026-11-20T21:00:00Z", "text": "later", "author": "f"}).encode(),
     ]
     path = write_lines(tmp_path / "m.jsonl", lines)
@@ -212,8 +245,15 @@ def test_replay_reads_up_to_now_skips_bad_lines_and_resumes_from_its_cursor(tmp_
     assert result.mentions[2].url is None and result.mentions[2].sentiment is None
     assert len(result.mentions[2].text) <= 2000
     reasons = " | ".join(f"{p.item}: {p.reason}" for p in result.problems)
-    for expected in ("line 2: not valid JSON", "missing text", "not an ISO 8601", "invalid UTF-8", "truncated",
-                     "only http(s)", "sentiment 'furious' ignored"):
+    for expected in (
+        "line 2: not valid JSON",
+        "missing text",
+        "not an ISO 8601",
+        "invalid UTF-8",
+        "truncated",
+        "only http(s)",
+        "sentiment 'furious' ignored",
+    ):
         assert expected in reasons
     assert result.cursor == {"line": 6}  # line 7 is in the future
     later = ReplayFeed().fetch(brand, result.cursor, datetime(2026, 11, 21, tzinfo=UTC))

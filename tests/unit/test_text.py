@@ -26,8 +26,16 @@ def test_a_50kb_html_laden_text_is_bounded_and_reported() -> None:
     assert repair.truncated and repair.html_stripped
 
 
-@pytest.mark.parametrize("value", ["2015-02-22T14:05:00Z", "2015-02-22T06:05:00-08:00",
-                                   "Sun, 22 Feb 2015 14:05:00 GMT", 1424613900, "2015-02-22 14:05:00+00:00"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2015-02-22T14:05:00Z",
+        "2015-02-22T06:05:00-08:00",
+        "Sun, 22 Feb 2015 14:05:00 GMT",
+        1424613900,
+        "2015-02-22 14:05:00+00:00",
+    ],
+)
 def test_timestamps_in_every_source_format_become_utc(value: object) -> None:
     assert parse_timestamp(value) == datetime(2015, 2, 22, 14, 5, tzinfo=UTC)
 

@@ -10,8 +10,12 @@ from groundswell.sentiment import Score
 
 BATCH = 25
 MAX_BYTES = 5000  # Comprehend's per-document limit (UTF-8 bytes)
-_LABELS = {"NEGATIVE": Sentiment.NEGATIVE, "POSITIVE": Sentiment.POSITIVE, "NEUTRAL": Sentiment.NEUTRAL,
-           "MIXED": Sentiment.NEUTRAL}
+_LABELS = {
+    "NEGATIVE": Sentiment.NEGATIVE,
+    "POSITIVE": Sentiment.POSITIVE,
+    "NEUTRAL": Sentiment.NEUTRAL,
+    "MIXED": Sentiment.NEUTRAL,
+}
 
 
 class ComprehendScorer:
@@ -25,7 +29,7 @@ class ComprehendScorer:
     def score(self, texts: Sequence[str]) -> list[Score]:
         out: list[Score] = [(Sentiment.NEUTRAL, 0.0)] * len(texts)
         for start in range(0, len(texts), BATCH):
-            batch = [t.encode()[:MAX_BYTES].decode(errors="ignore") or "." for t in texts[start:start + BATCH]]
+            batch = [t.encode()[:MAX_BYTES].decode(errors="ignore") or "." for t in texts[start : start + BATCH]]
             reply = self._client.batch_detect_sentiment(TextList=batch, LanguageCode=self._language)
             for result in reply.get("ResultList", []):
                 scores = result["SentimentScore"]

@@ -16,10 +16,12 @@ def get_secret_json(secret_id: str) -> dict[str, Any]:
 
     if secret_id.startswith("ssm:"):
         raw = parameters.SSMProvider(boto3_client=client("ssm")).get(
-            secret_id.removeprefix("ssm:"), decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
+            secret_id.removeprefix("ssm:"), decrypt=True, max_age=SECRET_MAX_AGE_SECONDS
+        )
     else:
         raw = parameters.SecretsProvider(boto3_client=client("secretsmanager")).get(
-            secret_id, max_age=SECRET_MAX_AGE_SECONDS)
+            secret_id, max_age=SECRET_MAX_AGE_SECONDS
+        )
     try:
         value = json.loads(raw if isinstance(raw, str) else bytes(raw).decode())  # type: ignore[arg-type]
     except ValueError:

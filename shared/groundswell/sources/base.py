@@ -73,7 +73,9 @@ def _matcher(terms_json: str) -> TermMatcher:
     return TermMatcher(SearchTerms.model_validate_json(terms_json))
 
 
-def build_mention(problems: list[Problem], *, source: str, item_id: str, text_html: str, **fields: Any) -> Mention | None:
+def build_mention(
+    problems: list[Problem], *, source: str, item_id: str, text_html: str, **fields: Any
+) -> Mention | None:
     """A validated mention with cleaned text, or ``None`` with the reason added to ``problems``."""
     repair = TextRepair()
     text = clean_text(text_html, repair=repair)

@@ -46,16 +46,21 @@ class BlueskySession:
 
     def _login(self) -> None:
         creds = self._credentials()
-        reply = self._http.post_json(f"{self.service}/xrpc/com.atproto.server.createSession",
-                                     {"identifier": creds.identifier, "password": creds.app_password})
+        reply = self._http.post_json(
+            f"{self.service}/xrpc/com.atproto.server.createSession",
+            {"identifier": creds.identifier, "password": creds.app_password},
+        )
         self._store(reply)
 
     def renew(self) -> None:
         """After a 400/401 ``ExpiredToken``: refresh, or log in again if the refresh token is gone too."""
         if self._refresh:
             try:
-                reply = self._http.request("POST", f"{self.service}/xrpc/com.atproto.server.refreshSession",
-                                           headers={"Authorization": f"Bearer {self._refresh}"}).json()
+                reply = self._http.request(
+                    "POST",
+                    f"{self.service}/xrpc/com.atproto.server.refreshSession",
+                    headers={"Authorization": f"Bearer {self._refresh}"},
+                ).json()
                 self._store(reply)
                 return
             except HttpError:
@@ -84,8 +89,15 @@ class BlueskySearch:
         query = " | ".join(f'"{p}"' if " " in p else p for p in brand.terms.query_phrases())
         page_cursor: str | None = None
         for page in range(self._max_pages):
-            params = {"q": query, "sort": "latest", "limit": PAGE_SIZE, "since": since, "until": now.isoformat(),
-                      "lang": lang, "cursor": page_cursor}
+            params = {
+                "q": query,
+                "sort": "latest",
+                "limit": PAGE_SIZE,
+                "since": since,
+                "until": now.isoformat(),
+                "lang": lang,
+                "cursor": page_cursor,
+            }
             body = self._search(params)
             posts = body.get("posts") if isinstance(body, dict) else None
             if not isinstance(posts, list):
@@ -128,8 +140,13 @@ class BlueskySearch:
         rkey = uri.rsplit("/", 1)[-1]
         langs = record.get("langs")
         return build_mention(
-            problems, source="bluesky", item_id=uri, text_html=str(record.get("text") or ""), brand=brand,
-            author=str(handle), created_at=record.get("createdAt") or post.get("indexedAt"),
+            problems,
+            source="bluesky",
+            item_id=uri,
+            text_html=str(record.get("text") or ""),
+            brand=brand,
+            author=str(handle),
+            created_at=record.get("createdAt") or post.get("indexedAt"),
             url=f"https://bsky.app/profile/{handle}/post/{rkey}",
             likes=count_or_zero(post.get("likeCount")),
             reposts=count_or_zero(post.get("repostCount")) + count_or_zero(post.get("quoteCount")),

@@ -12,7 +12,13 @@ from typing import Any
 from groundswell.http import HttpClient, HttpError
 from groundswell.models import Brand, HackerNewsSource
 from groundswell.sources.base import (
-    Cursor, FetchResult, Problem, build_mention, count_or_zero, item_id, keep_matching,
+    Cursor,
+    FetchResult,
+    Problem,
+    build_mention,
+    count_or_zero,
+    item_id,
+    keep_matching,
 )
 
 API = "https://hn.algolia.com/api/v1/search_by_date"
@@ -37,10 +43,16 @@ class HackerNewsSearch:
         seen: set[str] = set()
         for phrase in brand.terms.query_phrases():
             for page in range(self._max_pages):
-                body = self._http.get_json(self._api, {
-                    "query": phrase.lstrip("#"), "tags": tags, "hitsPerPage": PAGE_SIZE, "page": page,
-                    "numericFilters": f"created_at_i>{after},created_at_i<={upto}",
-                })
+                body = self._http.get_json(
+                    self._api,
+                    {
+                        "query": phrase.lstrip("#"),
+                        "tags": tags,
+                        "hitsPerPage": PAGE_SIZE,
+                        "page": page,
+                        "numericFilters": f"created_at_i>{after},created_at_i<={upto}",
+                    },
+                )
                 hits = body.get("hits") if isinstance(body, dict) else None
                 if not isinstance(hits, list):
                     raise HttpError("Algolia reply has no 'hits' list")
@@ -69,7 +81,14 @@ def _to_mention(hit: Any, brand: str, problems: list[Problem]) -> Any:
     created = hit.get("created_at_i") if hit.get("created_at_i") is not None else hit.get("created_at")
     url = hit.get("url") or f"https://news.ycombinator.com/item?id={object_id}"
     return build_mention(
-        problems, source="hackernews", item_id=object_id, text_html=text, brand=brand,
-        author=str(hit.get("author") or "?"), created_at=created, url=str(url),
-        likes=count_or_zero(hit.get("points")), replies=count_or_zero(hit.get("num_comments")),
+        problems,
+        source="hackernews",
+        item_id=object_id,
+        text_html=text,
+        brand=brand,
+        author=str(hit.get("author") or "?"),
+        created_at=created,
+        url=str(url),
+        likes=count_or_zero(hit.get("points")),
+        replies=count_or_zero(hit.get("num_comments")),
     )

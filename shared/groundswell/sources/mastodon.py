@@ -8,7 +8,13 @@ from typing import Any
 from groundswell.http import HttpClient
 from groundswell.models import Brand, MastodonSource
 from groundswell.sources.base import (
-    Cursor, FetchResult, Problem, build_mention, count_or_zero, item_id, keep_matching,
+    Cursor,
+    FetchResult,
+    Problem,
+    build_mention,
+    count_or_zero,
+    item_id,
+    keep_matching,
 )
 
 PAGE_SIZE = 40  # the API's maximum
@@ -27,8 +33,9 @@ class MastodonTags:
         config = brand.source("mastodon")
         if not isinstance(config, MastodonSource):
             raise ValueError(f"brand {brand.name!r} has no mastodon source")
-        tags = brand.terms.hashtags or [p.replace(" ", "").lstrip("@").split("@")[0]
-                                        for p in brand.terms.query_phrases()]
+        tags = brand.terms.hashtags or [
+            p.replace(" ", "").lstrip("@").split("@")[0] for p in brand.terms.query_phrases()
+        ]
         positions: dict[str, str] = dict((cursor or {}).get("min_id", {}))
         result = FetchResult()
         seen: set[str] = set()
@@ -36,7 +43,9 @@ class MastodonTags:
         for server in config.servers:
             host = str(server).rstrip("/")
             try:
-                positions[host] = self._poll_server(host, tags, positions.get(host), brand, result, seen, now)
+                newest = self._poll_server(host, tags, positions.get(host), brand, result, seen, now)
+                if newest is not None:
+                    positions[host] = newest
             except Exception as exc:  # one failing server must not hide the others' posts
                 failures.append((host, f"{type(exc).__name__}: {exc}"))
         if failures and len(failures) == len(config.servers):
@@ -47,8 +56,16 @@ class MastodonTags:
         result.cursor = {"min_id": positions}
         return result
 
-    def _poll_server(self, host: str, tags: list[str], min_id: str | None, brand: Brand, result: FetchResult,
-                     seen: set[str], now: datetime) -> str | None:
+    def _poll_server(
+        self,
+        host: str,
+        tags: list[str],
+        min_id: str | None,
+        brand: Brand,
+        result: FetchResult,
+        seen: set[str],
+        now: datetime,
+    ) -> str | None:
         http: HttpClient = self._http_for_server(host)
         url = f"{host}/api/v1/timelines/tag/{tags[0]}"
         newest = min_id
@@ -78,7 +95,7 @@ class MastodonTags:
         if not isinstance(status, dict):
             problems.append(Problem("mastodon", host, "status is not an object"))
             return None
-        original = status.get("reblog") if isinstance(status.get("reblog"), dict) else status
+        original: dict[str, Any] = status["reblog"] if isinstance(status.get("reblog"), dict) else status
         uri = item_id(original, "uri")
         account = original.get("account")
         if uri == "?" or not isinstance(account, dict):
@@ -89,9 +106,14 @@ class MastodonTags:
             text = f"{original['spoiler_text']}\n{text}"
         url = original.get("url") if isinstance(original.get("url"), str) else None
         return build_mention(
-            problems, source="mastodon", item_id=uri, text_html=text, brand=brand,
+            problems,
+            source="mastodon",
+            item_id=uri,
+            text_html=text,
+            brand=brand,
             author=str(account.get("acct") or account.get("username") or "?"),
-            created_at=original.get("created_at"), url=url or (uri if uri.startswith("http") else None),
+            created_at=original.get("created_at"),
+            url=url or (uri if uri.startswith("http") else None),
             likes=count_or_zero(original.get("favourites_count")),
             reposts=count_or_zero(original.get("reblogs_count")),
             replies=count_or_zero(original.get("replies_count")),

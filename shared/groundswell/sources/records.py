@@ -12,8 +12,9 @@ REQUIRED = ("id", "created_at", "text", "author")
 SENTIMENTS = {s.value for s in Sentiment}
 
 
-def parse_record(raw: Any, *, brand: str, default_source: str, problems: list[Problem],
-                 where: str = "") -> Mention | None:
+def parse_record(
+    raw: Any, *, brand: str, default_source: str, problems: list[Problem], where: str = ""
+) -> Mention | None:
     """One mention from a record of the public format, or ``None`` (reason appended to ``problems``)."""
     label = where or "record"
     if not isinstance(raw, dict):
@@ -29,8 +30,14 @@ def parse_record(raw: Any, *, brand: str, default_source: str, problems: list[Pr
         return None
     sentiment = raw.get("sentiment")
     if sentiment is not None and sentiment not in SENTIMENTS:
-        problems.append(Problem(default_source, ident, f"sentiment {sentiment!r} ignored (not one of "
-                                f"negative|neutral|positive); the scorer decides", "repaired"))
+        problems.append(
+            Problem(
+                default_source,
+                ident,
+                f"sentiment {sentiment!r} ignored (not one of negative|neutral|positive); the scorer decides",
+                "repaired",
+            )
+        )
         sentiment = None
     url = raw.get("url")
     if url is not None and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
@@ -57,7 +64,7 @@ def parse_record(raw: Any, *, brand: str, default_source: str, problems: list[Pr
 def parse_line(line: str, *, brand: str, default_source: str, problems: list[Problem], where: str) -> Mention | None:
     try:
         raw = json.loads(line)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         problems.append(Problem(default_source, where, f"not valid JSON: {exc.msg} at column {exc.colno}"))
         return None
     return parse_record(raw, brand=brand, default_source=default_source, problems=problems, where=where)

@@ -11,16 +11,21 @@ from groundswell.sources.base import Source
 
 # requests per second, from each API's published limit, with headroom for several pollers per process
 RATE_LIMITS = {
-    "bluesky": 8.0,      # 3,000 per 5 min per IP
-    "mastodon": 0.8,     # 300 per 5 min per IP, per server
-    "hackernews": 2.5,   # 10,000 per hour per IP
-    "rss": 2.0,          # no published limit: be polite
+    "bluesky": 8.0,  # 3,000 per 5 min per IP
+    "mastodon": 0.8,  # 300 per 5 min per IP, per server
+    "hackernews": 2.5,  # 10,000 per hour per IP
+    "rss": 2.0,  # no published limit: be polite
 }
 
 
-def build_source(kind: str, *, bluesky_credentials: Callable[[], Any] | None = None,
-                 bluesky_service: str = "https://bsky.social", http_factory: Callable[..., HttpClient] = HttpClient,
-                 hackernews_api: str | None = None) -> Source:
+def build_source(
+    kind: str,
+    *,
+    bluesky_credentials: Callable[[], Any] | None = None,
+    bluesky_service: str = "https://bsky.social",
+    http_factory: Callable[..., HttpClient] = HttpClient,
+    hackernews_api: str | None = None,
+) -> Source:
     """The :class:`Source` for ``kind``; ``http_factory`` lets tests inject a transport."""
     if kind == "bluesky":
         from groundswell.sources.bluesky import BlueskySearch, BlueskySession
@@ -33,15 +38,17 @@ def build_source(kind: str, *, bluesky_credentials: Callable[[], Any] | None = N
         from groundswell.sources.mastodon import MastodonTags
 
         def per_server(host: str) -> HttpClient:
-            return http_factory(name=f"mastodon:{urlsplit(host).netloc}", rate_per_second=RATE_LIMITS["mastodon"],
-                                burst=3)
+            return http_factory(
+                name=f"mastodon:{urlsplit(host).netloc}", rate_per_second=RATE_LIMITS["mastodon"], burst=3
+            )
 
         return MastodonTags(per_server)
     if kind == "hackernews":
         from groundswell.sources.hackernews import API, HackerNewsSearch
 
-        return HackerNewsSearch(http_factory(name="hackernews", rate_per_second=RATE_LIMITS["hackernews"]),
-                                api=hackernews_api or API)
+        return HackerNewsSearch(
+            http_factory(name="hackernews", rate_per_second=RATE_LIMITS["hackernews"]), api=hackernews_api or API
+        )
     if kind == "rss":
         from groundswell.sources.rss import RssFeeds
 

@@ -57,8 +57,7 @@ class ReplayFeed:
                 continue
             if _later_than(line, now):
                 break
-            mention = parse_line(line, brand=brand.name, default_source="replay", problems=result.problems,
-                                 where=where)
+            mention = parse_line(line, brand=brand.name, default_source="replay", problems=result.problems, where=where)
             if mention is not None:
                 result.mentions.append(mention)
             taken = number + 1
@@ -74,7 +73,7 @@ def _later_than(line: str, now: datetime) -> bool:
     start = line.find('"', line.find(":", marker) + 1)
     end = line.find('"', start + 1)
     try:
-        return parse_timestamp(line[start + 1:end]) > now
+        return parse_timestamp(line[start + 1 : end]) > now
     except ValueError:
         return False  # let the full parser report it
 

@@ -48,8 +48,9 @@ class RssFeeds:
         result.cursor = {"feeds": state}
         return result
 
-    def _poll_feed(self, url: str, state: dict[str, str], brand: Brand, result: FetchResult,
-                   now: datetime) -> dict[str, str]:
+    def _poll_feed(
+        self, url: str, state: dict[str, str], brand: Brand, result: FetchResult, now: datetime
+    ) -> dict[str, str]:
         headers = {}
         if state.get("etag"):
             headers["If-None-Match"] = state["etag"]
@@ -98,13 +99,24 @@ def _rss_item(item: Element, feed_url: str, brand: str, problems: list[Problem])
         return None
     title, body = _text(item, "title"), _text(item, f"{CONTENT}encoded") or _text(item, "description")
     source_el = item.find("source")
-    author = _text(item, "author") or _text(item, f"{DC}creator") or (
-        (source_el.text or "").strip() if source_el is not None else "") or feed_url
+    author = (
+        _text(item, "author")
+        or _text(item, f"{DC}creator")
+        or ((source_el.text or "").strip() if source_el is not None else "")
+        or feed_url
+    )
     if source_el is not None and source_el.text and title.endswith(f" - {source_el.text.strip()}"):
         title = title[: -len(source_el.text.strip()) - 3]  # Google-News-style "Headline - Outlet"
-    return build_mention(problems, source="rss", item_id=ident, text_html=f"{title}\n{_summary(body, title)}",
-                         brand=brand, author=author, created_at=_text(item, "pubDate") or _text(item, f"{DC}date"),
-                         url=link if link.startswith(("http://", "https://")) else None)
+    return build_mention(
+        problems,
+        source="rss",
+        item_id=ident,
+        text_html=f"{title}\n{_summary(body, title)}",
+        brand=brand,
+        author=author,
+        created_at=_text(item, "pubDate") or _text(item, f"{DC}date"),
+        url=link if link.startswith(("http://", "https://")) else None,
+    )
 
 
 def _atom_entry(entry: Element, feed_url: str, brand: str, problems: list[Problem]) -> Any:
@@ -116,10 +128,16 @@ def _atom_entry(entry: Element, feed_url: str, brand: str, problems: list[Proble
         return None
     title = _text(entry, f"{ATOM}title")
     body = _text(entry, f"{ATOM}summary") or _text(entry, f"{ATOM}content")
-    return build_mention(problems, source="rss", item_id=ident, text_html=f"{title}\n{_summary(body, title)}",
-                         brand=brand, author=_text(entry, f"{ATOM}author/{ATOM}name") or feed_url,
-                         created_at=_text(entry, f"{ATOM}published") or _text(entry, f"{ATOM}updated"),
-                         url=link if link.startswith(("http://", "https://")) else None)
+    return build_mention(
+        problems,
+        source="rss",
+        item_id=ident,
+        text_html=f"{title}\n{_summary(body, title)}",
+        brand=brand,
+        author=_text(entry, f"{ATOM}author/{ATOM}name") or feed_url,
+        created_at=_text(entry, f"{ATOM}published") or _text(entry, f"{ATOM}updated"),
+        url=link if link.startswith(("http://", "https://")) else None,
+    )
 
 
 def _summary(body: str, title: str) -> str:
