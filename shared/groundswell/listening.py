@@ -20,7 +20,7 @@ from groundswell.store import CursorConflict, CursorRecord, StoreReport
 
 
 class MentionRepository(Protocol):
-    def store_mentions(self, mentions: Sequence[Mention]) -> StoreReport: ...
+    def store_mentions(self, mentions: Sequence[Mention], *, may_overlap: bool = True) -> StoreReport: ...
     def load_cursor(self, brand: str, source: str) -> CursorRecord: ...
     def save_cursor(self, brand: str, source: str, state: Cursor | None, expected_version: int) -> None: ...
     def record_failure(self, brand: str, source: str, error: str) -> int: ...
@@ -61,6 +61,7 @@ def ingest(
     scorer: Scorer,
     repository: MentionRepository,
     source: str,
+    may_overlap: bool = True,
 ) -> IngestReport:
     """Scores and stores a batch, reports each skipped/repaired item as a structured warning and a metric."""
     report = IngestReport(fetched=len(mentions), problems=list(problems))
@@ -81,7 +82,7 @@ def ingest(
     if report.repaired:
         count("MentionsRepaired", report.repaired, source=source)
     if mentions:
-        stored = repository.store_mentions(score_mentions(mentions, scorer))
+        stored = repository.store_mentions(score_mentions(mentions, scorer), may_overlap=may_overlap)
         report.stored, report.duplicates = stored.stored, stored.duplicates
         count("MentionsIngested", stored.stored, source=source)
         if stored.duplicates:
@@ -123,7 +124,14 @@ def poll_once(
         raise SourceFailing(f"{source.kind} failed for {brand.name} ({failures} in a row): {exc}") from exc
     finally:
         milliseconds("SourceLatency", (time.perf_counter() - started) * 1000, source=source.kind)
-    report = ingest(result.mentions, result.problems, scorer=scorer, repository=repository, source=source.kind)
+    report = ingest(
+        result.mentions,
+        result.problems,
+        scorer=scorer,
+        repository=repository,
+        source=source.kind,
+        may_overlap=result.may_overlap,
+    )
     report.truncated = result.truncated
     try:
         repository.save_cursor(brand.name, source.kind, result.cursor, cursor.version)

@@ -8,7 +8,7 @@ item       pk                             sk                              notes
 brand      ``BRANDS``                     ``BRAND#<name>``                config as JSON; one query lists all
 cursor     ``BRAND#<name>``               ``CURSOR#<source>``             state JSON, version, failure count
 bucket     ``BRAND#<name>``               ``BUCKET#<iso start>``          counts (ADD), negative author set
-mention    ``MENTIONS#<name>#<day>``      ``<iso created>#<key hash>``    text etc.; TTL ``expires_at``
+mention    ``MENTIONS#<name>#<day>``      ``<iso created>#<key hash>``    ``m``: the mention as JSON; TTL
 nonce      ``NONCE#<digest>``             ``NONCE``                       push replay guard; TTL
 =========  =============================  ==============================  =====================================
 
@@ -204,8 +204,11 @@ class DynamoStore:
 
     # ------------------------------------------------------------ mentions and buckets
 
-    def store_mentions(self, mentions: Iterable[Mention]) -> StoreReport:
-        """Stores new mentions and counts each exactly once into its 5-minute bucket (see module doc)."""
+    def store_mentions(self, mentions: Iterable[Mention], *, may_overlap: bool = True) -> StoreReport:
+        """Stores new mentions and counts each exactly once into its 5-minute bucket (see module doc).
+
+        ``may_overlap=False`` skips the read-before-write pre-filter for batches that are new by
+        construction (an exact cursor); a duplicate still cannot be counted twice (the condition holds)."""
         report = StoreReport()
         unique: dict[tuple[str, str], Mention] = {}
         for mention in mentions:
@@ -214,7 +217,7 @@ class DynamoStore:
                 report.duplicates += 1
             else:
                 unique[key] = mention
-        fresh = self._drop_existing(unique, report)
+        fresh = self._drop_existing(unique, report) if may_overlap else list(unique.values())
         report.duplicates += len(unique) - len(fresh)
         for chunk in _transaction_chunks(fresh):
             self._write_chunk(list(chunk), report)
@@ -284,27 +287,14 @@ class DynamoStore:
         return items, [start for _, start in per_bucket]
 
     def _mention_item(self, mention: Mention, pk: str, sk: str) -> dict[str, Any]:
-        item: dict[str, Any] = {
+        """The mention as one JSON document attribute: a few attributes keep writes lean (and moto fast)."""
+        body = mention.model_dump_json(exclude={"brand"}, exclude_none=True)
+        return {
             "pk": {"S": pk},
             "sk": {"S": sk},
-            "source": {"S": mention.source},
-            "id": {"S": mention.id},
-            "text": {"S": mention.text},
-            "author": {"S": mention.author},
-            "created_at": {"S": mention.created_at.isoformat()},
-            "likes": {"N": str(mention.likes)},
-            "reposts": {"N": str(mention.reposts)},
-            "replies": {"N": str(mention.replies)},
-            "sentiment": {"S": (mention.sentiment or Sentiment.NEUTRAL).value},
+            "m": {"S": body},
             "expires_at": {"N": str(int((mention.created_at + self._mention_ttl).timestamp()))},
         }
-        if mention.sentiment_score is not None:
-            item["score"] = {"N": repr(mention.sentiment_score)}
-        if mention.url:
-            item["url"] = {"S": mention.url}
-        if mention.language:
-            item["lang"] = {"S": mention.language}
-        return item
 
     def _bucket_update(self, brand: str, start: datetime, members: list[Mention]) -> dict[str, Any]:
         counts = {s: 0 for s in Sentiment}
@@ -425,21 +415,7 @@ def _stamp(moment: datetime) -> str:
 
 
 def _mention_from_item(brand: str, item: dict[str, Any]) -> Mention:
-    return Mention(
-        source=item["source"]["S"],
-        id=item["id"]["S"],
-        brand=brand,
-        text=item["text"]["S"],
-        author=item["author"]["S"],
-        created_at=datetime.fromisoformat(item["created_at"]["S"]),
-        url=item.get("url", {}).get("S"),
-        likes=int(item["likes"]["N"]),
-        reposts=int(item["reposts"]["N"]),
-        replies=int(item["replies"]["N"]),
-        language=item.get("lang", {}).get("S"),
-        sentiment=Sentiment(item["sentiment"]["S"]),
-        sentiment_score=float(item["score"]["N"]) if "score" in item else None,
-    )
+    return Mention.model_validate({**json.loads(item["m"]["S"]), "brand": brand})
 
 
 def _transaction_chunks(mentions: list[Mention]) -> Iterator[list[Mention]]:

@@ -35,6 +35,9 @@ class FetchResult:
     cursor: Cursor | None = None
     problems: list[Problem] = field(default_factory=list)
     truncated: bool = False  # more was available than one poll takes; the next poll continues
+    # whether the poll re-reads what earlier polls may have stored (an overlap window, federation): the
+    # store then checks for existing mentions with cheap reads before its transactional writes
+    may_overlap: bool = True
 
 
 class Source(Protocol):

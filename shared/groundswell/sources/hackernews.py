@@ -38,7 +38,7 @@ class HackerNewsSearch:
         tags = config.tags if isinstance(config, HackerNewsSource) else "(story,comment)"
         after = int((cursor or {}).get("created_at_i") or (now - FIRST_POLL_LOOKBACK).timestamp())
         upto = int(now.timestamp())
-        result = FetchResult()
+        result = FetchResult(may_overlap=False)  # created_at_i > watermark: exclusive
         newest = after
         seen: set[str] = set()
         for phrase in brand.terms.query_phrases():

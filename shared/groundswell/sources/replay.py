@@ -40,7 +40,7 @@ class ReplayFeed:
             raise ValueError(f"brand {brand.name!r} has no replay source")
         reader = self._read_lines or reader_for(config.uri)
         start = int((cursor or {}).get("line", 0))
-        result = FetchResult()
+        result = FetchResult(may_overlap=False)  # the line cursor is exact
         taken = start
         for number, raw in enumerate(reader(config.uri)):
             if number < start:
