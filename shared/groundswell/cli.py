@@ -34,22 +34,19 @@ def cmd_brands(args: argparse.Namespace) -> int:
     from groundswell.brands import BrandConfigError, load_brand_file
     from groundswell.runtime import store
 
-    if args.action == "validate":
+    brands = []
+    if args.action in ("add", "validate"):
         try:
             brands = load_brand_file(args.file)
         except BrandConfigError as exc:
             print(exc, file=sys.stderr)
             return 2
+    if args.action == "validate":
         print(f"{args.file}: {len(brands)} valid brand(s): {', '.join(b.name for b in brands)}")
         return 0
     _target(args)
     repo = store()
     if args.action == "add":
-        try:
-            brands = load_brand_file(args.file)
-        except BrandConfigError as exc:
-            print(exc, file=sys.stderr)
-            return 2
         repo.put_brands(brands)
         print(f"saved {len(brands)} brand(s): {', '.join(b.name for b in brands)}")
     elif args.action == "list":

@@ -65,3 +65,19 @@ def test_poll_scores_stores_and_advances_and_a_failure_keeps_the_cursor(aws: Any
     buckets = store.buckets(brand.name, datetime(2026, 11, 20, 14, tzinfo=UTC), NOW)
     assert sum(b.total for b in buckets) == 5 == sum(b.negative for b in buckets)
     assert store.load_cursor(brand.name, "hackernews").failures == 0
+
+
+def test_replay_files_are_read_from_s3(aws: Any) -> None:
+    from groundswell.sources.replay import ReplayFeed
+
+    _, session = aws
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket="replays")
+    lines = [
+        b'{"id": "1", "created_at": "2026-11-20T14:00:00Z", "text": "Acme Air refund?", "author": "a"}',
+        b'{"id": "2", "created_at": "2026-11-20T14:01:00Z", "text": "Acme Air ok", "author": "b"}',
+    ]
+    s3.put_object(Bucket="replays", Key="acme/2026-11-20.jsonl", Body=b"\n".join(lines) + b"\n")
+    brand = make_brand(sources=[{"type": "replay", "uri": "s3://replays/acme/2026-11-20.jsonl"}])
+    result = ReplayFeed().fetch(brand, None, NOW)
+    assert [m.id for m in result.mentions] == ["1", "2"] and result.cursor == {"line": 2}

@@ -106,7 +106,7 @@ def test_mentions_carry_a_ttl_and_read_back_whole(store: DynamoStore) -> None:
     [back] = store.mentions("acme-air", T0, T0 + timedelta(hours=1))
     assert back == original
     raw = store._db.scan(TableName=store.table)["Items"]
-    ttl = next(int(i["expires_at"]["N"]) for i in raw if i.get("id", {}).get("S") == "7")
+    ttl = next(int(i["expires_at"]["N"]) for i in raw if i["pk"]["S"].startswith("MENTIONS#"))
     assert ttl == int((original.created_at + timedelta(days=30)).timestamp())
 
 

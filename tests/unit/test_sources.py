@@ -196,7 +196,7 @@ def test_xml_entity_bombs_are_refused() -> None:
     )
     router = Router({"bad.test": bomb})
     brand = make_brand(sources=[{"type": "rss", "feeds": ["https://bad.test/rss"]}])
-    with pytest.raises(RuntimeError, match="every feed failed"):
+    with pytest.raises(RuntimeError, match="every rss endpoint failed"):
         RssFeeds(http(router)).fetch(brand, None, NOW)
 
 

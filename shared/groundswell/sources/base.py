@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -93,6 +93,22 @@ def build_mention(
     except (ValueError, ValidationError) as exc:
         problems.append(Problem(source, item_id, _first_error(exc)))
         return None
+
+
+def poll_each(kind: str, endpoints: Iterable[str], poll: Callable[[str], None], result: FetchResult) -> None:
+    """Polls several endpoints of one source (Mastodon servers, feeds): one failing does not hide the others'
+    posts (it becomes a problem in ``result``); all failing raises, so the cursor stays where it is."""
+    endpoints = list(endpoints)
+    failures: list[tuple[str, str]] = []
+    for endpoint in endpoints:
+        try:
+            poll(endpoint)
+        except Exception as exc:
+            failures.append((endpoint, f"{type(exc).__name__}: {exc}"))
+    if failures and len(failures) == len(endpoints):
+        raise RuntimeError(f"every {kind} endpoint failed: " + "; ".join(f"{e}: {why}" for e, why in failures))
+    for endpoint, error in failures:
+        result.problems.append(Problem(kind, endpoint, error, "endpoint skipped"))
 
 
 def _first_error(exc: Exception) -> str:

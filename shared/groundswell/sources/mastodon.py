@@ -15,6 +15,7 @@ from groundswell.sources.base import (
     count_or_zero,
     item_id,
     keep_matching,
+    poll_each,
 )
 
 PAGE_SIZE = 40  # the API's maximum
@@ -39,19 +40,13 @@ class MastodonTags:
         positions: dict[str, str] = dict((cursor or {}).get("min_id", {}))
         result = FetchResult()
         seen: set[str] = set()
-        failures: list[tuple[str, str]] = []
-        for server in config.servers:
-            host = str(server).rstrip("/")
-            try:
-                newest = self._poll_server(host, tags, positions.get(host), brand, result, seen, now)
-                if newest is not None:
-                    positions[host] = newest
-            except Exception as exc:  # one failing server must not hide the others' posts
-                failures.append((host, f"{type(exc).__name__}: {exc}"))
-        if failures and len(failures) == len(config.servers):
-            raise RuntimeError("every Mastodon server failed: " + "; ".join(f"{h}: {e}" for h, e in failures))
-        for host, error in failures:
-            result.problems.append(Problem("mastodon", host, error, "server skipped"))
+
+        def poll_server(host: str) -> None:
+            newest = self._poll_server(host, tags, positions.get(host), brand, result, seen, now)
+            if newest is not None:
+                positions[host] = newest
+
+        poll_each("mastodon", (str(s).rstrip("/") for s in config.servers), poll_server, result)
         result.mentions = keep_matching(result.mentions, brand, require_match=False)
         result.cursor = {"min_id": positions}
         return result

@@ -14,7 +14,7 @@ from defusedxml import ElementTree
 
 from groundswell.http import HttpClient
 from groundswell.models import Brand, RssSource
-from groundswell.sources.base import Cursor, FetchResult, Problem, build_mention, keep_matching
+from groundswell.sources.base import Cursor, FetchResult, Problem, build_mention, keep_matching, poll_each
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -33,17 +33,11 @@ class RssFeeds:
             raise ValueError(f"brand {brand.name!r} has no rss source")
         state: dict[str, dict[str, str]] = {k: dict(v) for k, v in ((cursor or {}).get("feeds") or {}).items()}
         result = FetchResult()
-        failures: list[tuple[str, str]] = []
-        for feed in config.feeds:
-            url = str(feed)
-            try:
-                state[url] = self._poll_feed(url, state.get(url, {}), brand, result, now)
-            except Exception as exc:  # one broken feed must not stop the others
-                failures.append((url, f"{type(exc).__name__}: {exc}"))
-        if failures and len(failures) == len(config.feeds):
-            raise RuntimeError("every feed failed: " + "; ".join(f"{u}: {e}" for u, e in failures))
-        for url, error in failures:
-            result.problems.append(Problem("rss", url, error, "feed skipped"))
+
+        def poll_feed(url: str) -> None:
+            state[url] = self._poll_feed(url, state.get(url, {}), brand, result, now)
+
+        poll_each("rss", (str(f) for f in config.feeds), poll_feed, result)
         result.mentions = keep_matching(result.mentions, brand, require_match=True)
         result.cursor = {"feeds": state}
         return result
