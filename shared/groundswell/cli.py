@@ -136,6 +136,18 @@ def cmd_poll(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_detect(args: argparse.Namespace) -> int:
+    from groundswell.detection.csvio import CsvInputError, detect_csv
+
+    try:
+        alerts = detect_csv(Path(args.input), Path(args.output), args.value_column)
+    except (CsvInputError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output}: {alerts} alert(s)", file=sys.stderr)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from infra.demo import run_demo
 
@@ -181,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     poll.add_argument("--source", choices=["bluesky", "mastodon", "hackernews", "rss", "replay"])
     target_options(poll)
     poll.set_defaults(func=cmd_poll)
+
+    detect = sub.add_parser("detect", help="score a CSV of counts per 5 minutes for swells (NAB format)")
+    detect.add_argument("--input", required=True, help="CSV with 'timestamp' and a count column")
+    detect.add_argument("--output", required=True, help="the input columns plus anomaly_score and alert")
+    detect.add_argument("--value-column", default="value", help="the count column (default: value)")
+    detect.set_defaults(func=cmd_detect)
 
     demo = sub.add_parser("demo", help="run the pipeline end to end on an embedded emulated AWS (no account)")
     demo.add_argument("--output", default="out/demo", help="folder for the demo's results")

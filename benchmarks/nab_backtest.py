@@ -1,0 +1,71 @@
+"""Scores the detector on the NAB realTweets files in ../shared/data/nab.
+
+    python -m benchmarks.nab_backtest
+
+Prints, per profile, the normalised NAB score with the threshold optimised on these files (as NAB does) and
+with the shipped default (the ``alert`` column of ``groundswell detect``), and the scoring speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import SHARED
+from benchmarks.nab_scorer import PROFILES, LabelledFile, best_threshold, normalised, score_file
+from groundswell.detection.series import score_series
+
+NAB = SHARED / "data" / "nab"
+
+
+def load(path: Path) -> tuple[list[datetime], list[float]]:
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [datetime.fromisoformat(r["timestamp"]) for r in rows], [float(r["value"]) for r in rows]
+
+
+def labelled(name: str, times: list[datetime], windows: list[list[str]]) -> LabelledFile:
+    stamps = np.array([t.timestamp() for t in times])
+    spans = []
+    for start, end in windows:
+        first = int(np.searchsorted(stamps, datetime.fromisoformat(start).timestamp(), side="left"))
+        last = int(np.searchsorted(stamps, datetime.fromisoformat(end).timestamp(), side="right")) - 1
+        spans.append((first, last))
+    return LabelledFile(name, spans, len(times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.parse_args()
+    windows = json.loads((NAB / "windows.json").read_text())
+    names = sorted(k for k in windows if (NAB / k).exists())
+    files, scores, alerts = [], [], []
+    began, rows = time.perf_counter(), 0
+    for name in names:
+        times, values = load(NAB / name)
+        result = score_series(times, values)
+        files.append(labelled(name, times, windows[name]))
+        scores.append(result.score)
+        alerts.append(result.alerts())
+        rows += len(values)
+    elapsed = time.perf_counter() - began
+    windows_total = sum(len(f.windows) for f in files)
+    print(f"{len(files)} files, {windows_total} windows, {rows:,} rows scored at {rows / elapsed:,.0f} rows/s")
+    print(f"{'profile':<22}{'optimised':>10}{'(threshold)':>13}{'default':>9}")
+    for profile_name, profile in PROFILES.items():
+        threshold, raw = best_threshold(scores, files, profile)
+        shipped = sum(score_file(a.astype(bool), f, profile) for a, f in zip(alerts, files, strict=True))
+        print(
+            f"{profile_name:<22}{normalised(raw, files, profile):>10.1f}{threshold:>13.3f}"
+            f"{normalised(shipped, files, profile):>9.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

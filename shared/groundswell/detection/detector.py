@@ -1,0 +1,103 @@
+"""The streaming detector state for one series: baseline, per-window overdispersion, running window sums.
+
+``step`` takes one bucket and returns the windowed sums to test (no scipy in the loop); the tails are
+computed for many rows or many brands at once with :mod:`groundswell.detection.evidence`. Everything kept is
+a few hundred numbers, updated in O(windows) per bucket.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from groundswell.detection.baseline import PHI_MAX, PHI_MIN, PHI_START, WINSOR_SD, Baseline, slot_of
+from groundswell.detection.evidence import WINDOWS
+
+PHI_MEMORY = 2000  # buckets (about a week) of memory for the per-window overdispersion
+WARM_UP = 288  # buckets (a day) of history before any evidence counts: a new brand stays quiet
+
+
+@dataclass
+class WindowSums:
+    """What one bucket contributes to the tests, per window: observed and expected sums, and phi."""
+
+    observed: list[float]
+    expected: list[float]
+    phi: list[float]
+    mu: float
+    warm: bool  # False while the baseline has seen fewer than WARM_UP buckets
+
+
+def _zeros() -> list[float]:
+    return [0.0] * len(WINDOWS)
+
+
+@dataclass
+class Detector:
+    baseline: Baseline = field(default_factory=Baseline)
+    phi_raw: list[float] = field(default_factory=lambda: [PHI_START] * len(WINDOWS))
+    phi_seen: list[int] = field(default_factory=lambda: [0] * len(WINDOWS))
+    # the last max(WINDOWS) buckets as (value, mu, winsorised value); per window, the sum of its last (w - 1)
+    history: deque[tuple[float, float, float]] = field(default_factory=lambda: deque(maxlen=max(WINDOWS)))
+    past_x: list[float] = field(default_factory=_zeros)
+    past_mu: list[float] = field(default_factory=_zeros)
+    past_capped: list[float] = field(default_factory=_zeros)
+
+    def step(self, moment: datetime, value: float) -> WindowSums:
+        """Scores bucket ``moment`` against what came before, then learns from it."""
+        if not value >= 0:  # also catches NaN
+            raise ValueError(f"counts must be non-negative numbers, got {value!r}")
+        slot = slot_of(moment)
+        mu = self.baseline.expected(slot)
+        phis = [PHI_MIN if p < PHI_MIN else PHI_MAX if p > PHI_MAX else p for p in self.phi_raw]
+        warm = self.baseline.observed >= WARM_UP
+        sums = WindowSums([value + s for s in self.past_x], [mu + s for s in self.past_mu], phis, mu, warm)
+        capped = value
+        if self.baseline.observed:
+            capped = min(value, mu + WINSOR_SD * math.sqrt(mu + self.baseline.phi * mu * mu) + 1.0)
+            self._learn_dispersion(capped, mu)
+        self.baseline.learn(slot, value, mu)
+        self._push((value, mu, capped))
+        return sums
+
+    def _learn_dispersion(self, capped: float, mu: float) -> None:
+        """phi_w from winsorised w-bucket sums: E[((O - E)^2 - E) / E^2] = phi_w (method of moments)."""
+        filled = len(self.history)
+        phi_raw, phi_seen, past_mu, past_capped = self.phi_raw, self.phi_seen, self.past_mu, self.past_capped
+        for index, window in enumerate(WINDOWS):
+            if filled < window - 1:
+                break  # WINDOWS ascend
+            mean = mu + past_mu[index]
+            if mean <= 0.5:
+                continue
+            total = capped + past_capped[index]
+            moment = ((total - mean) ** 2 - mean) / (mean * mean)
+            moment = -1.0 if moment < -1.0 else 10.0 if moment > 10.0 else moment
+            seen = phi_seen[index] + 1
+            phi_seen[index] = seen
+            rate = 1.0 / (seen + 10)
+            if rate < 1.0 / PHI_MEMORY:
+                rate = 1.0 / PHI_MEMORY
+            phi_raw[index] += rate * (moment - phi_raw[index])
+
+    def _push(self, entry: tuple[float, float, float]) -> None:
+        """Adds a bucket to the history and keeps each window's sum of its last (window - 1) buckets."""
+        history = self.history
+        history.append(entry)
+        size = len(history)
+        x, m, c = entry
+        past_x, past_mu, past_capped = self.past_x, self.past_mu, self.past_capped
+        for index, window in enumerate(WINDOWS):
+            if window == 1:
+                continue
+            if size >= window:  # the bucket that just left this window
+                old_x, old_m, old_c = history[size - window]
+                past_x[index] += x - old_x
+                past_mu[index] += m - old_m
+                past_capped[index] += c - old_c
+            else:
+                past_x[index] += x
+                past_mu[index] += m
+                past_capped[index] += c

@@ -1,0 +1,39 @@
+"""Evidence of a swell at several time scales: negative-binomial upper tails of windowed sums.
+
+For each bucket t and window length w (5 minutes to 4 hours) the observed sum O = x_{t-w+1} + ... + x_t is
+compared with its expectation E = mu_{t-w+1} + ... + mu_t. The sum is modelled as negative binomial with mean
+E and Var = E + phi_w E^2, where phi_w is the overdispersion *of w-bucket sums*, estimated separately for each
+w (see :class:`groundswell.detection.detector.Detector`): real mention series are autocorrelated, so the
+variance of a sum is far above w independent buckets'. The evidence is the upper tail P(X >= O). A one-bucket
+spike shows in the short windows, a swell building over hours in the long ones; the smallest tail is
+Bonferroni-corrected for the number of windows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import nbinom
+
+WINDOWS = (1, 3, 6, 12, 24, 48)
+MU_FLOOR = 0.02  # expected count per bucket never below this (a brand with no history yet)
+
+
+def upper_tail(
+    observed: NDArray[np.float64], mean: NDArray[np.float64], phi: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """P(X >= observed) for X negative binomial with this mean and Var = mean + phi mean^2."""
+    size = 1.0 / np.maximum(phi, 1e-6)
+    mean = np.maximum(mean, MU_FLOOR)
+    return nbinom.sf(np.ceil(observed) - 1, size, size / (size + mean))
+
+
+def combine(tails: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Rows x windows of tails -> the Bonferroni-corrected smallest per row, and its window index."""
+    which = np.argmin(tails, axis=1)
+    return np.minimum(1.0, tails[np.arange(len(tails)), which] * tails.shape[1]), which
+
+
+def anomaly_score(pvalues: NDArray[np.float64], scale: float = 12.0) -> NDArray[np.float64]:
+    """A score in [0, 1] from p-values: -log10(p) / scale, capped at 1 (p = 1e-6 scores 0.5)."""
+    return np.clip(-np.log10(np.maximum(pvalues, 1e-300)) / scale, 0.0, 1.0) + 0.0  # + 0.0: no -0.0

@@ -1,0 +1,144 @@
+"""The detector's statistics: reference values, seeded simulations, causality, and bad input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import nbinom
+
+from benchmarks.nab_scorer import PROFILES, LabelledFile, normalised, scaled_sigmoid, score_file
+from groundswell.cli import main as cli
+from groundswell.detection.detector import WARM_UP, Detector
+from groundswell.detection.evidence import WINDOWS, combine, upper_tail
+from groundswell.detection.series import onsets, score_series
+
+START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
+
+
+def seasonal_counts(
+    rng: np.random.Generator, days: int, peak: float, phi: float = 0.2
+) -> tuple[list[datetime], np.ndarray]:
+    """Negative-binomial counts per 5 minutes around a daily cycle (quiet nights), seeded."""
+    times = [START + timedelta(minutes=5 * i) for i in range(days * 288)]
+    hours = np.array([t.hour + t.minute / 60 for t in times])
+    mean = peak * (0.15 + 0.85 * (0.5 - 0.5 * np.cos(2 * np.pi * ((hours - 4) % 24) / 24)))
+    size = 1 / phi
+    return times, rng.negative_binomial(size, size / (size + mean)).astype(float)
+
+
+def test_upper_tail_matches_scipy_reference_values() -> None:
+    # mean 10, phi 0.1 -> size 10, p = 0.5: P(X >= 20) from scipy's own nbinom
+    expected = nbinom.sf(19, 10, 0.5)
+    assert upper_tail(np.array([20.0]), np.array([10.0]), np.array([0.1]))[0] == pytest.approx(expected, rel=1e-12)
+    assert upper_tail(np.array([0.0]), np.array([10.0]), np.array([0.1]))[0] == pytest.approx(1.0)
+
+
+def test_combine_takes_the_smallest_tail_with_bonferroni() -> None:
+    tails = np.array([[0.5, 1e-4, 0.2], [0.9, 0.9, 0.9]])
+    pvalue, which = combine(tails)
+    assert pvalue.tolist() == pytest.approx([3e-4, 1.0])
+    assert which.tolist() == [1, 0]
+
+
+def test_incremental_window_sums_equal_brute_force() -> None:
+    rng = np.random.default_rng(3)
+    detector = Detector()
+    values = rng.poisson(4, 200).astype(float)
+    for i, value in enumerate(values):
+        sums = detector.step(START + timedelta(minutes=5 * i), value)
+        for index, window in enumerate(WINDOWS):
+            assert sums.observed[index] == pytest.approx(values[max(0, i - window + 1) : i + 1].sum())
+
+
+def test_quiet_seasonal_noise_rarely_alerts_and_a_swell_is_caught_early() -> None:
+    rng = np.random.default_rng(11)
+    times, counts = seasonal_counts(rng, days=10, peak=8)
+    quiet = score_series(times, counts)
+    assert quiet.alerts().sum() <= 1  # ten days of ordinary noise
+    swell = counts.copy()
+    start = 8 * 288 + 150  # day 9, mid-afternoon
+    swell[start : start + 24] += rng.poisson(4 * quiet.expected[start : start + 24])  # 5x for two hours
+    loud = score_series(times, swell)
+    first = np.flatnonzero(loud.alerts())
+    assert len(first) and start <= first[0] <= start + 6  # within 30 minutes
+
+
+def test_a_sparse_brand_works_too() -> None:
+    rng = np.random.default_rng(5)
+    times, counts = seasonal_counts(rng, days=10, peak=0.5, phi=0.3)
+    assert score_series(times, counts).alerts().sum() <= 1
+    counts[9 * 288 + 120 : 9 * 288 + 132] += 3  # a dozen extra per hour where ~0.4 are normal
+    assert score_series(times, counts).alerts()[9 * 288 + 120 : 9 * 288 + 140].any()
+
+
+def test_a_new_brand_stays_quiet_until_it_has_a_day_of_history() -> None:
+    times = [START + timedelta(minutes=5 * i) for i in range(WARM_UP + 10)]
+    values = [0.0] * 50 + [40.0] * (WARM_UP + 10 - 50)
+    assert score_series(times, values).alerts()[:WARM_UP].sum() == 0
+
+
+def test_each_row_depends_only_on_earlier_rows() -> None:
+    rng = np.random.default_rng(9)
+    times, counts = seasonal_counts(rng, days=4, peak=5)
+    counts[700:720] *= 6
+    full = score_series(times, counts)
+    for cut in (400, 710, 1000):
+        part = score_series(times[:cut], counts[:cut])
+        assert np.allclose(part.score, full.score[:cut]) and (part.alerts() == full.alerts()[:cut]).all()
+
+
+def test_onsets_keep_only_new_highs() -> None:
+    evidence = np.array([0.1, 0.5, 0.4, 0.6, 0.2, 0.1])
+    assert onsets(evidence, memory=3).tolist() == [0.1, 0.5, 0.0, 0.6, 0.0, 0.0]
+    assert onsets(evidence, memory=1).tolist() == [0.1, 0.5, 0.0, 0.6, 0.0, 0.0]
+
+
+def test_bad_counts_are_refused() -> None:
+    with pytest.raises(ValueError, match="non-negative"):
+        Detector().step(START, -1.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        Detector().step(START, float("nan"))
+
+
+def test_detect_command_writes_scores_and_names_bad_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(1)
+    times, counts = seasonal_counts(rng, days=3, peak=6)
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "timestamp,value\n" + "".join(f"{t:%Y-%m-%d %H:%M:%S},{int(c)}\n" for t, c in zip(times, counts, strict=True))
+    )
+    out = tmp_path / "out.csv"
+    assert cli(["detect", "--input", str(source), "--output", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0] == "timestamp,value,anomaly_score,alert" and len(lines) == len(times) + 1
+    assert all(0 <= float(line.split(",")[2]) <= 1 for line in lines[1:])
+    cases = [
+        ("timestamp,value\n2026-01-01 00:00:00,abc\n", "bad.csv:2: value 'abc' is not a number"),
+        ("timestamp,value\n2026-01-01 00:00:00,-3\n", "is negative"),
+        ("timestamp,count\n2026-01-01 00:00:00,3\n", "no 'value' column"),
+        ("timestamp,value\n2026-01-01 00:05:00,3\n2026-01-01 00:00:00,3\n", "timestamps must increase"),
+    ]
+    capsys.readouterr()
+    for body, message in cases:
+        bad = tmp_path / "bad.csv"
+        bad.write_text(body)
+        assert cli(["detect", "--input", str(bad), "--output", str(out)]) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_nab_scorer_bounds_and_sigmoid() -> None:
+    assert scaled_sigmoid(-1) == pytest.approx(0.9866, abs=1e-4) and scaled_sigmoid(0) == 0
+    labels = LabelledFile("f", [(800, 899)], 2000)
+    profile = PROFILES["standard"]
+    perfect = np.zeros(2000, dtype=bool)
+    perfect[800] = True
+    nothing = np.zeros(2000, dtype=bool)
+    assert normalised(score_file(perfect, labels, profile), [labels], profile) == pytest.approx(100.0)
+    assert normalised(score_file(nothing, labels, profile), [labels], profile) == pytest.approx(0.0)
+    early_fp = perfect.copy()
+    early_fp[100] = True  # before the probation ends (300 rows): ignored
+    early_fp[1000] = True  # one window length after it: costs 0.11 * sigmoid(1)
+    assert score_file(early_fp, labels, profile) == pytest.approx(scaled_sigmoid(-1) + 0.11 * scaled_sigmoid(1.01))
