@@ -50,6 +50,7 @@ benchmarks: $(BIN)/groundswell
 	$(BIN)/python -m benchmarks.sentiment_benchmark
 	$(BIN)/python -m benchmarks.ingest_benchmark
 	$(BIN)/python -m benchmarks.cold_start
+	$(BIN)/python -m benchmarks.nab_backtest
 
 clean:
 	rm -rf build out .aws-sam .pytest_cache .mypy_cache .ruff_cache
