@@ -13,10 +13,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from groundswell.detection.baseline import PHI_MAX, PHI_MIN, PHI_START, WINSOR_SD, Baseline, slot_of
-from groundswell.detection.evidence import WINDOWS
+from groundswell.detection.evidence import MU_FLOOR, WINDOWS
 
 PHI_MEMORY = 2000  # buckets (about a week) of memory for the per-window overdispersion
 WARM_UP = 288  # buckets (a day) of history before any evidence counts: a new brand stays quiet
+SHIFT = 2.0  # the CUSUM looks for a sustained doubling of the rate
+
+
+def _shift_llr(value: float, mu: float, phi: float) -> float:
+    """log NB(value; SHIFT mu) / NB(value; mu) with the same size r = 1/phi (Page 1954's CUSUM increment)."""
+    r = 1.0 / phi
+    return value * math.log(SHIFT * (r + mu) / (r + SHIFT * mu)) + r * math.log((r + mu) / (r + SHIFT * mu))
 
 
 @dataclass
@@ -28,6 +35,8 @@ class WindowSums:
     phi: list[float]
     mu: float
     warm: bool  # False while the baseline has seen fewer than WARM_UP buckets
+    age: int  # buckets seen before this one
+    cusum: float  # Page's CUSUM of the log-likelihood ratio (rate x SHIFT vs x 1), including this bucket
 
 
 def _zeros() -> list[float]:
@@ -44,6 +53,7 @@ class Detector:
     past_x: list[float] = field(default_factory=_zeros)
     past_mu: list[float] = field(default_factory=_zeros)
     past_capped: list[float] = field(default_factory=_zeros)
+    cusum: float = 0.0
 
     def step(self, moment: datetime, value: float) -> WindowSums:
         """Scores bucket ``moment`` against what came before, then learns from it."""
@@ -53,7 +63,16 @@ class Detector:
         mu = self.baseline.expected(slot)
         phis = [PHI_MIN if p < PHI_MIN else PHI_MAX if p > PHI_MAX else p for p in self.phi_raw]
         warm = self.baseline.observed >= WARM_UP
-        sums = WindowSums([value + s for s in self.past_x], [mu + s for s in self.past_mu], phis, mu, warm)
+        self.cusum = max(0.0, self.cusum + _shift_llr(value, max(mu, MU_FLOOR), phis[5])) if warm else 0.0
+        sums = WindowSums(
+            [value + s for s in self.past_x],
+            [mu + s for s in self.past_mu],
+            phis,
+            mu,
+            warm,
+            self.baseline.observed,
+            self.cusum,
+        )
         capped = value
         if self.baseline.observed:
             capped = min(value, mu + WINSOR_SD * math.sqrt(mu + self.baseline.phi * mu * mu) + 1.0)

@@ -34,6 +34,14 @@ def combine(tails: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np
     return np.minimum(1.0, tails[np.arange(len(tails)), which] * tails.shape[1]), which
 
 
+CUSUM_STARTS = 288  # a CUSUM restarted every bucket of a day: Wald's bound P(S >= h) <= e^-h, times this
+
+
+def cusum_pvalue(statistic: NDArray[np.float64]) -> NDArray[np.float64]:
+    """A conservative p-value for a CUSUM statistic: min(1, CUSUM_STARTS * e^-S)."""
+    return np.minimum(1.0, CUSUM_STARTS * np.exp(-np.asarray(statistic, dtype=float)))
+
+
 def anomaly_score(pvalues: NDArray[np.float64], scale: float = 12.0) -> NDArray[np.float64]:
     """A score in [0, 1] from p-values: -log10(p) / scale, capped at 1 (p = 1e-6 scores 0.5)."""
     return np.clip(-np.log10(np.maximum(pvalues, 1e-300)) / scale, 0.0, 1.0) + 0.0  # + 0.0: no -0.0

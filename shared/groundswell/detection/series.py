@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from groundswell.detection.detector import Detector
-from groundswell.detection.evidence import WINDOWS, anomaly_score, combine, upper_tail
+from groundswell.detection.evidence import WINDOWS, anomaly_score, combine, cusum_pvalue, upper_tail
 
 DEFAULT_ALERT_P = 1e-6  # "balanced": see docs/detector.md
 ONSET_MEMORY = 288  # buckets: a score counts only when it beats the evidence of the previous 24 hours
@@ -29,8 +29,10 @@ class SeriesScores:
         """1 where the product would alert: strong evidence that is new (an onset or an escalation)."""
         return ((self.pvalue <= alert_p) & (self.score > 0)).astype(np.int64)
 
-    def window_minutes(self, row: int) -> int:
-        return WINDOWS[int(self.window[row])] * 5
+    def window_minutes(self, row: int) -> int | None:
+        """The window whose test fired (None: the CUSUM, a sustained shift)."""
+        index = int(self.window[row])
+        return WINDOWS[index] * 5 if index < len(WINDOWS) else None
 
 
 def onsets(evidence: NDArray[np.float64], memory: int = ONSET_MEMORY) -> NDArray[np.float64]:
@@ -56,7 +58,7 @@ def score_series(times: Sequence[datetime], values: Sequence[float], *, min_coun
     if len(times) != len(values):
         raise ValueError("times and values must have the same length")
     detector = Detector()
-    observed_rows, expected_rows, phi_rows, mu_rows, warm_rows = [], [], [], [], []
+    observed_rows, expected_rows, phi_rows, mu_rows, warm_rows, cusum_rows = [], [], [], [], [], []
     for moment, value in zip(times, values, strict=True):
         sums = detector.step(moment, float(value))
         observed_rows.append(sums.observed)
@@ -64,12 +66,14 @@ def score_series(times: Sequence[datetime], values: Sequence[float], *, min_coun
         phi_rows.append(sums.phi)
         mu_rows.append(sums.mu)
         warm_rows.append(sums.warm)
+        cusum_rows.append(sums.cusum)
     observed = np.array(observed_rows, dtype=float).reshape(-1, len(WINDOWS))
     expected = np.array(expected_rows, dtype=float).reshape(-1, len(WINDOWS))
     mu = np.array(mu_rows, dtype=float)
     tails = upper_tail(observed, expected, np.array(phi_rows, dtype=float).reshape(-1, len(WINDOWS)))
     quiet = (observed < max(min_count, 1)) | ~np.array(warm_rows, dtype=bool)[:, None]
     tails = np.where(quiet, 1.0, tails)
+    tails = np.column_stack([tails, cusum_pvalue(np.array(cusum_rows))])  # the last column: sustained shifts
     pvalue, window = combine(tails)
     evidence = anomaly_score(pvalue)
     return SeriesScores(mu, pvalue, window, evidence, onsets(evidence))

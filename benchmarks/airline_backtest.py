@@ -1,0 +1,112 @@
+"""The brand detector on the airline tweets: which hand-labelled windows alert, how early, and what else.
+
+    python -m benchmarks.airline_backtest [--labels human|scorer]
+
+Per airline, negative mentions (the crowd's labels, or the default scorer's), distinct negative authors and
+all mentions per 5 minutes, from the start of the airline's coverage (earlier hours are missing data, not
+calm: see ../shared/data/airline/README.md). Incidents come from the same code as the detector function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from benchmarks.common import SHARED, airline_tweets
+from groundswell.detection.brand import BrandDetector, decide
+from groundswell.detection.evidence import WINDOWS
+from groundswell.detection.incidents import EVIDENCE_SCALE, SENSITIVITY, Incident, OnsetTracker, advance
+from groundswell.models import bucket_start
+
+COVERAGE_START = {"American": datetime(2015, 2, 22, 19, 58, tzinfo=UTC)}
+DEFAULT_START = datetime(2015, 2, 17, 16, 0, tzinfo=UTC)
+WINDOWS_CSV = SHARED / "data" / "airline" / "airline_crisis_windows.csv"
+
+
+def series(labels: str) -> dict[str, dict[datetime, list]]:
+    """airline -> bucket -> [total, negative, set of negative authors]."""
+    rows = airline_tweets()
+    if labels == "scorer":
+        from groundswell.sentiment.complaints import ComplaintAwareVader
+
+        scorer = ComplaintAwareVader()
+        negatives = [scorer.score_one(r["text"])[0].value == "negative" for r in rows]
+    else:
+        negatives = [r["airline_sentiment"] == "negative" for r in rows]
+    out: dict[str, dict[datetime, list]] = defaultdict(lambda: defaultdict(lambda: [0, 0, set()]))
+    for row, negative in zip(rows, negatives, strict=True):
+        created = datetime.strptime(row["tweet_created"], "%Y-%m-%d %H:%M:%S %z").astimezone(UTC)
+        cell = out[row["airline"]][bucket_start(created)]
+        cell[0] += 1
+        if negative:
+            cell[1] += 1
+            cell[2].add(row["name"])
+    return out
+
+
+def run_airline(name: str, buckets: dict[datetime, list], p_open: float) -> list[Incident]:
+    start = max(COVERAGE_START.get(name, DEFAULT_START), min(buckets))
+    end = max(buckets)
+    detector, signals, moments = BrandDetector(), [], []
+    moment = bucket_start(start)
+    while moment <= end:
+        total, negative, authors = buckets.get(moment, [0, 0, set()])
+        signals.append(detector.step(moment, total, negative, len(authors)))
+        moments.append(moment)
+        moment += timedelta(minutes=5)
+    decision = decide(signals)
+    onsets, incident, incidents = OnsetTracker(), None, []
+    for row, moment in enumerate(moments):
+        evidence = min(1.0, -np.log10(max(decision.pvalue[row], 1e-300)) / EVIDENCE_SCALE)
+        incident, transitions = advance(
+            incident, brand=name, bucket=moment, pvalue=float(decision.pvalue[row]), onset=onsets.is_onset(evidence),
+            observed=float(decision.observed[row]), expected=float(decision.expected[row]),
+            window_minutes=WINDOWS[int(decision.window[row])] * 5, limited_history=bool(decision.limited_history[row]),
+            p_open=p_open,
+        )  # fmt: skip
+        incidents += [t.incident for t in transitions if t.kind == "open"]
+    return incidents
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--labels", choices=["human", "scorer"], default="human")
+    parser.add_argument("--sensitivity", choices=list(SENSITIVITY), default="balanced")
+    args = parser.parse_args()
+    began = time.perf_counter()
+    data = series(args.labels)
+    with WINDOWS_CSV.open(newline="") as handle:
+        windows = list(csv.DictReader(handle))
+    p_open = SENSITIVITY[args.sensitivity]
+    opened = {name: run_airline(name, buckets, p_open) for name, buckets in sorted(data.items())}
+    print(f"negative labels: {args.labels}; sensitivity {args.sensitivity} (p <= {p_open:g}); "
+          f"{sum(len(v) for v in opened.values())} incidents opened "
+          f"({time.perf_counter() - began:.1f} s)")  # fmt: skip
+    matched: set[str] = set()
+    print(f"{'airline':<16}{'window (UTC)':<24}{'kind':<13}{'alerted':<9}{'delay':>7}  label")
+    for w in windows:
+        start = datetime.fromisoformat(w["start_utc"]).replace(tzinfo=UTC)
+        end = datetime.fromisoformat(w["end_utc"]).replace(tzinfo=UTC)
+        hits = [i for i in opened.get(w["airline_in_data"], []) if start - timedelta(hours=1) <= i.opened_at <= end]
+        matched.update(i.id for i in hits)
+        delay = f"{(hits[0].opened_at - start).total_seconds() / 60:+.0f}m" if hits else ""
+        verdict = ("yes" if hits else "no") + (" (!)" if (w["kind"] == "not_crisis") == bool(hits) else "")
+        print(f"{w['airline_in_data']:<16}{start:%m-%d %H:%M}-{end:%H:%M}{'':<7}{w['kind']:<13}{verdict:<9}{delay:>7}  "
+              f"{w['label'][:60]}")  # fmt: skip
+    outside = [i for v in opened.values() for i in v if i.id not in matched]
+    print(f"incidents outside every labelled window: {len(outside)}")
+    for i in outside:
+        print(
+            f"  {i.brand:<16}{i.opened_at:%m-%d %H:%M} UTC  severity {i.severity}  {i.observed:.0f} vs "
+            f"{i.expected:.1f} expected in {i.window_minutes} min{'  (limited history)' if i.limited_history else ''}"
+        )
+    print("(!) marks a miss of a crisis window or an alert on a not_crisis window")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""A brand's three signals, combined into one decision per bucket.
+
+- **negative count**: is the number of negative mentions swelling? (:mod:`evidence`, several windows)
+- **distinct negative authors**: is it a crowd? One angry customer posting 20 times raises the count, not the
+  authors; both must be significant (an intersection-union test: the larger p-value of the two).
+- **negative share**: did the share of negative mentions jump without a volume change? A binomial upper tail
+  of the windowed negatives given the windowed total and the baseline share, with the sample size deflated
+  by a design effect (intra-bucket correlation ``SHARE_ICC``) for the clustering of opinions.
+
+p = max(min(2 min(p_count, p_share), 1), p_authors): a swell or a shift, carried by a crowd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import binom
+
+from groundswell.detection.detector import Detector, WindowSums
+from groundswell.detection.evidence import WINDOWS, combine, cusum_pvalue, upper_tail
+
+SHARE_WINDOWS = (3, 4, 5)  # indices into WINDOWS: 60, 120, 240 minutes
+SHARE_ICC = 0.02
+SHARE_MIN_TOTAL = 20
+MIN_NEGATIVE = 3  # a window with fewer negative mentions is no evidence (the minimum volume)
+EARLY = 36  # buckets (3 hours) before a new brand's evidence counts at all ...
+EARLY_PENALTY = 1e3  # ... and until it has a day of history, its p-values are multiplied by this
+
+
+@dataclass
+class BucketSignals:
+    negative: WindowSums
+    authors: WindowSums
+    total: WindowSums
+
+
+@dataclass
+class BrandDetector:
+    negative: Detector = field(default_factory=Detector)
+    authors: Detector = field(default_factory=Detector)
+    total: Detector = field(default_factory=Detector)
+
+    def step(self, moment: datetime, total: float, negative: float, authors: float) -> BucketSignals:
+        if negative > total or authors > negative:
+            raise ValueError(f"inconsistent bucket at {moment}: total {total}, negative {negative}, authors {authors}")
+        return BucketSignals(self.negative.step(moment, negative), self.authors.step(moment, authors),
+                             self.total.step(moment, total))  # fmt: skip
+
+
+@dataclass
+class Decision:
+    pvalue: NDArray[np.float64]
+    p_count: NDArray[np.float64]
+    p_share: NDArray[np.float64]
+    p_authors: NDArray[np.float64]
+    window: NDArray[np.int64]  # the count test's window
+    observed: NDArray[np.float64]  # negatives in that window
+    expected: NDArray[np.float64]
+    limited_history: NDArray[np.bool_]  # less than a day of history: stricter, and said so in the incident
+
+
+def _matrix(rows: Sequence[WindowSums], attribute: str) -> NDArray[np.float64]:
+    return np.array([getattr(r, attribute) for r in rows], dtype=float).reshape(-1, len(WINDOWS))
+
+
+def decide(signals: Sequence[BucketSignals]) -> Decision:
+    """Vectorised over buckets (of one brand) or brands (of one cycle)."""
+    negative = [s.negative for s in signals]
+    age = np.array([s.negative.age for s in signals])
+    warm = (age >= EARLY)[:, None]
+    neg_obs, neg_exp = _matrix(negative, "observed"), _matrix(negative, "expected")
+    quiet = (neg_obs < MIN_NEGATIVE) | ~warm
+    count_tails = np.where(quiet, 1.0, upper_tail(neg_obs, neg_exp, _matrix(negative, "phi")))
+    count_cusum = np.where(quiet[:, -1], 1.0, cusum_pvalue(np.array([s.cusum for s in negative])))
+    p_count, which = combine(np.column_stack([count_tails, count_cusum]))
+    which = np.minimum(which, len(WINDOWS) - 1)  # a CUSUM alarm reports the longest window's numbers
+
+    authors = [s.authors for s in signals]
+    author_tails = upper_tail(_matrix(authors, "observed"), _matrix(authors, "expected"), _matrix(authors, "phi"))
+    author_cusum = np.where(quiet[:, -1], 1.0, cusum_pvalue(np.array([s.authors.cusum for s in signals])))
+    p_authors, _ = combine(np.column_stack([np.where(quiet, 1.0, author_tails), author_cusum]))
+
+    totals = [s.total for s in signals]
+    tot_obs, tot_exp = _matrix(totals, "observed"), _matrix(totals, "expected")
+    cols = list(SHARE_WINDOWS)
+    share = np.clip(neg_exp[:, cols] / np.maximum(tot_exp[:, cols], 1e-9), 1e-3, 0.999)
+    deflate = 1 + (tot_obs[:, cols] - 1).clip(min=0) * SHARE_ICC
+    n_eff, k_eff = np.floor(tot_obs[:, cols] / deflate), np.floor(neg_obs[:, cols] / deflate)
+    share_tails = binom.sf(k_eff - 1, n_eff, share)
+    share_tails = np.where(quiet[:, cols] | (tot_obs[:, cols] < SHARE_MIN_TOTAL), 1.0, share_tails)
+    p_share, _ = combine(share_tails)
+
+    either = np.minimum(1.0, 2 * np.minimum(p_count, p_share))
+    limited = np.array([not s.negative.warm for s in signals], dtype=bool)
+    pvalue = np.where(
+        limited, np.minimum(1.0, np.maximum(either, p_authors) * EARLY_PENALTY), np.maximum(either, p_authors)
+    )
+    rows = np.arange(len(signals))
+    return Decision(pvalue, p_count, p_share, p_authors, which, neg_obs[rows, which], neg_exp[rows, which], limited)

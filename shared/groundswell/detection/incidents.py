@@ -1,0 +1,111 @@
+"""Incidents: one per episode, opened on an onset of strong evidence, resolved after a sustained calm.
+
+``advance`` is a pure function of the previous incident (or none) and this bucket's decision; it returns the
+new incident (or none) and the transitions to publish: ``open``, ``escalate`` (severity rose), ``update`` (a new
+peak), ``resolve``. The id (``<brand>:<opening bucket>``) is stable, for dedupe downstream.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+SENSITIVITY = {"fewer": 1e-8, "balanced": 1e-6, "more": 1e-4}  # p-value that opens an incident
+P_OPEN = SENSITIVITY["balanced"]
+P_CALM = 0.05
+CALM_BUCKETS = 12  # an hour of calm resolves an incident
+ONSET_MEMORY = 288  # a new incident needs evidence above the previous 24 hours'
+EVIDENCE_SCALE = 12.0
+
+
+def severity(observed: float, expected: float, pvalue: float) -> int:
+    """1-4 from how far above expected: <2.5x, <5x, <10x, more; at least 2 when p <= 1e-12."""
+    ratio = observed / max(expected, 0.1)
+    level = 1 if ratio < 2.5 else 2 if ratio < 5 else 3 if ratio < 10 else 4
+    return max(level, 2) if pvalue <= 1e-12 else level
+
+
+@dataclass
+class OnsetTracker:
+    """Is this evidence a new high over the last ``ONSET_MEMORY`` buckets? A monotonic deque: small state."""
+
+    index: int = 0
+    peaks: deque[tuple[int, float]] = field(default_factory=deque)
+
+    def is_onset(self, evidence: float) -> bool:
+        while self.peaks and self.peaks[0][0] < self.index - ONSET_MEMORY:
+            self.peaks.popleft()
+        onset = not self.peaks or evidence > self.peaks[0][1]
+        while self.peaks and self.peaks[-1][1] <= evidence:
+            self.peaks.pop()
+        self.peaks.append((self.index, evidence))
+        self.index += 1
+        return onset and evidence > 0
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    brand: str
+    opened_at: datetime
+    severity: int
+    pvalue: float
+    window_minutes: int
+    observed: float  # negatives in the firing window, at the peak
+    expected: float
+    peak_at: datetime
+    current_observed: float
+    current_expected: float
+    calm_buckets: int = 0
+    resolved_at: datetime | None = None
+    limited_history: bool = False
+
+
+@dataclass(frozen=True)
+class Transition:
+    kind: str  # open | escalate | update | resolve
+    incident: Incident
+
+
+def advance(
+    incident: Incident | None,
+    *,
+    brand: str,
+    bucket: datetime,
+    pvalue: float,
+    onset: bool,
+    observed: float,
+    expected: float,
+    window_minutes: int,
+    limited_history: bool = False,
+    p_open: float = P_OPEN,
+) -> tuple[Incident | None, list[Transition]]:
+    """The incident after this bucket, and what changed."""
+    if incident is None:
+        if onset and pvalue <= p_open:
+            opened = Incident(
+                id=f"{brand}:{bucket:%Y%m%dT%H%M}", brand=brand, opened_at=bucket,
+                severity=severity(observed, expected, pvalue), pvalue=pvalue, window_minutes=window_minutes,
+                observed=observed, expected=expected, peak_at=bucket, current_observed=observed,
+                current_expected=expected, limited_history=limited_history,
+            )  # fmt: skip
+            return opened, [Transition("open", opened)]
+        return None, []
+    calm = incident.calm_buckets + 1 if pvalue > P_CALM else 0
+    current = replace(incident, current_observed=observed, current_expected=expected, calm_buckets=calm)
+    if calm >= CALM_BUCKETS:
+        resolved = replace(current, resolved_at=bucket - timedelta(minutes=5 * (CALM_BUCKETS - 1)))
+        return None, [Transition("resolve", resolved)]
+    transitions: list[Transition] = []
+    level = severity(observed, expected, pvalue)
+    peak_ratio = incident.observed / max(incident.expected, 0.1)
+    if observed / max(expected, 0.1) > peak_ratio and pvalue <= incident.pvalue:
+        current = replace(current, observed=observed, expected=expected, peak_at=bucket, pvalue=pvalue,
+                          window_minutes=window_minutes)  # fmt: skip
+        if level > incident.severity:
+            current = replace(current, severity=level)
+            transitions.append(Transition("escalate", current))
+        elif observed / max(expected, 0.1) >= 1.5 * peak_ratio:
+            transitions.append(Transition("update", current))
+    return current, transitions

@@ -1,0 +1,89 @@
+"""Brand-level decisions (crowd, share, sustained shift) and the incident lifecycle."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from groundswell.detection.brand import BrandDetector, decide
+from groundswell.detection.incidents import CALM_BUCKETS, OnsetTracker, advance, severity
+
+START = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def simulate(days: int, seed: int, *, flood: tuple[int, int] | None = None, crowd: tuple[int, int] | None = None,
+             share_shift: tuple[int, int] | None = None) -> list[float]:  # fmt: skip
+    """Per bucket p-values of a brand with ~6 mentions/5 min, 25% negative; optional disturbances."""
+    rng = np.random.default_rng(seed)
+    detector, signals = BrandDetector(), []
+    for i in range(days * 288):
+        total = int(rng.poisson(6))
+        negative = int(rng.binomial(total, 0.25))
+        authors = negative
+        if flood and flood[0] <= i < flood[1]:  # one person: +3 negatives a bucket, one author
+            total, negative, authors = total + 3, negative + 3, authors + (1 if negative == authors else 0)
+        if crowd and crowd[0] <= i < crowd[1]:  # many people: 4x negatives
+            extra = int(rng.poisson(4.5))
+            total, negative, authors = total + extra, negative + extra, authors + extra
+        if share_shift and share_shift[0] <= i < share_shift[1]:  # same volume, mostly negative
+            negative = int(rng.binomial(total, 0.8))
+            authors = negative
+        signals.append(detector.step(START + timedelta(minutes=5 * i), total, negative, authors))
+    return decide(signals).pvalue.tolist()
+
+
+def test_a_crowd_alerts_and_one_person_flooding_does_not() -> None:
+    day = 288
+    crowd = simulate(5, 1, crowd=(4 * day + 150, 4 * day + 174))
+    assert min(crowd[4 * day + 150 : 4 * day + 174]) <= 1e-6
+    flood = simulate(5, 1, flood=(4 * day + 150, 4 * day + 162))
+    assert min(flood[4 * day + 150 : 4 * day + 170]) > 1e-6
+
+
+def test_a_shift_in_negative_share_without_more_volume_alerts() -> None:
+    day = 288
+    pvalues = simulate(5, 2, share_shift=(4 * day + 150, 4 * day + 186))
+    assert min(pvalues[4 * day + 150 : 4 * day + 186]) <= 1e-6
+    assert min(simulate(5, 2)[day:]) > 1e-6  # and without it, nothing
+
+
+def test_severity_grows_with_the_ratio() -> None:
+    assert [severity(o, 10, 1e-3) for o in (20, 30, 60, 150)] == [1, 2, 3, 4]
+    assert severity(20, 10, 1e-15) == 2
+
+
+def test_onset_tracker_fires_on_new_highs_only() -> None:
+    tracker = OnsetTracker()
+    assert [tracker.is_onset(e) for e in (0.0, 0.3, 0.2, 0.5, 0.5, 0.1)] == [False, True, False, True, False, False]
+
+
+def test_an_incident_opens_once_escalates_and_resolves_after_calm() -> None:
+    t = START
+    incident, changes = advance(None, brand="acme", bucket=t, pvalue=1e-7, onset=True, observed=30, expected=10,
+                                window_minutes=60)  # fmt: skip
+    assert [c.kind for c in changes] == ["open"] and incident and incident.id == "acme:20261102T0000"
+    assert incident.severity == 2
+    incident, changes = advance(incident, brand="acme", bucket=t + timedelta(minutes=5), pvalue=1e-9, onset=True,
+                                observed=120, expected=10, window_minutes=60)  # fmt: skip
+    assert [c.kind for c in changes] == ["escalate"] and incident and incident.severity == 4
+    assert incident.id == "acme:20261102T0000"  # the same episode, the same id
+    for step in range(2, 2 + CALM_BUCKETS - 1):
+        incident, changes = advance(incident, brand="acme", bucket=t + timedelta(minutes=5 * step), pvalue=0.5,
+                                    onset=False, observed=10, expected=10, window_minutes=60)  # fmt: skip
+        assert incident is not None and changes == []
+    incident, changes = advance(incident, brand="acme", bucket=t + timedelta(minutes=5 * (1 + CALM_BUCKETS)),
+                                pvalue=0.5, onset=False, observed=10, expected=10, window_minutes=60)  # fmt: skip
+    assert incident is None and [c.kind for c in changes] == ["resolve"]
+    assert changes[0].incident.resolved_at == t + timedelta(minutes=10)  # when the calm began
+
+
+def test_a_brief_dip_does_not_resolve_an_incident() -> None:
+    incident, _ = advance(None, brand="acme", bucket=START, pvalue=1e-7, onset=True, observed=30, expected=10,
+                          window_minutes=60)  # fmt: skip
+    for step in range(1, 40):
+        calm = step % 10 != 0  # evidence returns every 50 minutes
+        incident, changes = advance(incident, brand="acme", bucket=START + timedelta(minutes=5 * step),
+                                    pvalue=0.5 if calm else 1e-3, onset=False, observed=20, expected=10,
+                                    window_minutes=60)  # fmt: skip
+        assert incident is not None and all(c.kind != "resolve" for c in changes)
