@@ -168,5 +168,34 @@ def accept_push(body: bytes, signature: str | None, now: float | None = None) ->
     }
 
 
+def detect(now: datetime | None = None) -> dict[str, int]:
+    """One detection cycle over every enabled brand: states in, decisions, states and incidents out."""
+    from groundswell.detection.cycle import STATE, run_cycle
+
+    repo = store()
+    brands = [b for b in repo.list_brands() if b.enabled]
+    stored = repo.detector_states([b.name for b in brands])
+    states = {name: STATE.validate_json(raw) if raw else None for name, (raw, _) in stored.items()}
+    report = run_cycle(states, now or datetime.now(UTC), repo)
+    conflicts = 0
+    for name, state in report.states.items():
+        if not repo.save_detector_state(name, STATE.dump_json(state).decode(), stored[name][1]):
+            conflicts += 1
+            logger.warning("detector state moved by a concurrent cycle; this cycle's result dropped",
+                           extra={"brand": name})  # fmt: skip
+    published = 0
+    for transition in report.transitions:
+        incident = transition.incident
+        bucket = incident.resolved_at or incident.peak_at
+        if repo.record_transition(incident.brand, incident.id, transition.kind, bucket, to_json(incident.__dict__),
+                                  resolved=transition.kind == "resolve"):  # fmt: skip
+            published += 1
+            logger.info("incident " + transition.kind, extra={"incident": incident.id, "severity": incident.severity,
+                                                              "observed": incident.observed,
+                                                              "expected": round(incident.expected, 2)})  # fmt: skip
+            count("IncidentTransitions", 1, kind=transition.kind)
+    return {"brands": report.brands, "buckets": report.buckets, "transitions": published, "conflicts": conflicts}
+
+
 def to_json(value: Any) -> str:
     return json.dumps(value, default=str)

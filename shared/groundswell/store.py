@@ -10,6 +10,9 @@ cursor     ``BRAND#<name>``               ``CURSOR#<source>``             state 
 bucket     ``BRAND#<name>``               ``BUCKET#<iso start>``          counts (ADD), negative author set
 mention    ``MENTIONS#<name>#<day>``      ``<iso created>#<key hash>``    ``m``: the mention as JSON; TTL
 nonce      ``NONCE#<digest>``             ``NONCE``                       push replay guard; TTL
+detector   ``BRAND#<name>``               ``DETECTOR``                    state JSON, version
+incident   ``BRAND#<name>``               ``INCIDENT#<id>``               incident JSON, status
+event      ``BRAND#<name>``               ``EVENT#<id>#<kind>#<bucket>``  one per transition (idempotent)
 =========  =============================  ==============================  =====================================
 
 A mention is counted exactly once: new mentions are written with ``attribute_not_exists(pk)`` in the same
@@ -354,6 +357,63 @@ class DynamoStore:
                 out.append(_mention_from_item(brand, item))
             day += timedelta(days=1)
         return [m for m in out if start <= m.created_at < end]
+
+    # ------------------------------------------------------------ detector state and incidents
+
+    def detector_states(self, brands: Sequence[str]) -> dict[str, tuple[str | None, int]]:
+        """Each brand's detector state JSON (None if it has none yet) and its version, 100 per BatchGetItem."""
+        found: dict[str, tuple[str | None, int]] = {b: (None, 0) for b in brands}
+        for chunk in chunked(list(brands), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {self.table: {"Keys": [_key(f"BRAND#{b}", "DETECTOR") for b in chunk],
+                                                    "ConsistentRead": True}}  # fmt: skip
+            for attempt in range(MAX_TRANSACTION_TRIES):
+                reply = self._db.batch_get_item(RequestItems=request)
+                for item in reply.get("Responses", {}).get(self.table, []):
+                    found[item["pk"]["S"].removeprefix("BRAND#")] = (item["state"]["S"], int(item["version"]["N"]))
+                request = reply.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                self._sleep(min(2.0, 0.05 * 2**attempt))
+        return found
+
+    def save_detector_state(self, brand: str, state: str, expected_version: int) -> bool:
+        """Saves the state if nobody else did since it was read; False on a conflict (a concurrent cycle)."""
+        try:
+            self._db.put_item(
+                TableName=self.table,
+                Item={"pk": {"S": f"BRAND#{brand}"}, "sk": {"S": "DETECTOR"}, "state": {"S": state},
+                      "version": {"N": str(expected_version + 1)}},
+                ConditionExpression="attribute_not_exists(version) OR version = :v",
+                ExpressionAttributeValues={":v": {"N": str(expected_version)}},
+            )  # fmt: skip
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def record_transition(self, brand: str, incident_id: str, kind: str, bucket: datetime, incident: str,
+                          resolved: bool) -> bool:  # fmt: skip
+        """Stores the incident and one event per transition; False if this exact event was stored before."""
+        event_key = _key(f"BRAND#{brand}", f"EVENT#{incident_id}#{kind}#{bucket.isoformat()}")
+        try:
+            self._db.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.table, "Item": {**event_key, "incident": {"S": incident},
+                                                            "kind": {"S": kind}},
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self.table, "Item": {
+                    **_key(f"BRAND#{brand}", f"INCIDENT#{incident_id}"), "incident": {"S": incident},
+                    "status": {"S": "resolved" if resolved else "open"}}}},
+            ])  # fmt: skip
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+
+    def incidents(self, brand: str) -> list[str]:
+        """The brand's incidents as JSON, oldest first."""
+        return [item["incident"]["S"] for item in self._query(f"BRAND#{brand}", "INCIDENT#")]
 
     # ------------------------------------------------------------ push replay guard
 

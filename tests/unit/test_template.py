@@ -28,7 +28,7 @@ def test_every_function_has_a_log_group_with_retention() -> None:
 
 
 def test_iam_names_its_resources_except_where_aws_allows_none() -> None:
-    for function in ("DispatchPollsFunction", "PollMentionsFunction", "IngestPushFunction"):
+    for function in ("DispatchPollsFunction", "PollMentionsFunction", "IngestPushFunction", "DetectSpikesFunction"):
         for statement in statements(function):
             if statement["Action"] == ["comprehend:BatchDetectSentiment"]:
                 continue  # Comprehend's detect APIs have no resource-level permissions

@@ -1,0 +1,17 @@
+"""Scheduled: one detection cycle over every brand (state and incidents in DynamoDB)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from groundswell import runtime
+from groundswell.observability import logger, metrics, traced
+from groundswell.text import parse_timestamp
+
+
+@traced
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    now = parse_timestamp(event["now"]) if isinstance(event, dict) and event.get("now") else None
+    return runtime.detect(now)

@@ -1,0 +1,107 @@
+"""One detection cycle for many brands: catch up each brand's state on its new buckets, decide for all brands
+at once, control false discoveries across brands, and move incidents.
+
+Pure domain code over a repository (no boto3): the detector function and the local runner call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import numpy as np
+from pydantic import TypeAdapter
+from scipy.stats import false_discovery_control
+
+from groundswell.detection.brand import BrandDetector, BucketSignals, decide
+from groundswell.detection.evidence import WINDOWS
+from groundswell.detection.incidents import EVIDENCE_SCALE, P_OPEN, Incident, OnsetTracker, Transition, advance
+from groundswell.models import BUCKET_SECONDS, Bucket, bucket_start
+
+LAG = timedelta(minutes=5)  # a bucket is judged once it is complete and its poll has had time to land
+FIRST_LOOKBACK = timedelta(days=2)  # a brand's first cycle learns from up to two days of stored buckets
+
+
+@dataclass
+class BrandState:
+    """Everything the detector keeps for one brand between cycles."""
+
+    detector: BrandDetector = field(default_factory=BrandDetector)
+    onsets: OnsetTracker = field(default_factory=OnsetTracker)
+    incident: Incident | None = None
+    last_bucket: datetime | None = None
+
+
+STATE = TypeAdapter(BrandState)
+
+
+class DetectionRepository(Protocol):
+    def buckets(self, brand: str, start: datetime, end: datetime) -> list[Bucket]: ...
+
+
+@dataclass
+class CycleReport:
+    brands: int = 0
+    buckets: int = 0
+    transitions: list[Transition] = field(default_factory=list)
+    states: dict[str, BrandState] = field(default_factory=dict)
+
+
+def run_cycle(
+    states: dict[str, BrandState | None],
+    now: datetime,
+    repository: DetectionRepository,
+    *,
+    p_open: dict[str, float] | None = None,
+) -> CycleReport:
+    """Advances every brand's state to the last complete bucket before ``now - LAG``."""
+    until = bucket_start(now - LAG)
+    report = CycleReport()
+    pending: list[tuple[str, datetime, BucketSignals]] = []
+    for brand, previous in states.items():
+        state = previous or BrandState()
+        start = state.last_bucket + timedelta(seconds=BUCKET_SECONDS) if state.last_bucket else until - FIRST_LOOKBACK
+        stored = {b.start: b for b in repository.buckets(brand, start, until)} if start < until else {}
+        if state.last_bucket is None:  # a new brand: learn from its first stored bucket on, not from zeros
+            start = min(stored, default=until)
+        moment = start
+        while moment < until:  # missing buckets are buckets without mentions
+            bucket = stored.get(moment) or Bucket(brand=brand, start=moment)
+            signals = state.detector.step(moment, bucket.total, bucket.negative, bucket.negative_authors)
+            pending.append((brand, moment, signals))
+            moment += timedelta(seconds=BUCKET_SECONDS)
+        if start < until:
+            state.last_bucket = until - timedelta(seconds=BUCKET_SECONDS)
+        report.states[brand] = state
+    report.brands = len(states)
+    report.buckets = len(pending)
+    if not pending:
+        return report
+    decision = decide([signals for _, _, signals in pending])
+    adjusted = _fdr_across_brands([moment for _, moment, _ in pending], decision.pvalue)
+    for row, (brand, moment, _) in enumerate(pending):
+        state = report.states[brand]
+        pvalue = float(adjusted[row])
+        evidence = min(1.0, -np.log10(max(pvalue, 1e-300)) / EVIDENCE_SCALE)
+        state.incident, transitions = advance(
+            state.incident, brand=brand, bucket=moment, pvalue=pvalue, onset=state.onsets.is_onset(evidence),
+            observed=float(decision.observed[row]), expected=float(decision.expected[row]),
+            window_minutes=WINDOWS[int(decision.window[row])] * 5,
+            limited_history=bool(decision.limited_history[row]), p_open=(p_open or {}).get(brand, P_OPEN),
+        )  # fmt: skip
+        report.transitions.extend(transitions)
+    return report
+
+
+def _fdr_across_brands(moments: Sequence[datetime], pvalues: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values over all brands tested on the same bucket."""
+    adjusted = np.array(pvalues, dtype=float)
+    groups: dict[datetime, list[int]] = {}
+    for row, moment in enumerate(moments):
+        groups.setdefault(moment, []).append(row)
+    for rows in groups.values():
+        if len(rows) > 1:
+            adjusted[rows] = false_discovery_control(adjusted[rows], method="bh")
+    return adjusted

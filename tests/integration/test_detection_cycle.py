@@ -1,0 +1,61 @@
+"""The detector function on moto: state saved between cycles, incidents opened once, events idempotent."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from groundswell.models import Mention, Sentiment
+from infra.lambda_runtime import LambdaContext
+from infra.scenario import BrandScenario, demo_start, generate
+from tests.conftest import make_brand
+
+pytestmark = pytest.mark.integration
+
+
+def store_scenario(scenario: BrandScenario, hours: int) -> None:
+    from groundswell.runtime import store
+    from groundswell.sentiment.complaints import ComplaintAwareVader
+    from groundswell.text import parse_timestamp
+
+    scorer = ComplaintAwareVader()
+    records = generate(scenario, demo_start(), hours)
+    mentions = []
+    for record in records:
+        label, score = scorer.score_one(str(record["text"]))
+        mentions.append(Mention(source="replay", id=str(record["id"]), brand=scenario.name, text=str(record["text"]),
+                                author=str(record["author"]), created_at=parse_timestamp(record["created_at"]),
+                                sentiment=Sentiment(label), sentiment_score=score))  # fmt: skip
+    store().store_mentions(mentions, may_overlap=False)
+
+
+def test_cycles_open_one_incident_for_a_swell_and_none_for_a_flood(aws: Any) -> None:
+    from functions.detect_spikes import app as detect
+    from groundswell.runtime import store
+
+    for name in ("acme-air", "brightbank"):
+        store().put_brand(make_brand(name=name, sources=[{"type": "hackernews"}]))
+    store_scenario(BrandScenario("acme-air", "Acme Air", per_bucket=6.0, crisis_start_hour=40, crisis_hours=6), 46)
+    store_scenario(BrandScenario("brightbank", "BrightBank", per_bucket=1.5, flood_hour=38), 46)
+    start = demo_start()
+    # the first cycle learns from the first 36 hours, then one cycle every 5 minutes
+    first = detect.handler({"now": (start + timedelta(hours=36)).isoformat()}, LambdaContext())
+    assert first["brands"] == 2 and first["buckets"] == 2 * (36 * 12 - 1)  # from the first stored bucket on
+    for step in range(6, 10 * 12 + 1, 6):  # a cycle every 30 minutes: each catches up 6 buckets
+        detect.handler({"now": (start + timedelta(hours=36, minutes=5 * step)).isoformat()}, LambdaContext())
+    acme = [json.loads(i) for i in store().incidents("acme-air")]
+    assert len(acme) == 1 and acme[0]["id"].startswith("acme-air:")
+    assert start + timedelta(hours=40) <= _time(acme[0]["opened_at"]) <= start + timedelta(hours=41)
+    assert store().incidents("brightbank") == []  # one person flooding is not a crisis
+    # the same cycle again (a Lambda retry) publishes nothing new
+    again = detect.handler({"now": (start + timedelta(hours=46)).isoformat()}, LambdaContext())
+    assert again["transitions"] == 0 and again["buckets"] == 0
+
+
+def _time(value: str) -> Any:
+    from groundswell.text import parse_timestamp
+
+    return parse_timestamp(value)
