@@ -175,14 +175,8 @@ def detect(now: datetime | None = None) -> dict[str, int]:
     repo = store()
     brands = [b for b in repo.list_brands() if b.enabled]
     stored = repo.detector_states([b.name for b in brands])
-    states = {name: STATE.validate_json(raw) if raw else None for name, (raw, _) in stored.items()}
+    states = {name: STATE.validate_json(raw) if raw else None for name, raw in stored.items()}
     report = run_cycle(states, now or datetime.now(UTC), repo)
-    conflicts = 0
-    for name, state in report.states.items():
-        if not repo.save_detector_state(name, STATE.dump_json(state).decode(), stored[name][1]):
-            conflicts += 1
-            logger.warning("detector state moved by a concurrent cycle; this cycle's result dropped",
-                           extra={"brand": name})  # fmt: skip
     published = 0
     for transition in report.transitions:
         incident = transition.incident
@@ -194,7 +188,10 @@ def detect(now: datetime | None = None) -> dict[str, int]:
                                                               "observed": incident.observed,
                                                               "expected": round(incident.expected, 2)})  # fmt: skip
             count("IncidentTransitions", 1, kind=transition.kind)
-    return {"brands": report.brands, "buckets": report.buckets, "transitions": published, "conflicts": conflicts}
+    # events first, state last: if the function stops in between, the next cycle redoes these buckets and the
+    # events it finds already stored are not published again
+    repo.save_detector_states({name: STATE.dump_json(state) for name, state in report.states.items()})
+    return {"brands": report.brands, "buckets": report.buckets, "transitions": published}
 
 
 def to_json(value: Any) -> str:

@@ -10,7 +10,7 @@ cursor     ``BRAND#<name>``               ``CURSOR#<source>``             state 
 bucket     ``BRAND#<name>``               ``BUCKET#<iso start>``          counts (ADD), negative author set
 mention    ``MENTIONS#<name>#<day>``      ``<iso created>#<key hash>``    ``m``: the mention as JSON; TTL
 nonce      ``NONCE#<digest>``             ``NONCE``                       push replay guard; TTL
-detector   ``BRAND#<name>``               ``DETECTOR``                    state JSON, version
+detector   ``BRAND#<name>``               ``DETECTOR``                    state (zlib JSON, binary)
 incident   ``BRAND#<name>``               ``INCIDENT#<id>``               incident JSON, status
 event      ``BRAND#<name>``               ``EVENT#<id>#<kind>#<bucket>``  one per transition (idempotent)
 =========  =============================  ==============================  =====================================
@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -109,21 +110,14 @@ class DynamoStore:
         )
 
     def put_brands(self, brands: Sequence[Brand]) -> None:
-        """Bulk import: BatchWriteItem in chunks of 25, re-sending unprocessed items with backoff."""
-        requests = [
-            {
-                "PutRequest": {
-                    "Item": {
-                        "pk": {"S": "BRANDS"},
-                        "sk": {"S": f"BRAND#{b.name}"},
-                        "config": {"S": b.model_dump_json()},
-                        "updated_at": {"S": _now_iso()},
-                    }
-                }
-            }
-            for b in brands
-        ]
-        for chunk in chunked(requests, BATCH_WRITE_LIMIT):
+        """Bulk import of brand configs."""
+        now = _now_iso()
+        self._batch_put([{"pk": {"S": "BRANDS"}, "sk": {"S": f"BRAND#{b.name}"}, "config": {"S": b.model_dump_json()},
+                          "updated_at": {"S": now}} for b in brands])  # fmt: skip
+
+    def _batch_put(self, items: Sequence[dict[str, Any]]) -> None:
+        """BatchWriteItem in chunks of 25, re-sending unprocessed items with backoff; raises if some never go."""
+        for chunk in chunked([{"PutRequest": {"Item": item}} for item in items], BATCH_WRITE_LIMIT):
             pending: list[Any] = list(chunk)
             for attempt in range(MAX_TRANSACTION_TRIES):
                 reply = self._db.batch_write_item(RequestItems={self.table: pending})
@@ -132,7 +126,7 @@ class DynamoStore:
                     break
                 self._sleep(min(2.0, 0.05 * 2**attempt))
             if pending:
-                raise RuntimeError(f"{len(pending)} brands were not written after retries (throttled)")
+                raise RuntimeError(f"{len(pending)} items were not written after retries (throttled)")
 
     def get_brand(self, name: str) -> Brand | None:
         item = self._db.get_item(TableName=self.table, Key=_key("BRANDS", f"BRAND#{name}"), ConsistentRead=True).get(
@@ -329,24 +323,24 @@ class DynamoStore:
         items = self._query(
             f"BRAND#{brand}", None, between=(f"BUCKET#{start.isoformat()}", f"BUCKET#{end.isoformat()}")
         )
-        out = []
-        for item in items:
-            begins = datetime.fromisoformat(item["sk"]["S"].removeprefix("BUCKET#"))
-            if begins >= end:
-                continue
-            out.append(
-                Bucket(
-                    brand=brand,
-                    start=begins,
-                    total=int(item["total"]["N"]),
-                    negative=int(item["negative"]["N"]),
-                    neutral=int(item["neutral"]["N"]),
-                    positive=int(item["positive"]["N"]),
-                    negative_authors=len(item.get("negative_authors", {}).get("SS", [])),
-                    engagement=int(item["engagement"]["N"]),
-                )
-            )
-        return out
+        return [b for b in (_bucket_from_item(brand, item) for item in items) if b.start < end]
+
+    def buckets_at(self, wanted: Sequence[tuple[str, datetime]]) -> dict[tuple[str, datetime], Bucket]:
+        """The stored buckets among (brand, start) pairs, 100 keys per BatchGetItem (absent = no mentions)."""
+        found: dict[tuple[str, datetime], Bucket] = {}
+        keys = [_key(f"BRAND#{brand}", f"BUCKET#{start.isoformat()}") for brand, start in wanted]
+        for chunk in chunked(keys, BATCH_GET_LIMIT):
+            request: dict[str, Any] = {self.table: {"Keys": list(chunk), "ConsistentRead": True}}
+            for attempt in range(MAX_TRANSACTION_TRIES):
+                reply = self._db.batch_get_item(RequestItems=request)
+                for item in reply.get("Responses", {}).get(self.table, []):
+                    bucket = _bucket_from_item(item["pk"]["S"].removeprefix("BRAND#"), item)
+                    found[(bucket.brand, bucket.start)] = bucket
+                request = reply.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                self._sleep(min(2.0, 0.05 * 2**attempt))
+        return found
 
     def mentions(self, brand: str, start: datetime, end: datetime) -> list[Mention]:
         """Stored mentions of ``brand`` created in [start, end), oldest first (one query per UTC day)."""
@@ -360,37 +354,27 @@ class DynamoStore:
 
     # ------------------------------------------------------------ detector state and incidents
 
-    def detector_states(self, brands: Sequence[str]) -> dict[str, tuple[str | None, int]]:
-        """Each brand's detector state JSON (None if it has none yet) and its version, 100 per BatchGetItem."""
-        found: dict[str, tuple[str | None, int]] = {b: (None, 0) for b in brands}
+    def detector_states(self, brands: Sequence[str]) -> dict[str, bytes | None]:
+        """Each brand's detector state JSON (None if it has none yet), 100 per BatchGetItem."""
+        found: dict[str, bytes | None] = dict.fromkeys(brands)
         for chunk in chunked(list(brands), BATCH_GET_LIMIT):
             request: dict[str, Any] = {self.table: {"Keys": [_key(f"BRAND#{b}", "DETECTOR") for b in chunk],
                                                     "ConsistentRead": True}}  # fmt: skip
             for attempt in range(MAX_TRANSACTION_TRIES):
                 reply = self._db.batch_get_item(RequestItems=request)
                 for item in reply.get("Responses", {}).get(self.table, []):
-                    found[item["pk"]["S"].removeprefix("BRAND#")] = (item["state"]["S"], int(item["version"]["N"]))
+                    found[item["pk"]["S"].removeprefix("BRAND#")] = zlib.decompress(item["state"]["B"])
                 request = reply.get("UnprocessedKeys") or {}
                 if not request:
                     break
                 self._sleep(min(2.0, 0.05 * 2**attempt))
         return found
 
-    def save_detector_state(self, brand: str, state: str, expected_version: int) -> bool:
-        """Saves the state if nobody else did since it was read; False on a conflict (a concurrent cycle)."""
-        try:
-            self._db.put_item(
-                TableName=self.table,
-                Item={"pk": {"S": f"BRAND#{brand}"}, "sk": {"S": "DETECTOR"}, "state": {"S": state},
-                      "version": {"N": str(expected_version + 1)}},
-                ConditionExpression="attribute_not_exists(version) OR version = :v",
-                ExpressionAttributeValues={":v": {"N": str(expected_version)}},
-            )  # fmt: skip
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+    def save_detector_states(self, states: dict[str, bytes]) -> None:
+        """Saves every brand's state, compressed (~1.8 KB instead of ~7.4 KB: 2 WRU instead of 8), in batches of
+        25. Unconditional: the detector function is the single writer (ReservedConcurrentExecutions: 1)."""
+        self._batch_put([{"pk": {"S": f"BRAND#{brand}"}, "sk": {"S": "DETECTOR"},
+                          "state": {"B": zlib.compress(state, 6)}} for brand, state in states.items()])  # fmt: skip
 
     def record_transition(self, brand: str, incident_id: str, kind: str, bucket: datetime, incident: str,
                           resolved: bool) -> bool:  # fmt: skip
@@ -472,6 +456,15 @@ def _mention_key(mention: Mention) -> tuple[str, str]:
 def _stamp(moment: datetime) -> str:
     """Fixed-width UTC time, so that sort keys order as times do."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _bucket_from_item(brand: str, item: dict[str, Any]) -> Bucket:
+    return Bucket(
+        brand=brand, start=datetime.fromisoformat(item["sk"]["S"].removeprefix("BUCKET#")),
+        total=int(item["total"]["N"]), negative=int(item["negative"]["N"]), neutral=int(item["neutral"]["N"]),
+        positive=int(item["positive"]["N"]), negative_authors=len(item.get("negative_authors", {}).get("SS", [])),
+        engagement=int(item["engagement"]["N"]),
+    )  # fmt: skip
 
 
 def _mention_from_item(brand: str, item: dict[str, Any]) -> Mention:

@@ -39,6 +39,7 @@ STATE = TypeAdapter(BrandState)
 
 class DetectionRepository(Protocol):
     def buckets(self, brand: str, start: datetime, end: datetime) -> list[Bucket]: ...
+    def buckets_at(self, wanted: Sequence[tuple[str, datetime]]) -> dict[tuple[str, datetime], Bucket]: ...
 
 
 @dataclass
@@ -60,12 +61,19 @@ def run_cycle(
     until = bucket_start(now - LAG)
     report = CycleReport()
     pending: list[tuple[str, datetime, BucketSignals]] = []
+    step = timedelta(seconds=BUCKET_SECONDS)
+    # brands with a state need known bucket keys: one BatchGetItem per 100, not one Query per brand
+    wanted = [(brand, moment) for brand, state in states.items() if state and state.last_bucket
+              for moment in _moments(max(state.last_bucket + step, until - FIRST_LOOKBACK), until)]  # fmt: skip
+    known = repository.buckets_at(wanted) if wanted else {}
     for brand, previous in states.items():
         state = previous or BrandState()
-        start = state.last_bucket + timedelta(seconds=BUCKET_SECONDS) if state.last_bucket else until - FIRST_LOOKBACK
-        stored = {b.start: b for b in repository.buckets(brand, start, until)} if start < until else {}
         if state.last_bucket is None:  # a new brand: learn from its first stored bucket on, not from zeros
+            stored = {b.start: b for b in repository.buckets(brand, until - FIRST_LOOKBACK, until)}
             start = min(stored, default=until)
+        else:
+            start = max(state.last_bucket + step, until - FIRST_LOOKBACK)
+            stored = {m: known[(brand, m)] for m in _moments(start, until) if (brand, m) in known}
         moment = start
         while moment < until:  # missing buckets are buckets without mentions
             bucket = stored.get(moment) or Bucket(brand=brand, start=moment)
@@ -93,6 +101,11 @@ def run_cycle(
         )  # fmt: skip
         report.transitions.extend(transitions)
     return report
+
+
+def _moments(start: datetime, until: datetime) -> list[datetime]:
+    count = max(0, int((until - start).total_seconds()) // BUCKET_SECONDS)
+    return [start + timedelta(seconds=BUCKET_SECONDS * i) for i in range(count)]
 
 
 def _fdr_across_brands(moments: Sequence[datetime], pvalues: np.ndarray) -> np.ndarray:
