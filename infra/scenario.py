@@ -49,8 +49,8 @@ class BrandScenario:
 
 
 DEMO_BRANDS = (
-    BrandScenario("acme-air", "Acme Air", per_bucket=6.0, crisis_start_hour=14, crisis_hours=8),
-    BrandScenario("brightbank", "BrightBank", per_bucket=1.5, negative_share=0.2, flood_hour=9),
+    BrandScenario("acme-air", "Acme Air", per_bucket=6.0, crisis_start_hour=38, crisis_hours=8),
+    BrandScenario("brightbank", "BrightBank", per_bucket=1.5, negative_share=0.2, flood_hour=33),
     BrandScenario("nimbus-phone", "Nimbus Phone", per_bucket=3.0, negative_share=0.3),
 )
 

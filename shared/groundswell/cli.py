@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the pipeline end to end on an embedded emulated AWS (no account)")
     demo.add_argument("--output", default="out/demo", help="folder for the demo's results")
-    demo.add_argument("--hours", type=int, default=24, help="simulated hours to run")
+    demo.add_argument("--hours", type=int, default=48, help="simulated hours to run")
     demo.set_defaults(func=cmd_demo)
     return parser
 

@@ -36,6 +36,24 @@ def test_upper_tail_matches_scipy_reference_values() -> None:
     assert upper_tail(np.array([0.0]), np.array([10.0]), np.array([0.1]))[0] == pytest.approx(1.0)
 
 
+def test_tails_and_fdr_match_scipy_stats() -> None:
+    from scipy.stats import binom, false_discovery_control
+
+    from groundswell.detection.evidence import benjamini_hochberg, binomial_upper_tail
+
+    rng = np.random.default_rng(4)
+    observed = rng.integers(0, 60, 200).astype(float)
+    mean, phi = rng.uniform(0.1, 30, 200), rng.uniform(0.01, 2, 200)
+    size = 1 / phi
+    assert np.allclose(upper_tail(observed, mean, phi), nbinom.sf(observed - 1, size, size / (size + mean)), rtol=1e-9)
+    trials = rng.integers(0, 80, 200).astype(float)
+    successes = np.minimum(observed, trials + 2)
+    share = rng.uniform(0.01, 0.99, 200)
+    assert np.allclose(binomial_upper_tail(successes, trials, share), binom.sf(successes - 1, trials, share), rtol=1e-9)
+    pvalues = rng.uniform(0, 1, 50) ** 3
+    assert np.allclose(benjamini_hochberg(pvalues), false_discovery_control(pvalues, method="bh"))
+
+
 def test_combine_takes_the_smallest_tail_with_bonferroni() -> None:
     tails = np.array([[0.5, 1e-4, 0.2], [0.9, 0.9, 0.9]])
     pvalue, which = combine(tails)

@@ -18,10 +18,9 @@ from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import binom
 
 from groundswell.detection.detector import Detector, WindowSums
-from groundswell.detection.evidence import WINDOWS, combine, cusum_pvalue, upper_tail
+from groundswell.detection.evidence import WINDOWS, binomial_upper_tail, combine, cusum_pvalue, upper_tail
 
 SHARE_WINDOWS = (3, 4, 5)  # indices into WINDOWS: 60, 120, 240 minutes
 SHARE_ICC = 0.02
@@ -90,7 +89,7 @@ def decide(signals: Sequence[BucketSignals]) -> Decision:
     share = np.clip(neg_exp[:, cols] / np.maximum(tot_exp[:, cols], 1e-9), 1e-3, 0.999)
     deflate = 1 + (tot_obs[:, cols] - 1).clip(min=0) * SHARE_ICC
     n_eff, k_eff = np.floor(tot_obs[:, cols] / deflate), np.floor(neg_obs[:, cols] / deflate)
-    share_tails = binom.sf(k_eff - 1, n_eff, share)
+    share_tails = binomial_upper_tail(k_eff, n_eff, share)
     share_tails = np.where(quiet[:, cols] | (tot_obs[:, cols] < SHARE_MIN_TOTAL), 1.0, share_tails)
     p_share, _ = combine(share_tails)
 

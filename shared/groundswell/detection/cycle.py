@@ -13,10 +13,9 @@ from typing import Protocol
 
 import numpy as np
 from pydantic import TypeAdapter
-from scipy.stats import false_discovery_control
 
 from groundswell.detection.brand import BrandDetector, BucketSignals, decide
-from groundswell.detection.evidence import WINDOWS
+from groundswell.detection.evidence import WINDOWS, benjamini_hochberg
 from groundswell.detection.incidents import EVIDENCE_SCALE, P_OPEN, Incident, OnsetTracker, Transition, advance
 from groundswell.models import BUCKET_SECONDS, Bucket, bucket_start
 
@@ -116,5 +115,5 @@ def _fdr_across_brands(moments: Sequence[datetime], pvalues: np.ndarray) -> np.n
         groups.setdefault(moment, []).append(row)
     for rows in groups.values():
         if len(rows) > 1:
-            adjusted[rows] = false_discovery_control(adjusted[rows], method="bh")
+            adjusted[rows] = benjamini_hochberg(adjusted[rows])
     return adjusted

@@ -18,6 +18,7 @@ from groundswell.detection.evidence import MU_FLOOR, WINDOWS
 PHI_MEMORY = 2000  # buckets (about a week) of memory for the per-window overdispersion
 WARM_UP = 288  # buckets (a day) of history before any evidence counts: a new brand stays quiet
 SHIFT = 2.0  # the CUSUM looks for a sustained doubling of the rate
+CUSUM_CAP = 25.0  # p = 288 e^-25 ~ 4e-9: enough to open under every preset, and calm returns within hours
 
 
 def _shift_llr(value: float, mu: float, phi: float) -> float:
@@ -63,7 +64,9 @@ class Detector:
         mu = self.baseline.expected(slot)
         phis = [PHI_MIN if p < PHI_MIN else PHI_MAX if p > PHI_MAX else p for p in self.phi_raw]
         warm = self.baseline.observed >= WARM_UP
-        self.cusum = max(0.0, self.cusum + _shift_llr(value, max(mu, MU_FLOOR), phis[5])) if warm else 0.0
+        self.cusum = (
+            min(CUSUM_CAP, max(0.0, self.cusum + _shift_llr(value, max(mu, MU_FLOOR), phis[-1]))) if warm else 0.0
+        )
         sums = WindowSums(
             [value + s for s in self.past_x],
             [mu + s for s in self.past_mu],

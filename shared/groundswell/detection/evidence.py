@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import nbinom
+from scipy.special import betainc  # scipy.special, not scipy.stats: half the import time (cold starts)
 
 WINDOWS = (1, 3, 6, 12, 24, 48)
 MU_FLOOR = 0.02  # expected count per bucket never below this (a brand with no history yet)
@@ -22,10 +22,38 @@ MU_FLOOR = 0.02  # expected count per bucket never below this (a brand with no h
 def upper_tail(
     observed: NDArray[np.float64], mean: NDArray[np.float64], phi: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """P(X >= observed) for X negative binomial with this mean and Var = mean + phi mean^2."""
+    """P(X >= observed) for X negative binomial with this mean and Var = mean + phi mean^2.
+
+    With size n = 1/phi and p = n / (n + mean), P(X >= k) = I_{1-p}(k, n) for k >= 1 (the regularised
+    incomplete beta function; Abramowitz & Stegun 26.5.26), and 1 for k <= 0.
+    """
     size = 1.0 / np.maximum(phi, 1e-6)
     mean = np.maximum(mean, MU_FLOOR)
-    return nbinom.sf(np.ceil(observed) - 1, size, size / (size + mean))
+    k = np.ceil(np.asarray(observed, dtype=float))
+    tail = betainc(np.maximum(k, 1.0), size, mean / (size + mean))
+    return np.where(k <= 0, 1.0, tail)
+
+
+def binomial_upper_tail(
+    successes: NDArray[np.float64], trials: NDArray[np.float64], p: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """P(X >= k) for X binomial(n, p): I_p(k, n - k + 1) for 1 <= k <= n (A&S 26.5.24); 1 for k <= 0."""
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    safe_k = np.clip(k, 1.0, np.maximum(n, 1.0))
+    tail = betainc(safe_k, np.maximum(n - safe_k + 1, 1e-9), p)
+    return np.where(k <= 0, 1.0, np.where(k > n, 0.0, tail))
+
+
+def benjamini_hochberg(pvalues: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Benjamini-Hochberg adjusted p-values (as ``scipy.stats.false_discovery_control(p, method="bh")``)."""
+    p = np.asarray(pvalues, dtype=float)
+    order = np.argsort(p)
+    ranked = p[order] * len(p) / np.arange(1, len(p) + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(ranked, 1.0)
+    return adjusted
 
 
 def combine(tails: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
