@@ -73,9 +73,8 @@ def run_demo(output: Path, hours: int = 48) -> int:
             _progress(tick, ticks, now, tick * len(configs))
         end = start + timedelta(hours=hours)
         ok = _report(repo, configs, expected, start, end, output, timeline)
-    print(
-        f"done in {time.perf_counter() - began:.1f} s; results in {output}/ (buckets.csv, incidents.jsonl, timeline.csv, lambda.log)"
-    )
+    elapsed = time.perf_counter() - began
+    print(f"done in {elapsed:.1f} s; results in {output}/: buckets.csv, incidents.jsonl, timeline.csv, lambda.log")
     return 0 if ok else 1
 
 
