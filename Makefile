@@ -51,6 +51,8 @@ benchmarks: $(BIN)/groundswell
 	$(BIN)/python -m benchmarks.ingest_benchmark
 	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.nab_backtest
+	$(BIN)/python -m benchmarks.airline_backtest
+	$(BIN)/python -m benchmarks.detector_benchmark
 
 clean:
 	rm -rf build out .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,7 @@ from groundswell.detection.detector import Detector, WindowSums
 from groundswell.detection.evidence import WINDOWS, binomial_upper_tail, combine, cusum_pvalue, upper_tail
 
 SHARE_WINDOWS = (3, 4, 5)  # indices into WINDOWS: 60, 120, 240 minutes
+RECENT_WINDOWS = 4  # WINDOWS[:4]: 5 to 60 minutes
 SHARE_ICC = 0.02
 SHARE_MIN_TOTAL = 20
 MIN_NEGATIVE = 3  # a window with fewer negative mentions is no evidence (the minimum volume)
@@ -49,6 +50,10 @@ class BrandDetector:
         return BucketSignals(self.negative.step(moment, negative), self.authors.step(moment, authors),
                              self.total.step(moment, total))  # fmt: skip
 
+    def restart_cusums(self) -> None:
+        """After an episode: its accumulated evidence must not help open the next one."""
+        self.negative.cusum = self.authors.cusum = self.total.cusum = 0.0
+
 
 @dataclass
 class Decision:
@@ -60,6 +65,7 @@ class Decision:
     observed: NDArray[np.float64]  # negatives in that window
     expected: NDArray[np.float64]
     limited_history: NDArray[np.bool_]  # less than a day of history: stricter, and said so in the incident
+    p_recent: NDArray[np.float64]  # the count evidence of the last hour only (windows <= 60 min): is it calm now?
 
 
 def _matrix(rows: Sequence[WindowSums], attribute: str) -> NDArray[np.float64]:
@@ -99,4 +105,7 @@ def decide(signals: Sequence[BucketSignals]) -> Decision:
         limited, np.minimum(1.0, np.maximum(either, p_authors) * EARLY_PENALTY), np.maximum(either, p_authors)
     )
     rows = np.arange(len(signals))
-    return Decision(pvalue, p_count, p_share, p_authors, which, neg_obs[rows, which], neg_exp[rows, which], limited)
+    p_recent, _ = combine(count_tails[:, :RECENT_WINDOWS])
+    return Decision(
+        pvalue, p_count, p_share, p_authors, which, neg_obs[rows, which], neg_exp[rows, which], limited, p_recent
+    )

@@ -80,8 +80,10 @@ def advance(
     window_minutes: int,
     limited_history: bool = False,
     p_open: float = P_OPEN,
+    recent_pvalue: float | None = None,
 ) -> tuple[Incident | None, list[Transition]]:
-    """The incident after this bucket, and what changed."""
+    """The incident after this bucket, and what changed. ``recent_pvalue``: the evidence of the last hour
+    alone, which decides calm (default: ``pvalue``); accumulated evidence (the CUSUM) lingers after a swell."""
     if incident is None:
         if onset and pvalue <= p_open:
             opened = Incident(
@@ -92,7 +94,7 @@ def advance(
             )  # fmt: skip
             return opened, [Transition("open", opened)]
         return None, []
-    calm = incident.calm_buckets + 1 if pvalue > P_CALM else 0
+    calm = incident.calm_buckets + 1 if (pvalue if recent_pvalue is None else recent_pvalue) > P_CALM else 0
     current = replace(incident, current_observed=observed, current_expected=expected, calm_buckets=calm)
     if calm >= CALM_BUCKETS:
         resolved = replace(current, resolved_at=bucket - timedelta(minutes=5 * (CALM_BUCKETS - 1)))
