@@ -13,6 +13,7 @@ import argparse
 import csv
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from benchmarks.common import SHARED, airline_tweets
@@ -57,7 +58,7 @@ class AirlineBuckets:
     def buckets(self, brand: str, start: datetime, end: datetime) -> list[Bucket]:
         return [b for m, b in sorted(self.stored.items()) if start <= m < end]
 
-    def buckets_at(self, wanted: list[tuple[str, datetime]]) -> dict[tuple[str, datetime], Bucket]:
+    def buckets_at(self, wanted: Sequence[tuple[str, datetime]]) -> dict[tuple[str, datetime], Bucket]:
         return {(brand, m): self.stored[m] for brand, m in wanted if m in self.stored}
 
 
