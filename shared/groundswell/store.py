@@ -223,21 +223,8 @@ class DynamoStore:
     def _drop_existing(self, unique: dict[tuple[str, str], Mention], report: StoreReport) -> list[Mention]:
         """A cheap pre-filter (eventually consistent reads): most re-fetched posts stop here, not in a
         transaction. Correctness does not depend on it: the transaction's condition does."""
-        keys = list(unique)
-        existing: set[tuple[str, str]] = set()
-        for chunk in chunked(keys, BATCH_GET_LIMIT):
-            request: dict[str, Any] = {
-                self.table: {"Keys": [_key(*k) for k in chunk], "ProjectionExpression": "pk, sk"}
-            }
-            for attempt in range(MAX_TRANSACTION_TRIES):
-                reply = self._db.batch_get_item(RequestItems=request, ReturnConsumedCapacity="TOTAL")
-                report.read_units += sum(c.get("CapacityUnits", 0) for c in reply.get("ConsumedCapacity", []))
-                for item in reply.get("Responses", {}).get(self.table, []):
-                    existing.add((item["pk"]["S"], item["sk"]["S"]))
-                request = reply.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                self._sleep(min(2.0, 0.05 * 2**attempt))
+        items = self._batch_get([_key(*k) for k in unique], projection="pk, sk", report=report)
+        existing = {(item["pk"]["S"], item["sk"]["S"]) for item in items}
         return [m for k, m in unique.items() if k not in existing]
 
     def _write_chunk(self, chunk: list[Mention], report: StoreReport) -> None:
@@ -327,19 +314,11 @@ class DynamoStore:
 
     def buckets_at(self, wanted: Sequence[tuple[str, datetime]]) -> dict[tuple[str, datetime], Bucket]:
         """The stored buckets among (brand, start) pairs, 100 keys per BatchGetItem (absent = no mentions)."""
-        found: dict[tuple[str, datetime], Bucket] = {}
         keys = [_key(f"BRAND#{brand}", f"BUCKET#{start.isoformat()}") for brand, start in wanted]
-        for chunk in chunked(keys, BATCH_GET_LIMIT):
-            request: dict[str, Any] = {self.table: {"Keys": list(chunk), "ConsistentRead": True}}
-            for attempt in range(MAX_TRANSACTION_TRIES):
-                reply = self._db.batch_get_item(RequestItems=request)
-                for item in reply.get("Responses", {}).get(self.table, []):
-                    bucket = _bucket_from_item(item["pk"]["S"].removeprefix("BRAND#"), item)
-                    found[(bucket.brand, bucket.start)] = bucket
-                request = reply.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                self._sleep(min(2.0, 0.05 * 2**attempt))
+        found: dict[tuple[str, datetime], Bucket] = {}
+        for item in self._batch_get(keys, consistent=True):
+            bucket = _bucket_from_item(item["pk"]["S"].removeprefix("BRAND#"), item)
+            found[(bucket.brand, bucket.start)] = bucket
         return found
 
     def mentions(self, brand: str, start: datetime, end: datetime) -> list[Mention]:
@@ -357,17 +336,8 @@ class DynamoStore:
     def detector_states(self, brands: Sequence[str]) -> dict[str, bytes | None]:
         """Each brand's detector state JSON (None if it has none yet), 100 per BatchGetItem."""
         found: dict[str, bytes | None] = dict.fromkeys(brands)
-        for chunk in chunked(list(brands), BATCH_GET_LIMIT):
-            request: dict[str, Any] = {self.table: {"Keys": [_key(f"BRAND#{b}", "DETECTOR") for b in chunk],
-                                                    "ConsistentRead": True}}  # fmt: skip
-            for attempt in range(MAX_TRANSACTION_TRIES):
-                reply = self._db.batch_get_item(RequestItems=request)
-                for item in reply.get("Responses", {}).get(self.table, []):
-                    found[item["pk"]["S"].removeprefix("BRAND#")] = zlib.decompress(item["state"]["B"])
-                request = reply.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                self._sleep(min(2.0, 0.05 * 2**attempt))
+        for item in self._batch_get([_key(f"BRAND#{b}", "DETECTOR") for b in brands], consistent=True):
+            found[item["pk"]["S"].removeprefix("BRAND#")] = zlib.decompress(item["state"]["B"])
         return found
 
     def save_detector_states(self, states: dict[str, bytes]) -> None:
@@ -420,6 +390,30 @@ class DynamoStore:
             raise
 
     # ------------------------------------------------------------ helpers
+
+    def _batch_get(self, keys: Sequence[dict[str, Any]], *, consistent: bool = False, projection: str | None = None,
+                   report: StoreReport | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        """Items for ``keys`` (absent ones are left out): BatchGetItem of 100, unprocessed keys retried with backoff."""
+        items: list[dict[str, Any]] = []
+        for chunk in chunked(list(keys), BATCH_GET_LIMIT):
+            spec: dict[str, Any] = {"Keys": list(chunk), "ConsistentRead": consistent}
+            if projection:
+                spec["ProjectionExpression"] = projection
+            request: dict[str, Any] = {self.table: spec}
+            for attempt in range(MAX_TRANSACTION_TRIES):
+                reply = self._db.batch_get_item(RequestItems=request, ReturnConsumedCapacity="TOTAL")
+                if report is not None:
+                    report.read_units += sum(c.get("CapacityUnits", 0) for c in reply.get("ConsumedCapacity", []))
+                items.extend(reply.get("Responses", {}).get(self.table, []))
+                request = reply.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                self._sleep(min(2.0, 0.05 * 2**attempt))
+            if request:
+                raise RuntimeError(
+                    f"BatchGetItem left keys unprocessed after {MAX_TRANSACTION_TRIES} tries (throttled)"
+                )
+        return items
 
     def _query(self, pk: str, prefix: str | None, between: tuple[str, str] | None = None) -> Iterator[Any]:
         values: dict[str, Any] = {":pk": {"S": pk}}
