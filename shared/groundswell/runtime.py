@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -178,8 +178,14 @@ def detect(now: datetime | None = None) -> dict[str, int]:
     states = {name: STATE.validate_json(raw) if raw else None for name, raw in stored.items()}
     report = run_cycle(states, now or datetime.now(UTC), repo)
     published = 0
+    configs = {b.name: b for b in brands}
     for transition in report.transitions:
         incident = transition.incident
+        if transition.kind in ("open", "escalate"):
+            incident = _with_drivers(incident, configs[incident.brand], repo)
+            state = report.states[incident.brand]
+            if state.incident is not None and state.incident.id == incident.id:
+                state.incident = incident
         bucket = incident.resolved_at or incident.peak_at
         if repo.record_transition(incident.brand, incident.id, transition.kind, bucket, to_json(incident.__dict__),
                                   resolved=transition.kind == "resolve"):  # fmt: skip
@@ -192,6 +198,22 @@ def detect(now: datetime | None = None) -> dict[str, int]:
     # events it finds already stored are not published again
     repo.save_detector_states({name: STATE.dump_json(state) for name, state in report.states.items()})
     return {"brands": report.brands, "buckets": report.buckets, "transitions": published}
+
+
+def _with_drivers(incident: Any, brand: Brand, repo: DynamoStore) -> Any:
+    """The incident with its drivers: the firing window's negative mentions against the day before it."""
+    from dataclasses import replace
+
+    from groundswell.detection.drivers import describe
+    from groundswell.models import Sentiment
+
+    end = incident.peak_at + timedelta(minutes=5)
+    start = end - timedelta(minutes=incident.window_minutes)
+    spike = [m for m in repo.mentions(brand.name, start, end) if m.sentiment is Sentiment.NEGATIVE]
+    baseline = [m for m in repo.mentions(brand.name, start - timedelta(days=1), start)
+                if m.sentiment is Sentiment.NEGATIVE]  # fmt: skip
+    terms, sources = describe(spike, baseline, [*brand.terms.keywords, *brand.terms.handles, *brand.terms.hashtags])
+    return replace(incident, drivers=terms, sources=sources)
 
 
 def to_json(value: Any) -> str:

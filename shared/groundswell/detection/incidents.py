@@ -60,6 +60,8 @@ class Incident:
     calm_buckets: int = 0
     resolved_at: datetime | None = None
     limited_history: bool = False
+    drivers: tuple[str, ...] = ()  # terms over-represented in the spike's negative mentions
+    sources: tuple[tuple[str, float, float], ...] = ()  # (source, share in the spike, share in the baseline)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,36 @@
+"""Drivers: what a spike is about, against what is normal for the brand."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+from groundswell.detection.drivers import find_drivers, source_shares
+from groundswell.models import Mention, Sentiment
+
+T = datetime(2026, 11, 3, tzinfo=UTC)
+
+
+def mention(i: int, text: str, author: str, source: str = "bluesky") -> Mention:
+    return Mention(source=source, id=str(i), brand="acme-air", text=text, author=author, created_at=T,
+                   sentiment=Sentiment.NEGATIVE)  # fmt: skip
+
+
+def test_the_spike_topic_leads_and_everyday_complaints_do_not() -> None:
+    rng = random.Random(3)
+    everyday = ["Acme Air lost my bag again", "Acme Air flight delayed, no updates", "rude gate agent at Acme Air",
+                "Acme Air refund still missing", "seat broken on Acme Air"]  # fmt: skip
+    baseline = [mention(i, rng.choice(everyday), f"user{i}") for i in range(300)]
+    spike = [mention(1000 + i, f"Acme Air computer outage at BWI, {rng.choice(everyday)}", f"crowd{i}", "mastodon")
+             for i in range(40)]  # fmt: skip
+    spike += [mention(2000 + i, rng.choice(everyday), f"other{i}") for i in range(20)]
+    drivers = find_drivers(spike, baseline, brand_terms=["Acme Air", "@acmeair"])
+    assert {d.term for d in drivers[:3]} == {"computer", "outage", "bwi"}
+    assert all(d.term not in ("acme", "air", "lost", "bag") for d in drivers)
+    assert source_shares(spike, baseline)["mastodon"] == (0.667, 0.0)
+
+
+def test_one_person_repeating_a_word_is_not_a_driver() -> None:
+    baseline = [mention(i, "Acme Air delayed", f"user{i}") for i in range(100)]
+    spike = [mention(100 + i, "Acme Air ruined my honeymoon", "angry_customer") for i in range(15)]
+    assert find_drivers(spike, baseline) == []
