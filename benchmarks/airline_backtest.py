@@ -14,20 +14,24 @@ import csv
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from benchmarks.common import SHARED, airline_tweets
 from groundswell.detection.cycle import BrandState, run_cycle
+from groundswell.detection.drivers import describe
 from groundswell.detection.incidents import SENSITIVITY, Incident
-from groundswell.models import Bucket, bucket_start
+from groundswell.models import Bucket, Mention, Sentiment, bucket_start
 
+HANDLES = {"American": "@AmericanAir", "Delta": "@JetBlue", "Southwest": "@SouthwestAir", "United": "@united",
+           "US Airways": "@USAirways", "Virgin America": "@VirginAmerica"}  # fmt: skip
 COVERAGE_START = {"American": datetime(2015, 2, 22, 19, 58, tzinfo=UTC)}
 DEFAULT_START = datetime(2015, 2, 17, 16, 0, tzinfo=UTC)
 WINDOWS_CSV = SHARED / "data" / "airline" / "airline_crisis_windows.csv"
 
 
 def series(labels: str) -> dict[str, dict[datetime, list]]:
-    """airline -> bucket -> [total, negative, set of negative authors]."""
+    """airline -> bucket -> [total, negative, set of negative authors, negative mentions]."""
     rows = airline_tweets()
     if labels == "scorer":
         from groundswell.sentiment.complaints import ComplaintAwareVader
@@ -36,7 +40,7 @@ def series(labels: str) -> dict[str, dict[datetime, list]]:
         negatives = [scorer.score_one(r["text"])[0].value == "negative" for r in rows]
     else:
         negatives = [r["airline_sentiment"] == "negative" for r in rows]
-    out: dict[str, dict[datetime, list]] = defaultdict(lambda: defaultdict(lambda: [0, 0, set()]))
+    out: dict[str, dict[datetime, list]] = defaultdict(lambda: defaultdict(lambda: [0, 0, set(), []]))
     for row, negative in zip(rows, negatives, strict=True):
         created = datetime.strptime(row["tweet_created"], "%Y-%m-%d %H:%M:%S %z").astimezone(UTC)
         cell = out[row["airline"]][bucket_start(created)]
@@ -44,7 +48,13 @@ def series(labels: str) -> dict[str, dict[datetime, list]]:
         if negative:
             cell[1] += 1
             cell[2].add(row["name"])
+            cell[3].append(Mention(source="twitter", id=row["tweet_id"], brand="x", text=row["text"],
+                                   author=row["name"], created_at=created, sentiment=Sentiment.NEGATIVE))  # fmt: skip
     return out
+
+
+def negatives_between(buckets: dict[datetime, list], start: datetime, end: datetime) -> list[Mention]:
+    return [m for moment, cell in buckets.items() if start <= moment < end for m in cell[3]]
 
 
 class AirlineBuckets:
@@ -72,7 +82,15 @@ def run_airline(name: str, buckets: dict[datetime, list], p_open: float) -> list
     while now <= max(buckets) + timedelta(hours=1, minutes=5):
         report = run_cycle({name: state}, now, repository, p_open={name: p_open})
         state = report.states[name]
-        opened += [t.incident for t in report.transitions if t.kind == "open"]
+        for transition in report.transitions:
+            if transition.kind == "open":  # what the detector function adds from the stored mentions
+                incident = transition.incident
+                end = incident.peak_at + timedelta(minutes=5)
+                begin = end - timedelta(minutes=incident.window_minutes)
+                terms, sources = describe(negatives_between(buckets, begin, end),
+                                          negatives_between(buckets, begin - timedelta(days=1), begin),
+                                          [name, HANDLES.get(name, "")])  # fmt: skip
+                opened.append(replace(incident, drivers=terms, sources=sources))
         now += timedelta(hours=1)
     return opened
 
@@ -103,6 +121,8 @@ def main() -> None:
         verdict = ("yes" if hits else "no") + (" (!)" if must_stay_quiet == bool(hits) else "")
         print(f"{w['airline_in_data']:<16}{start:%m-%d %H:%M}-{end:%H:%M}{'':<7}{w['kind']:<13}{verdict:<9}{delay:>7}  "
               f"{w['label'][:60]}")  # fmt: skip
+        for incident in hits:
+            print(f"{'':<16}drivers: {', '.join(incident.drivers) or '(none)'}")
     outside = [i for v in opened.values() for i in v if i.id not in matched]
     print(f"incidents outside every labelled window: {len(outside)}")
     for i in outside:

@@ -24,6 +24,7 @@ from groundswell.detection.evidence import WINDOWS, binomial_upper_tail, combine
 
 SHARE_WINDOWS = (3, 4, 5)  # indices into WINDOWS: 60, 120, 240 minutes
 RECENT_WINDOWS = 4  # WINDOWS[:4]: 5 to 60 minutes
+RATIO_WINDOW = 4  # WINDOWS[4]: 120 minutes
 SHARE_ICC = 0.02
 SHARE_MIN_TOTAL = 20
 MIN_NEGATIVE = 3  # a window with fewer negative mentions is no evidence (the minimum volume)
@@ -66,6 +67,7 @@ class Decision:
     expected: NDArray[np.float64]
     limited_history: NDArray[np.bool_]  # less than a day of history: stricter, and said so in the incident
     p_recent: NDArray[np.float64]  # the count evidence of the last hour only (windows <= 60 min): is it calm now?
+    ratio_recent: NDArray[np.float64]  # negatives over expected in the last two hours: back to normal?
 
 
 def _matrix(rows: Sequence[WindowSums], attribute: str) -> NDArray[np.float64]:
@@ -106,6 +108,16 @@ def decide(signals: Sequence[BucketSignals]) -> Decision:
     )
     rows = np.arange(len(signals))
     p_recent, _ = combine(count_tails[:, :RECENT_WINDOWS])
+    ratio_recent = neg_obs[:, RATIO_WINDOW] / np.maximum(neg_exp[:, RATIO_WINDOW], 1.0)
     return Decision(
-        pvalue, p_count, p_share, p_authors, which, neg_obs[rows, which], neg_exp[rows, which], limited, p_recent
+        pvalue,
+        p_count,
+        p_share,
+        p_authors,
+        which,
+        neg_obs[rows, which],
+        neg_exp[rows, which],
+        limited,
+        p_recent,
+        ratio_recent,
     )

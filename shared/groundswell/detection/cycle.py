@@ -97,7 +97,7 @@ def run_cycle(
             observed=float(decision.observed[row]), expected=float(decision.expected[row]),
             window_minutes=WINDOWS[int(decision.window[row])] * 5,
             limited_history=bool(decision.limited_history[row]), p_open=(p_open or {}).get(brand, P_OPEN),
-            recent_pvalue=float(decision.p_recent[row]),
+            recent_pvalue=float(decision.p_recent[row]), recent_ratio=float(decision.ratio_recent[row]),
         )  # fmt: skip
         report.transitions.extend(transitions)
         if any(t.kind == "resolve" for t in transitions):

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 SENSITIVITY = {"fewer": 1e-8, "balanced": 1e-6, "more": 1e-4}  # p-value that opens an incident
 P_OPEN = SENSITIVITY["balanced"]
 P_CALM = 0.05
+CALM_RATIO = 1.3  # ... and the last two hours at most 30% above expected: a sustained 2x day is not calm
 CALM_BUCKETS = 12  # an hour of calm resolves an incident
 ONSET_MEMORY = 288  # a new incident needs evidence above the previous 24 hours'
 EVIDENCE_SCALE = 12.0
@@ -83,9 +84,11 @@ def advance(
     limited_history: bool = False,
     p_open: float = P_OPEN,
     recent_pvalue: float | None = None,
+    recent_ratio: float | None = None,
 ) -> tuple[Incident | None, list[Transition]]:
     """The incident after this bucket, and what changed. ``recent_pvalue``: the evidence of the last hour
-    alone, which decides calm (default: ``pvalue``); accumulated evidence (the CUSUM) lingers after a swell."""
+    alone, which decides calm (default: ``pvalue``); accumulated evidence (the CUSUM) lingers after a swell.
+    ``recent_ratio``: observed over expected in the last two hours; calm also needs it back near 1."""
     if incident is None:
         if onset and pvalue <= p_open:
             opened = Incident(
@@ -96,7 +99,9 @@ def advance(
             )  # fmt: skip
             return opened, [Transition("open", opened)]
         return None, []
-    calm = incident.calm_buckets + 1 if (pvalue if recent_pvalue is None else recent_pvalue) > P_CALM else 0
+    quiet = (pvalue if recent_pvalue is None else recent_pvalue) > P_CALM
+    near_normal = recent_ratio is None or recent_ratio <= CALM_RATIO
+    calm = incident.calm_buckets + 1 if quiet and near_normal else 0
     current = replace(incident, current_observed=observed, current_expected=expected, calm_buckets=calm)
     if calm >= CALM_BUCKETS:
         resolved = replace(current, resolved_at=bucket - timedelta(minutes=5 * (CALM_BUCKETS - 1)))
