@@ -21,6 +21,12 @@ NEGATIVE = [
     "{brand} delayed us {n} hours and then charged a fee to rebook. Unacceptable",
     "Worst experience with {brand} ever. Stranded at the airport with no updates",
 ]
+CRISIS = [  # what the swell is about: a booking-system outage
+    "{brand} app is down and I can't check in, outage at the airport too. Ridiculous",
+    "Stuck at the gate, {brand} says their booking system outage grounded everything",
+    "{brand} system outage again? Hundreds stranded, no information for {n} hours",
+    "The {brand} outage means no boarding passes, terrible communication",
+]
 NEUTRAL = [
     "Flying {brand} to Denver tomorrow, any tips for the lounge?",
     "Does {brand} allow pets in the cabin on short flights?",
@@ -75,8 +81,9 @@ def generate(scenario: BrandScenario, start: datetime, hours: int, seed: int = 7
             ramp = min(1.0, into * 4) * (1.0 if into < 0.7 else (1 - into) / 0.3)
             rate *= 1 + (scenario.crisis_multiplier - 1) * ramp
             negative_share = negative_share + (0.85 - negative_share) * ramp
+        in_crisis = negative_share > scenario.negative_share
         for _ in range(_poisson(rng, rate)):
-            out.append(_mention(rng, scenario, bucket, rng.choice(authors), negative_share))
+            out.append(_mention(rng, scenario, bucket, rng.choice(authors), negative_share, in_crisis))
         if scenario.flood_hour is not None and scenario.flood_hour <= hour < scenario.flood_hour + 1:
             for _ in range(rng.choice((1, 1, 2))):
                 out.append(_mention(rng, scenario, bucket, "angry_customer_42", 1.0))
@@ -85,10 +92,12 @@ def generate(scenario: BrandScenario, start: datetime, hours: int, seed: int = 7
 
 
 def _mention(
-    rng: random.Random, s: BrandScenario, bucket: datetime, author: str, negative_share: float
+    rng: random.Random, s: BrandScenario, bucket: datetime, author: str, negative_share: float, in_crisis: bool = False
 ) -> dict[str, object]:
     roll = rng.random()
     pool = NEGATIVE if roll < negative_share else POSITIVE if roll > 1 - 0.25 * (1 - negative_share) else NEUTRAL
+    if pool is NEGATIVE and in_crisis and rng.random() < 0.6:
+        pool = CRISIS
     created = bucket + timedelta(seconds=rng.randrange(300))
     ident = f"{s.name}-{created:%Y%m%d%H%M%S}-{rng.randrange(10**9):09d}"
     return {
