@@ -149,6 +149,7 @@ def _report(repo, configs, expected, start, end, output: Path, timeline) -> bool
                       f"  peak {incident['observed']:.0f} negatives vs {incident['expected']:.1f} expected in "
                       f"{incident['window_minutes']} min  "
                       + (f"resolved hour {_hour(resolved, start)}" if resolved else "still open"))  # fmt: skip
+                print(f"  {'':<28} about: {', '.join(incident['drivers']) or '(no distinct terms)'}")
     if not found:
         print("  none")
     print("Expected: one incident for acme-air's swell of complaints (from hour 38), none for brightbank's "
