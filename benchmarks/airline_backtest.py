@@ -21,7 +21,7 @@ from benchmarks.common import SHARED, airline_tweets
 from groundswell.detection.cycle import BrandState, run_cycle
 from groundswell.detection.drivers import describe
 from groundswell.detection.incidents import SENSITIVITY, Incident
-from groundswell.models import Bucket, Mention, Sentiment, bucket_start
+from groundswell.models import Bucket, DetectionSettings, Mention, Sentiment, bucket_start
 
 HANDLES = {"American": "@AmericanAir", "Delta": "@JetBlue", "Southwest": "@SouthwestAir", "United": "@united",
            "US Airways": "@USAirways", "Virgin America": "@VirginAmerica"}  # fmt: skip
@@ -72,7 +72,7 @@ class AirlineBuckets:
         return {(brand, m): self.stored[m] for brand, m in wanted if m in self.stored}
 
 
-def run_airline(name: str, buckets: dict[datetime, list], p_open: float) -> list[Incident]:
+def run_airline(name: str, buckets: dict[datetime, list], settings: DetectionSettings) -> list[Incident]:
     """The detector function's own cycle, called every simulated hour over the coverage (one brand: no FDR)."""
     start = bucket_start(max(COVERAGE_START.get(name, DEFAULT_START), min(buckets)))
     repository = AirlineBuckets(name, {m: c for m, c in buckets.items() if m >= start})
@@ -80,7 +80,7 @@ def run_airline(name: str, buckets: dict[datetime, list], p_open: float) -> list
     opened: list[Incident] = []
     now = start + timedelta(hours=1, minutes=5)
     while now <= max(buckets) + timedelta(hours=1, minutes=5):
-        report = run_cycle({name: state}, now, repository, p_open={name: p_open})
+        report = run_cycle({name: state}, now, repository, settings={name: settings})
         state = report.states[name]
         for transition in report.transitions:
             if transition.kind == "open":  # what the detector function adds from the stored mentions
@@ -105,7 +105,8 @@ def main() -> None:
     with WINDOWS_CSV.open(newline="") as handle:
         windows = list(csv.DictReader(handle))
     p_open = SENSITIVITY[args.sensitivity]
-    opened = {name: run_airline(name, buckets, p_open) for name, buckets in sorted(data.items())}
+    settings = DetectionSettings(sensitivity=args.sensitivity)
+    opened = {name: run_airline(name, buckets, settings) for name, buckets in sorted(data.items())}
     print(f"negative labels: {args.labels}; sensitivity {args.sensitivity} (p <= {p_open:g}); "
           f"{sum(len(v) for v in opened.values())} incidents opened "
           f"({time.perf_counter() - began:.1f} s)")  # fmt: skip

@@ -171,6 +171,33 @@ class Recipient(_Strict):
         return self
 
 
+class PlannedEvent(_Strict):
+    """A launch, campaign or announcement: more mentions are expected, so alerting is stricter meanwhile."""
+
+    start: datetime
+    end: datetime
+    reason: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlannedEvent:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("planned event times need a time zone offset, e.g. 2026-12-01T09:00:00-05:00")
+        if self.end <= self.start:
+            raise ValueError("a planned event must end after it starts")
+        return self
+
+
+class DetectionSettings(_Strict):
+    """How readily this brand alerts (docs/detector.md has the false-alert rates of the presets)."""
+
+    sensitivity: Literal["fewer", "balanced", "more"] = "balanced"
+    min_negative: int = Field(default=3, ge=1, le=10_000, description="fewer negatives in a window are no evidence")
+    planned_events: list[PlannedEvent] = Field(default_factory=list, max_length=100)
+
+    def planned_at(self, moment: datetime) -> bool:
+        return any(e.start <= moment < e.end for e in self.planned_events)
+
+
 class Brand(_Strict):
     """A watched brand: what to search for, where, and who to tell."""
 
@@ -180,6 +207,7 @@ class Brand(_Strict):
     sources: list[SourceConfig] = Field(min_length=1)
     timezone: str = "UTC"
     recipients: list[Recipient] = Field(default_factory=list)
+    detection: DetectionSettings = Field(default_factory=DetectionSettings)
     enabled: bool = True
 
     _tz = field_validator("timezone")(_valid_timezone)

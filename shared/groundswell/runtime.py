@@ -176,7 +176,7 @@ def detect(now: datetime | None = None) -> dict[str, int]:
     brands = [b for b in repo.list_brands() if b.enabled]
     stored = repo.detector_states([b.name for b in brands])
     states = {name: STATE.validate_json(raw) if raw else None for name, raw in stored.items()}
-    report = run_cycle(states, now or datetime.now(UTC), repo)
+    report = run_cycle(states, now or datetime.now(UTC), repo, settings={b.name: b.detection for b in brands})
     published = 0
     configs = {b.name: b for b in brands}
     for transition in report.transitions:

@@ -74,13 +74,15 @@ def _matrix(rows: Sequence[WindowSums], attribute: str) -> NDArray[np.float64]:
     return np.array([getattr(r, attribute) for r in rows], dtype=float).reshape(-1, len(WINDOWS))
 
 
-def decide(signals: Sequence[BucketSignals]) -> Decision:
-    """Vectorised over buckets (of one brand) or brands (of one cycle)."""
+def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None = None) -> Decision:
+    """Vectorised over buckets (of one brand) or brands (of one cycle); ``min_negative`` per row (default
+    ``MIN_NEGATIVE``): windows with fewer negative mentions are no evidence."""
     negative = [s.negative for s in signals]
     age = np.array([s.negative.age for s in signals])
     warm = (age >= EARLY)[:, None]
     neg_obs, neg_exp = _matrix(negative, "observed"), _matrix(negative, "expected")
-    quiet = (neg_obs < MIN_NEGATIVE) | ~warm
+    floor = np.full(len(signals), MIN_NEGATIVE) if min_negative is None else np.asarray(min_negative)
+    quiet = (neg_obs < floor[:, None]) | ~warm
     count_tails = np.where(quiet, 1.0, upper_tail(neg_obs, neg_exp, _matrix(negative, "phi")))
     count_cusum = np.where(quiet[:, -1], 1.0, cusum_pvalue(np.array([s.cusum for s in negative])))
     p_count, which = combine(np.column_stack([count_tails, count_cusum]))

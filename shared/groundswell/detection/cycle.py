@@ -16,9 +16,10 @@ from pydantic import TypeAdapter
 
 from groundswell.detection.brand import BrandDetector, BucketSignals, decide
 from groundswell.detection.evidence import WINDOWS, benjamini_hochberg
-from groundswell.detection.incidents import EVIDENCE_SCALE, P_OPEN, Incident, OnsetTracker, Transition, advance
-from groundswell.models import BUCKET_SECONDS, Bucket, bucket_start
+from groundswell.detection.incidents import EVIDENCE_SCALE, SENSITIVITY, Incident, OnsetTracker, Transition, advance
+from groundswell.models import BUCKET_SECONDS, Bucket, DetectionSettings, bucket_start
 
+PLANNED_FACTOR = 100.0  # during a planned event, the p-value needed to open is this much smaller
 LAG = timedelta(minutes=5)  # a bucket is judged once it is complete and its poll has had time to land
 FIRST_LOOKBACK = timedelta(days=2)  # a brand's first cycle learns from up to two days of stored buckets
 
@@ -54,9 +55,12 @@ def run_cycle(
     now: datetime,
     repository: DetectionRepository,
     *,
-    p_open: dict[str, float] | None = None,
+    settings: dict[str, DetectionSettings] | None = None,
 ) -> CycleReport:
-    """Advances every brand's state to the last complete bucket before ``now - LAG``."""
+    """Advances every brand's state to the last complete bucket before ``now - LAG``; ``settings`` per brand
+    (sensitivity preset, minimum volume, planned events; defaults otherwise)."""
+    settings = settings or {}
+    default = DetectionSettings()
     until = bucket_start(now - LAG)
     report = CycleReport()
     pending: list[tuple[str, datetime, BucketSignals]] = []
@@ -86,7 +90,8 @@ def run_cycle(
     report.buckets = len(pending)
     if not pending:
         return report
-    decision = decide([signals for _, _, signals in pending])
+    decision = decide([signals for _, _, signals in pending],
+                      [settings.get(brand, default).min_negative for brand, _, _ in pending])  # fmt: skip
     adjusted = _fdr_across_brands([moment for _, moment, _ in pending], decision.pvalue)
     for row, (brand, moment, _) in enumerate(pending):
         state = report.states[brand]
@@ -96,13 +101,18 @@ def run_cycle(
             state.incident, brand=brand, bucket=moment, pvalue=pvalue, onset=state.onsets.is_onset(evidence),
             observed=float(decision.observed[row]), expected=float(decision.expected[row]),
             window_minutes=WINDOWS[int(decision.window[row])] * 5,
-            limited_history=bool(decision.limited_history[row]), p_open=(p_open or {}).get(brand, P_OPEN),
+            limited_history=bool(decision.limited_history[row]), p_open=_p_open(settings.get(brand, default), moment),
             recent_pvalue=float(decision.p_recent[row]), recent_ratio=float(decision.ratio_recent[row]),
         )  # fmt: skip
         report.transitions.extend(transitions)
         if any(t.kind == "resolve" for t in transitions):
             state.detector.restart_cusums()  # Page's procedure: the next episode starts from nothing
     return report
+
+
+def _p_open(config: DetectionSettings, moment: datetime) -> float:
+    threshold = SENSITIVITY[config.sensitivity]
+    return threshold / PLANNED_FACTOR if config.planned_at(moment) else threshold
 
 
 def _moments(start: datetime, until: datetime) -> list[datetime]:

@@ -1,0 +1,75 @@
+"""Per-brand detection settings: presets, minimum volume, planned events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from groundswell.detection.cycle import BrandState, _p_open, run_cycle
+from groundswell.models import Bucket, DetectionSettings
+from tests.conftest import make_brand
+
+START = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+class Memory:
+    def __init__(self, buckets: dict[datetime, Bucket]):
+        self.stored = buckets
+
+    def buckets(self, brand: str, start: datetime, end: datetime) -> list[Bucket]:
+        return [b for m, b in sorted(self.stored.items()) if start <= m < end]
+
+    def buckets_at(self, wanted: list[tuple[str, datetime]]) -> dict[tuple[str, datetime], Bucket]:
+        return {(brand, m): self.stored[m] for brand, m in wanted if m in self.stored}
+
+
+def swell_buckets(seed: int = 2) -> dict[datetime, Bucket]:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for i in range(3 * 288):
+        moment = START + timedelta(minutes=5 * i)
+        total = int(rng.poisson(8))
+        negative = int(rng.binomial(total, 0.25))
+        if 2 * 288 + 150 <= i < 2 * 288 + 186:  # three hours at about 5x
+            extra = int(rng.poisson(8))
+            total, negative = total + extra, negative + extra
+        out[moment] = Bucket(brand="b", start=moment, total=total, negative=negative, negative_authors=negative)
+    return out
+
+
+def incidents(config: DetectionSettings) -> list[str]:
+    memory, state, opened = Memory(swell_buckets()), BrandState(last_bucket=START - timedelta(minutes=5)), []
+    for hour in range(1, 73):
+        report = run_cycle({"b": state}, START + timedelta(hours=hour, minutes=5), memory, settings={"b": config})
+        state = report.states["b"]
+        opened += [t.incident.id for t in report.transitions if t.kind == "open"]
+    return opened
+
+
+def test_a_swell_opens_one_incident_and_a_high_minimum_volume_silences_it() -> None:
+    assert len(incidents(DetectionSettings())) == 1
+    assert incidents(DetectionSettings(min_negative=10_000)) == []
+
+
+def test_presets_and_planned_events_set_the_threshold() -> None:
+    launch = {"start": START, "end": START + timedelta(hours=2), "reason": "product launch"}
+    config = DetectionSettings(sensitivity="more", planned_events=[launch])
+    assert _p_open(config, START + timedelta(hours=3)) == 1e-4
+    assert _p_open(config, START + timedelta(hours=1)) == pytest.approx(1e-6)  # 100x stricter during the launch
+    assert (
+        _p_open(DetectionSettings(), START) == 1e-6 and _p_open(DetectionSettings(sensitivity="fewer"), START) == 1e-8
+    )
+
+
+def test_planned_events_are_validated() -> None:
+    with pytest.raises(ValidationError, match="end after it starts"):
+        DetectionSettings(planned_events=[{"start": START, "end": START}])
+    with pytest.raises(ValidationError, match="time zone offset"):
+        DetectionSettings(planned_events=[{"start": "2026-12-01T09:00:00", "end": "2026-12-01T10:00:00"}])
+    brand = make_brand(detection={"sensitivity": "fewer", "min_negative": 5})
+    assert brand.detection.sensitivity == "fewer"
+    with pytest.raises(ValidationError):
+        make_brand(detection={"sensitivity": "paranoid"})
