@@ -22,7 +22,11 @@ CUSUM_CAP = 30.0  # p = 7 x 288 e^-30 ~ 2e-10 after Bonferroni: opens under ever
 
 
 def _shift_llr(value: float, mu: float, phi: float) -> float:
-    """log NB(value; SHIFT mu) / NB(value; mu) with the same size r = 1/phi (Page 1954's CUSUM increment)."""
+    """log NB(value; SHIFT mu) / NB(value; mu) with the same size r = 1/phi (Page 1954's CUSUM increment).
+
+    The caller passes the largest phi over the windows: per bucket, the windowed phis of long sums are far
+    too small (about phi/w for independent buckets), and an overconfident increment turns the slightest
+    baseline bias into false alarms on busy brands (measured: 13 in 16 clean brand-weeks)."""
     r = 1.0 / phi
     return value * math.log(SHIFT * (r + mu) / (r + SHIFT * mu)) + r * math.log((r + mu) / (r + SHIFT * mu))
 
@@ -65,7 +69,7 @@ class Detector:
         phis = [PHI_MIN if p < PHI_MIN else PHI_MAX if p > PHI_MAX else p for p in self.phi_raw]
         warm = self.baseline.observed >= WARM_UP
         self.cusum = (
-            min(CUSUM_CAP, max(0.0, self.cusum + _shift_llr(value, max(mu, MU_FLOOR), phis[-1]))) if warm else 0.0
+            min(CUSUM_CAP, max(0.0, self.cusum + _shift_llr(value, max(mu, MU_FLOOR), max(phis)))) if warm else 0.0
         )
         sums = WindowSums(
             [value + s for s in self.past_x],
