@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -22,7 +23,7 @@ class Memory:
     def buckets(self, brand: str, start: datetime, end: datetime) -> list[Bucket]:
         return [b for m, b in sorted(self.stored.items()) if start <= m < end]
 
-    def buckets_at(self, wanted: list[tuple[str, datetime]]) -> dict[tuple[str, datetime], Bucket]:
+    def buckets_at(self, wanted: Sequence[tuple[str, datetime]]) -> dict[tuple[str, datetime], Bucket]:
         return {(brand, m): self.stored[m] for brand, m in wanted if m in self.stored}
 
 
