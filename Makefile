@@ -52,6 +52,7 @@ benchmarks: $(BIN)/groundswell
 	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.nab_backtest
 	$(BIN)/python -m benchmarks.airline_backtest
+	$(BIN)/python -m benchmarks.synthetic_benchmark
 	$(BIN)/python -m benchmarks.detector_benchmark
 
 clean:
