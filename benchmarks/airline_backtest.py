@@ -13,7 +13,6 @@ import argparse
 import csv
 import time
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +21,7 @@ from groundswell.detection.cycle import BrandState, run_cycle
 from groundswell.detection.drivers import describe
 from groundswell.detection.incidents import SENSITIVITY, Incident
 from groundswell.models import Bucket, DetectionSettings, Mention, Sentiment, bucket_start
+from infra.memory import MemoryBuckets
 
 HANDLES = {"American": "@AmericanAir", "Delta": "@JetBlue", "Southwest": "@SouthwestAir", "United": "@united",
            "US Airways": "@USAirways", "Virgin America": "@VirginAmerica"}  # fmt: skip
@@ -57,25 +57,11 @@ def negatives_between(buckets: dict[datetime, list], start: datetime, end: datet
     return [m for moment, cell in buckets.items() if start <= moment < end for m in cell[3]]
 
 
-class AirlineBuckets:
-    """An in-memory repository of one airline's buckets, for ``run_cycle``."""
-
-    def __init__(self, name: str, buckets: dict[datetime, list]):
-        self.name = name
-        self.stored = {m: Bucket(brand=name, start=m, total=c[0], negative=c[1], negative_authors=len(c[2]))
-                       for m, c in buckets.items()}  # fmt: skip
-
-    def buckets(self, brand: str, start: datetime, end: datetime) -> list[Bucket]:
-        return [b for m, b in sorted(self.stored.items()) if start <= m < end]
-
-    def buckets_at(self, wanted: Sequence[tuple[str, datetime]]) -> dict[tuple[str, datetime], Bucket]:
-        return {(brand, m): self.stored[m] for brand, m in wanted if m in self.stored}
-
-
 def run_airline(name: str, buckets: dict[datetime, list], settings: DetectionSettings) -> list[Incident]:
     """The detector function's own cycle, called every simulated hour over the coverage (one brand: no FDR)."""
     start = bucket_start(max(COVERAGE_START.get(name, DEFAULT_START), min(buckets)))
-    repository = AirlineBuckets(name, {m: c for m, c in buckets.items() if m >= start})
+    repository = MemoryBuckets({m: Bucket(brand=name, start=m, total=c[0], negative=c[1], negative_authors=len(c[2]))
+                                for m, c in buckets.items() if m >= start})  # fmt: skip
     state = BrandState(last_bucket=start - timedelta(minutes=5))  # learn from the coverage start on
     opened: list[Incident] = []
     now = start + timedelta(hours=1, minutes=5)

@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 from groundswell.detection.cycle import BrandState, run_cycle
 from groundswell.models import Bucket, DetectionSettings
+from infra.memory import MemoryBuckets
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 BUCKETS = 3 * 7 * 288
@@ -46,17 +46,6 @@ def draw(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
     return rng.negative_binomial(size, size / (size + mean))
 
 
-class Memory:
-    def __init__(self, buckets: dict[datetime, Bucket]):
-        self.stored = buckets
-
-    def buckets(self, brand: str, start: datetime, end: datetime) -> list[Bucket]:
-        return [b for m, b in sorted(self.stored.items()) if start <= m < end]
-
-    def buckets_at(self, wanted: Sequence[tuple[str, datetime]]) -> dict[tuple[str, datetime], Bucket]:
-        return {(brand, m): self.stored[m] for brand, m in wanted if m in self.stored}
-
-
 def detector_openings(negative: np.ndarray, authors: np.ndarray) -> list[int]:
     """Buckets where the detector opened incidents (the detector function's cycle, once per simulated day)."""
     total = negative * 4
@@ -64,7 +53,7 @@ def detector_openings(negative: np.ndarray, authors: np.ndarray) -> list[int]:
                                                          total=int(total[i]), negative=int(negative[i]),
                                                          negative_authors=int(authors[i]))
               for i in range(BUCKETS)}  # fmt: skip
-    memory, state, opened = Memory(stored), BrandState(last_bucket=START - timedelta(minutes=5)), []
+    memory, state, opened = MemoryBuckets(stored), BrandState(last_bucket=START - timedelta(minutes=5)), []
     for day in range(1, 22):
         report = run_cycle({"b": state}, START + timedelta(days=day, minutes=5), memory,
                            settings={"b": DetectionSettings()})  # fmt: skip

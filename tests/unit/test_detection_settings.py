@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -11,20 +10,10 @@ from pydantic import ValidationError
 
 from groundswell.detection.cycle import BrandState, _p_open, run_cycle
 from groundswell.models import Bucket, DetectionSettings
+from infra.memory import MemoryBuckets
 from tests.conftest import make_brand
 
 START = datetime(2026, 11, 2, tzinfo=UTC)
-
-
-class Memory:
-    def __init__(self, buckets: dict[datetime, Bucket]):
-        self.stored = buckets
-
-    def buckets(self, brand: str, start: datetime, end: datetime) -> list[Bucket]:
-        return [b for m, b in sorted(self.stored.items()) if start <= m < end]
-
-    def buckets_at(self, wanted: Sequence[tuple[str, datetime]]) -> dict[tuple[str, datetime], Bucket]:
-        return {(brand, m): self.stored[m] for brand, m in wanted if m in self.stored}
 
 
 def swell_buckets(seed: int = 2) -> dict[datetime, Bucket]:
@@ -42,7 +31,7 @@ def swell_buckets(seed: int = 2) -> dict[datetime, Bucket]:
 
 
 def incidents(config: DetectionSettings) -> list[str]:
-    memory, state, opened = Memory(swell_buckets()), BrandState(last_bucket=START - timedelta(minutes=5)), []
+    memory, state, opened = MemoryBuckets(swell_buckets()), BrandState(last_bucket=START - timedelta(minutes=5)), []
     for hour in range(1, 73):
         report = run_cycle({"b": state}, START + timedelta(hours=hour, minutes=5), memory, settings={"b": config})
         state = report.states["b"]
