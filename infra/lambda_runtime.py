@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,8 +93,3 @@ def drain_queue(
             )
         if failed:
             return report  # leave failures for the next tick, as a visibility timeout would
-
-
-def json_lines(path: Any) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]

@@ -189,8 +189,6 @@ class HttpClient:
             request = urllib.request.Request(url, data=body, headers=all_headers, method=method)  # noqa: S310
             try:
                 response = self.transport(request, self.timeout)
-            except HttpError:
-                raise
             except (OSError, urllib.error.URLError) as exc:  # timeouts, resets, DNS
                 last_error = HttpError(f"{type(exc).__name__}: {exc}", url=_safe_url(url))
                 wait = self._backoff(attempt)

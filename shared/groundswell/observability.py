@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import warnings
 from functools import cache
-from logging import LogRecord
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -49,9 +48,6 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
     def serialize(self, log: dict) -> str:  # type: ignore[override]
         return redact(super().serialize(log))
-
-    def format(self, record: LogRecord) -> str:
-        return super().format(record)
 
 
 logger = Logger(service="groundswell", logger_formatter=RedactingFormatter())

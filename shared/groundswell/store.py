@@ -99,21 +99,11 @@ class DynamoStore:
     # ------------------------------------------------------------ brands
 
     def put_brand(self, brand: Brand) -> None:
-        self._db.put_item(
-            TableName=self.table,
-            Item={
-                "pk": {"S": "BRANDS"},
-                "sk": {"S": f"BRAND#{brand.name}"},
-                "config": {"S": brand.model_dump_json()},
-                "updated_at": {"S": _now_iso()},
-            },
-        )
+        self._db.put_item(TableName=self.table, Item=_brand_item(brand))
 
     def put_brands(self, brands: Sequence[Brand]) -> None:
         """Bulk import of brand configs."""
-        now = _now_iso()
-        self._batch_put([{"pk": {"S": "BRANDS"}, "sk": {"S": f"BRAND#{b.name}"}, "config": {"S": b.model_dump_json()},
-                          "updated_at": {"S": now}} for b in brands])  # fmt: skip
+        self._batch_put([_brand_item(b) for b in brands])
 
     def _batch_put(self, items: Sequence[dict[str, Any]]) -> None:
         """BatchWriteItem in chunks of 25, re-sending unprocessed items with backoff; raises if some never go."""
@@ -435,6 +425,11 @@ class DynamoStore:
             if "LastEvaluatedKey" not in reply:
                 return
             kwargs["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+
+
+def _brand_item(brand: Brand) -> dict[str, Any]:
+    return {"pk": {"S": "BRANDS"}, "sk": {"S": f"BRAND#{brand.name}"}, "config": {"S": brand.model_dump_json()},
+            "updated_at": {"S": _now_iso()}}  # fmt: skip
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:

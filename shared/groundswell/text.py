@@ -29,9 +29,6 @@ class TextRepair:
         self.html_stripped = False
         self.truncated = False
 
-    def __bool__(self) -> bool:
-        return self.truncated
-
 
 def clean_text(raw: str, *, max_chars: int = MAX_TEXT_CHARS, repair: TextRepair | None = None) -> str:
     """Plain text from a post body that may hold HTML, entities, control or bidi characters.

@@ -29,11 +29,6 @@ class SeriesScores:
         """1 where the product would alert: strong evidence that is new (an onset or an escalation)."""
         return ((self.pvalue <= alert_p) & (self.score > 0)).astype(np.int64)
 
-    def window_minutes(self, row: int) -> int | None:
-        """The window whose test fired (None: the CUSUM, a sustained shift)."""
-        index = int(self.window[row])
-        return WINDOWS[index] * 5 if index < len(WINDOWS) else None
-
 
 def onsets(evidence: NDArray[np.float64], memory: int = ONSET_MEMORY) -> NDArray[np.float64]:
     """``evidence[i]`` where it exceeds every value of the previous ``memory`` rows, else 0 (sliding max).
@@ -53,8 +48,8 @@ def onsets(evidence: NDArray[np.float64], memory: int = ONSET_MEMORY) -> NDArray
     return out
 
 
-def score_series(times: Sequence[datetime], values: Sequence[float], *, min_count: float = 0) -> SeriesScores:
-    """Expected counts and swell evidence per row; ``min_count``: windows with fewer observed are no evidence."""
+def score_series(times: Sequence[datetime], values: Sequence[float]) -> SeriesScores:
+    """Expected counts and swell evidence per row (an empty window is no evidence)."""
     if len(times) != len(values):
         raise ValueError("times and values must have the same length")
     detector = Detector()
@@ -71,7 +66,7 @@ def score_series(times: Sequence[datetime], values: Sequence[float], *, min_coun
     expected = np.array(expected_rows, dtype=float).reshape(-1, len(WINDOWS))
     mu = np.array(mu_rows, dtype=float)
     tails = upper_tail(observed, expected, np.array(phi_rows, dtype=float).reshape(-1, len(WINDOWS)))
-    quiet = (observed < max(min_count, 1)) | ~np.array(warm_rows, dtype=bool)[:, None]
+    quiet = (observed < 1) | ~np.array(warm_rows, dtype=bool)[:, None]
     tails = np.where(quiet, 1.0, tails)
     tails = np.column_stack([tails, cusum_pvalue(np.array(cusum_rows))])  # the last column: sustained shifts
     pvalue, window = combine(tails)
