@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint typecheck unit template sam-build benchmarks clean
+.PHONY: demo test browser lint typecheck unit template sam-build benchmarks clean
 
 $(BIN)/groundswell: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ demo: $(BIN)/groundswell
 	$(BIN)/groundswell demo --output out/demo
 
 ## test: set up, then lint, type-check, run the tests, lint the template (also translated) and sam build it
-test: lint typecheck unit template sam-build
+test: browser lint typecheck unit template sam-build
+
+# headless Chromium renders alert emails in tests/e2e/test_email_screenshot.py (Debian's package)
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 lint: $(BIN)/groundswell
 	$(BIN)/ruff check .

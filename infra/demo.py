@@ -15,6 +15,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from infra.scenario import DEMO_BRANDS, demo_start, generate, write_jsonl
 
@@ -41,6 +42,7 @@ def run_demo(output: Path, hours: int = 48) -> int:
                 "timezone": "America/New_York",
                 "terms": {"keywords": [scenario.label]},
                 "sources": [{"type": "replay", "uri": str(path.resolve())}],
+                "recipients": DEMO_RECIPIENTS,
             }
         )
     log_path = output / "lambda.log"
@@ -52,9 +54,13 @@ def run_demo(output: Path, hours: int = 48) -> int:
     with local_stack() as (resources, session), log_path.open("w", encoding="utf-8") as log:
         from functions.detect_spikes import app as detect_app
         from functions.dispatch_polls import app as dispatch_app
+        from functions.notify import app as notify_app
         from functions.poll_mentions import app as poll_app
         from groundswell.observability import logger
-        from groundswell.runtime import store
+        from groundswell.runtime import notifier, store
+
+        received = Inbox(output / "alerts")
+        notifier().on_sent = received.add
 
         logger.registered_handler.setStream(log)  # type: ignore[attr-defined]
         repo = store()
@@ -69,12 +75,18 @@ def run_demo(output: Path, hours: int = 48) -> int:
                 dispatched = dispatch_app.handler({"now": now.isoformat()}, LambdaContext("dispatch_polls"))
                 drained = drain_queue(sqs, queue, poll_app.handler, redeliver_every=7)
                 detect_app.handler({"now": now.isoformat()}, LambdaContext("detect_spikes"))
+                drain_queue(sqs, resources.queues["NotifyQueue"], notify_app.handler, redeliver_every=2)
+                notify_app.handler({"now": now.isoformat()}, LambdaContext("notify"))  # the 5-minute tick
             timeline.append((now, dispatched["dispatched"], drained.invocations, drained.failed))
             _progress(tick, ticks, now, tick * len(configs))
         end = start + timedelta(hours=hours)
         ok = _report(repo, configs, expected, start, end, output, timeline)
+        received.print_timeline(start)
     elapsed = time.perf_counter() - began
-    print(f"done in {elapsed:.1f} s; results in {output}/: buckets.csv, incidents.jsonl, timeline.csv, lambda.log")
+    print(
+        f"done in {elapsed:.1f} s; results in {output}/: buckets.csv, incidents.jsonl, timeline.csv, "
+        "alerts/ (every SMS, email .eml/.html and chart received), lambda.log"
+    )
     return 0 if ok else 1
 
 
@@ -155,3 +167,51 @@ def _report(repo, configs, expected, start, end, output: Path, timeline) -> bool
     print("Expected: one incident for acme-air's swell of complaints (from hour 38), none for brightbank's "
           "one-person flood (hour 33) or nimbus-phone's ordinary chatter.")  # fmt: skip
     return ok
+
+
+DEMO_RECIPIENTS = [
+    {"name": "Riley (PR on-call)", "channel": "sms", "address": "+12025550143", "role": "pr_oncall",
+     "timezone": "America/New_York", "fallback_email": "riley@example.com"},
+    {"name": "PR desk", "channel": "email", "address": "pr-desk@example.com", "role": "pr_oncall",
+     "timezone": "America/New_York"},
+    {"name": "Sam (comms lead)", "channel": "email", "address": "sam@example.com", "role": "comms_lead",
+     "timezone": "America/New_York", "quiet_hours": [22, 7]},
+    {"name": "Alex (CEO)", "channel": "sms", "address": "+12025550178", "role": "executive",
+     "timezone": "America/New_York", "summary_at": "08:00"},
+]  # fmt: skip
+
+
+class Inbox:
+    """Writes every message the notifier sends into a folder, as its recipient would see it."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*"):
+            old.unlink()
+        self.messages: list[Any] = []
+
+    def add(self, message: Any) -> None:
+        self.messages.append(message)
+        stem = f"{len(self.messages):03d}-{message.sent_at:%Y%m%dT%H%M}-{message.channel}-{message.kind}"
+        if message.email is not None:
+            from email import message_from_bytes, policy
+
+            (self.folder / f"{stem}.eml").write_bytes(message.email)
+            parsed = message_from_bytes(message.email, policy=policy.default)
+            for part in parsed.walk():
+                if part.get_content_type() == "text/html":
+                    (self.folder / f"{stem}.html").write_text(str(part.get_content()), encoding="utf-8")
+                elif part.get_content_type() == "image/png":
+                    (self.folder / f"{stem}-chart.png").write_bytes(part.get_content())
+        else:
+            (self.folder / f"{stem}.txt").write_text(message.text + "\n", encoding="utf-8")
+
+    def print_timeline(self, start: datetime) -> None:
+        print("\nAlerts sent (all written to alerts/):")
+        for message in self.messages:
+            line = message.text.splitlines()[0] if message.channel == "sms" else message.text.splitlines()[0][:70]
+            print(f"  hour {_hour(message.sent_at, start)}  {message.channel:<5} {message.recipient:<22} "
+                  f"{message.kind:<9} {line}")  # fmt: skip
+        if not self.messages:
+            print("  none")

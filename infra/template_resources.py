@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
+LOCAL_LINK_BASE = "https://ack.groundswell.localhost"
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -44,22 +45,38 @@ class Provisioned:
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    topics: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
 
     def environment(self) -> dict[str, str]:
-        """The functions' environment variables, as the template wires them."""
+        """The functions' environment variables, as the template wires them. Locally SMS goes through SNS
+        (moto emulates SNS SMS, not End User Messaging) and links point at a placeholder host."""
         env = {"TABLE_NAME": self.tables["Table"]}
-        if "PollQueue" in self.queues:
-            env["POLL_QUEUE_URL"] = self.queues["PollQueue"]
-        if "PushSecret" in self.secrets:
-            env["PUSH_SECRET_ID"] = self.secrets["PushSecret"]
+        wiring = {"POLL_QUEUE_URL": self.queues.get("PollQueue"), "PUSH_SECRET_ID": self.secrets.get("PushSecret"),
+                  "NOTIFY_QUEUE_URL": self.queues.get("NotifyQueue"),
+                  "ALERT_LINK_SECRET_ID": self.secrets.get("AlertLinkSecret"),
+                  "OPERATOR_TOPIC_ARN": self.topics.get("OperatorTopic"),
+                  "SENDER_EMAIL": self.parameters.get("SenderEmail"),
+                  "SMS_MAX_PRICE": self.parameters.get("SmsMaxPrice"),
+                  "SMS_PER_DAY": self.parameters.get("SmsDailyCap")}  # fmt: skip
+        env.update({k: v for k, v in wiring.items() if v})
+        if "NotifyQueue" in self.queues:
+            env.update(SMS_PROVIDER="sns", ALERT_LINK_BASE=LOCAL_LINK_BASE)
         return env
 
 
 def provision(session: Any, prefix: str = "groundswell-local", template: dict[str, Any] | None = None) -> Provisioned:
-    """Creates every ``AWS::DynamoDB::Table``, ``AWS::SQS::Queue`` and ``AWS::SecretsManager::Secret``."""
+    """Creates every ``AWS::DynamoDB::Table``, ``AWS::SQS::Queue``, ``AWS::SecretsManager::Secret`` and
+    ``AWS::SNS::Topic``, and verifies the ``SenderEmail`` parameter's default as an SES identity."""
     template = template or load_template()
     resources = template["Resources"]
     out = Provisioned()
+    out.parameters = {name: str(p["Default"]) for name, p in template.get("Parameters", {}).items() if "Default" in p}
+    for logical, resource in resources.items():
+        if resource["Type"] == "AWS::SNS::Topic":
+            out.topics[logical] = session.client("sns").create_topic(Name=f"{prefix}-{logical}")["TopicArn"]
+    if out.parameters.get("SenderEmail"):
+        session.client("sesv2").create_email_identity(EmailIdentity=out.parameters["SenderEmail"])
     dynamodb, sqs, secrets = session.client("dynamodb"), session.client("sqs"), session.client("secretsmanager")
     for logical, resource in resources.items():
         props = resource.get("Properties", {})

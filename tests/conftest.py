@@ -59,7 +59,7 @@ def _clean_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def clear() -> None:
         settings.cache_clear()
         reset_clients()
-        for cached in (runtime.store, runtime.scorer, runtime.source, runtime.push_key):
+        for cached in (runtime.store, runtime.scorer, runtime.source, runtime.push_key, runtime.notifier):
             cached.cache_clear()
 
     clear()
@@ -83,3 +83,31 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         for key, value in resources.environment().items():
             monkeypatch.setenv(key, value)
         yield resources, session
+
+
+def make_incident(**overrides: Any) -> Any:
+    """An incident as the detector publishes it (alerting's IncidentView)."""
+    from datetime import UTC, datetime, timedelta
+
+    from groundswell.alerting.notices import IncidentView
+
+    opened = datetime(2026, 11, 20, 14, 5, tzinfo=UTC)
+    fields: dict[str, Any] = {
+        "id": "acme-air:20261120T1405", "brand": "acme-air", "opened_at": opened, "severity": 3, "pvalue": 1e-9,
+        "window_minutes": 15, "observed": 84, "expected": 9.2, "peak_at": opened + timedelta(minutes=20),
+        "current_observed": 70, "current_expected": 9.0, "drivers": ("outage", "refund", "app"),
+        "sources": (("bluesky", 0.6, 0.3),),
+    }  # fmt: skip
+    fields.update(overrides)
+    return IncidentView.model_validate(fields)
+
+
+def golden(name: str, text: str | bytes) -> None:
+    """Compares ``text`` with tests/golden/<name>; UPDATE_GOLDEN=1 rewrites the file instead."""
+    path = Path(__file__).parent / "golden" / name
+    data = text.encode() if isinstance(text, str) else text
+    if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
+        if os.environ.get("CI") == "true" and not path.exists():
+            raise AssertionError(f"golden file missing: {path}")
+        path.write_bytes(data)
+    assert data.decode() == path.read_bytes().decode(), f"{name} differs from its golden file"

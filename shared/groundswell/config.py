@@ -31,6 +31,17 @@ class Settings(BaseModel):
     bucket_ttl_days: int = Field(default=400, ge=7, le=3650)
     failing_source_threshold: int = Field(default=3, ge=1, description="consecutive failures that raise an error")
     push_max_skew_seconds: int = Field(default=300, ge=30, le=3600)
+    notify_queue_url: str | None = Field(default=None, description="SQS queue that wakes the notifier")
+    sms_provider: str = Field(default="end-user-messaging", pattern="^(end-user-messaging|sns)$")
+    sms_origination_identity: str | None = Field(default=None, description="phone number, pool or sender id (ARN)")
+    sms_configuration_set: str | None = None
+    sms_max_price: str | None = Field(default=None, pattern=r"^\d+(\.\d{1,4})?$", description="USD per SMS part")
+    sms_per_day: int = Field(default=500, ge=1, le=100_000, description="SMS parts per day, all recipients")
+    sender_email: str | None = Field(default=None, description="SES verified identity the alerts come from")
+    ses_configuration_set: str | None = None
+    alert_link_base: str | None = Field(default=None, description="https base URL of the acknowledge endpoint")
+    alert_link_secret_id: str | None = Field(default=None, description="Secrets Manager id of the link HMAC key")
+    operator_topic_arn: str | None = None
 
 
 class ConfigError(RuntimeError):

@@ -5,8 +5,9 @@ Validated with pydantic so a bad config fails with the field and the problem nam
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -150,8 +151,32 @@ class Recipient(_Strict):
     timezone: str = "UTC"
     quiet_hours: tuple[int, int] | None = Field(default=None, description="[start_hour, end_hour) local time")
     min_severity: int = Field(default=1, ge=1, le=4)
+    summary_at: time | None = Field(
+        default=None, description="local time of the daily summary (SMS) or digest (email); executives: 08:00"
+    )
+    fallback_email: str | None = Field(default=None, description="SMS recipients: where alerts go after STOP")
 
     _tz = field_validator("timezone")(_valid_timezone)
+
+    @field_validator("fallback_email")
+    @classmethod
+    def _fallback_shape(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL.match(value):
+            raise ValueError(f"not a valid email address: {value!r}")
+        return value
+
+    @property
+    def key(self) -> str:
+        """A stable token for this recipient in keys and logs (never the address itself)."""
+        digest = hashlib.blake2b(f"{self.channel}:{self.address.lower()}".encode(), digest_size=8).hexdigest()
+        return f"{self.channel}-{digest}"
+
+    @property
+    def daily_summary_at(self) -> time | None:
+        """When this recipient's daily summary is due (local time), or None for no summary."""
+        if self.summary_at is not None or self.role is not Role.EXECUTIVE or self.channel is Channel.WEBHOOK:
+            return self.summary_at
+        return time(8, 0)
 
     @field_validator("quiet_hours")
     @classmethod
@@ -198,6 +223,37 @@ class DetectionSettings(_Strict):
         return any(e.start <= moment < e.end for e in self.planned_events)
 
 
+class EscalationStep(_Strict):
+    """Recipients of ``role`` are alerted once an incident is unacknowledged this long after it opened."""
+
+    role: Role
+    after_minutes: int = Field(ge=0, le=7 * 24 * 60)
+
+
+def _default_ladder() -> list[EscalationStep]:
+    return [
+        EscalationStep(role=Role.PR_ONCALL, after_minutes=0),
+        EscalationStep(role=Role.COMMS_LEAD, after_minutes=30),
+    ]
+
+
+class AlertPolicy(_Strict):
+    """How incidents reach people: the escalation ladder and reminders (docs/alerts.md)."""
+
+    escalation: list[EscalationStep] = Field(default_factory=_default_ladder, min_length=1, max_length=10)
+    reminder_minutes: int = Field(default=60, ge=0, le=24 * 60, description="0: no reminders while unacknowledged")
+    sms_per_recipient_per_day: int = Field(default=20, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _first_step_now(self) -> AlertPolicy:
+        if min(step.after_minutes for step in self.escalation) != 0:
+            raise ValueError("the escalation ladder needs a step with after_minutes: 0 (who hears first)")
+        return self
+
+    def roles_due(self, minutes_open: float) -> set[Role]:
+        return {step.role for step in self.escalation if step.after_minutes <= minutes_open}
+
+
 class Brand(_Strict):
     """A watched brand: what to search for, where, and who to tell."""
 
@@ -208,6 +264,7 @@ class Brand(_Strict):
     timezone: str = "UTC"
     recipients: list[Recipient] = Field(default_factory=list)
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
+    alerting: AlertPolicy = Field(default_factory=AlertPolicy)
     enabled: bool = True
 
     _tz = field_validator("timezone")(_valid_timezone)

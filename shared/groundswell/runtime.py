@@ -197,7 +197,53 @@ def detect(now: datetime | None = None) -> dict[str, int]:
     # events first, state last: if the function stops in between, the next cycle redoes these buckets and the
     # events it finds already stored are not published again
     repo.save_detector_states({name: STATE.dump_json(state) for name, state in report.states.items()})
+    if published:
+        wake_notifier(now)
     return {"brands": report.brands, "buckets": report.buckets, "transitions": published}
+
+
+def wake_notifier(now: datetime | None) -> None:
+    """Tells the notifier there is news in the outbox (it also looks on its own every few minutes)."""
+    from groundswell.adapters.aws import client
+
+    queue_url = settings().notify_queue_url
+    if queue_url:
+        body = json.dumps({"now": now.isoformat()} if now else {})
+        client("sqs").send_message(QueueUrl=queue_url, MessageBody=body)
+
+
+@cache
+def notifier() -> Any:
+    """The notifier with its senders, from the settings (a missing one is named in the error)."""
+    from groundswell.adapters.aws import client
+    from groundswell.adapters.secrets import get_secret_json
+    from groundswell.alerting.senders import EndUserMessagingSms, NoSms, OperatorNotices, SesEmail, SmsSender, SnsSms
+    from groundswell.alerting.service import Channels, Notifier
+    from groundswell.config import ConfigError
+
+    config = settings()
+    missing = [name.upper() for name in ("sender_email", "alert_link_secret_id")
+               if not getattr(config, name)]  # fmt: skip
+    if missing:
+        raise ConfigError(f"the notifier needs {', '.join(missing)}")
+    sms: SmsSender
+    if config.sms_provider == "sns":
+        sms = SnsSms(client("sns"), config.sms_origination_identity, max_price=config.sms_max_price)
+    elif config.sms_origination_identity:
+        sms = EndUserMessagingSms(
+            client("pinpoint-sms-voice-v2"), config.sms_origination_identity,
+            configuration_set=config.sms_configuration_set, max_price=config.sms_max_price,
+        )  # fmt: skip
+    else:  # SMS not set up: SMS recipients fall back to email and the operator is told
+        sms = NoSms("SMS_ORIGINATION_IDENTITY is not set: this deployment sends no SMS")
+    channels = Channels(
+        sms=sms, email=SesEmail(client("sesv2"), configuration_set=config.ses_configuration_set),
+        operator=OperatorNotices(client("sns"), config.operator_topic_arn), sender_email=str(config.sender_email),
+        link_base=config.alert_link_base or "",
+        link_key=str(get_secret_json(str(config.alert_link_secret_id))["key"]).encode(),
+        sms_per_day=config.sms_per_day,
+    )  # fmt: skip
+    return Notifier(store(), channels)
 
 
 def _with_drivers(incident: Any, brand: Brand, repo: DynamoStore) -> Any:

@@ -13,6 +13,12 @@ nonce      ``NONCE#<digest>``             ``NONCE``                       push r
 detector   ``BRAND#<name>``               ``DETECTOR``                    state (zlib JSON, binary)
 incident   ``BRAND#<name>``               ``INCIDENT#<id>``               incident JSON, status
 event      ``BRAND#<name>``               ``EVENT#<id>#<kind>#<bucket>``  one per transition (idempotent)
+outbox     ``OUTBOX``                     ``<bucket>#<id>#<kind>``         transitions not yet notified
+alert      ``ALERTS``                     ``<incident id>``               who was told, ack, snooze; version
+delivery   ``DELIVERY#<incident id>``     ``<step>#<recipient key>``      one per message (idempotent); TTL
+held       ``HELD``                       ``<release>#<delivery>``        held for quiet hours
+claim      ``CLAIM#<what>``               ``CLAIM``                       once-only (summaries, SMS counts); TTL
+link       ``LINK#<id>``                  ``LINK``                        ack/snooze link record; TTL
 =========  =============================  ==============================  =====================================
 
 A mention is counted exactly once: new mentions are written with ``attribute_not_exists(pk)`` in the same
@@ -43,6 +49,7 @@ BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
 TRANSACTION_LIMIT = 100
 MAX_TRANSACTION_TRIES = 6
+MAX_DELIVERY_ATTEMPTS = 3
 
 
 class CursorConflict(Exception):
@@ -56,6 +63,14 @@ class CursorRecord:
     failures: int = 0
     last_error: str | None = None
     last_success: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    key: str
+    brand: str
+    kind: str
+    incident: str  # JSON
 
 
 @dataclass
@@ -340,11 +355,14 @@ class DynamoStore:
                           resolved: bool) -> bool:  # fmt: skip
         """Stores the incident and one event per transition; False if this exact event was stored before."""
         event_key = _key(f"BRAND#{brand}", f"EVENT#{incident_id}#{kind}#{bucket.isoformat()}")
+        outbox = {**_key("OUTBOX", f"{bucket.isoformat()}#{incident_id}#{kind}"), "brand": {"S": brand},
+                  "kind": {"S": kind}, "incident": {"S": incident}}  # fmt: skip
         try:
             self._db.transact_write_items(TransactItems=[
                 {"Put": {"TableName": self.table, "Item": {**event_key, "incident": {"S": incident},
                                                             "kind": {"S": kind}},
                          "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self.table, "Item": outbox}},
                 {"Put": {"TableName": self.table, "Item": {
                     **_key(f"BRAND#{brand}", f"INCIDENT#{incident_id}"), "incident": {"S": incident},
                     "status": {"S": "resolved" if resolved else "open"}}}},
@@ -358,6 +376,166 @@ class DynamoStore:
     def incidents(self, brand: str) -> list[str]:
         """The brand's incidents as JSON, oldest first."""
         return [item["incident"]["S"] for item in self._query(f"BRAND#{brand}", "INCIDENT#")]
+
+    # ------------------------------------------------------------ alerting
+
+    def outbox(self) -> list[OutboxEvent]:
+        """Incident transitions stored by the detector and not yet handled by the notifier, oldest first."""
+        return [OutboxEvent(item["sk"]["S"], item["brand"]["S"], item["kind"]["S"], item["incident"]["S"])
+                for item in self._query("OUTBOX", None)]  # fmt: skip
+
+    def clear_outbox(self, keys: Sequence[str]) -> None:
+        for chunk in chunked([{"DeleteRequest": {"Key": _key("OUTBOX", k)}} for k in keys], BATCH_WRITE_LIMIT):
+            pending: list[Any] = list(chunk)
+            for attempt in range(MAX_TRANSACTION_TRIES):
+                pending = self._db.batch_write_item(RequestItems={self.table: pending}).get(
+                    "UnprocessedItems", {}).get(self.table, [])  # fmt: skip
+                if not pending:
+                    break
+                self._sleep(min(2.0, 0.05 * 2**attempt))
+
+    def alert_state(self, incident_id: str) -> tuple[str, int] | None:
+        """The incident's alert state JSON and its version."""
+        item = self._db.get_item(TableName=self.table, Key=_key("ALERTS", incident_id), ConsistentRead=True).get("Item")
+        return (item["state"]["S"], int(item["version"]["N"])) if item else None
+
+    def open_alert_states(self) -> list[tuple[str, int]]:
+        """Alert states of incidents not yet resolved (the reminder and ladder tick reads these)."""
+        return [(item["state"]["S"], int(item["version"]["N"])) for item in self._query("ALERTS", None)
+                if item.get("status", {}).get("S") == "open"]  # fmt: skip
+
+    def save_alert_state(self, incident_id: str, state: str, version: int, *, resolved: bool) -> bool:
+        """Writes version ``version + 1`` if the stored one is still ``version`` (0: none); False otherwise."""
+        item = {**_key("ALERTS", incident_id), "state": {"S": state}, "version": {"N": str(version + 1)},
+                "status": {"S": "resolved" if resolved else "open"}}  # fmt: skip
+        if resolved:
+            item["expires_at"] = {"N": str(int(time.time()) + 30 * 86400)}
+        condition = "attribute_not_exists(pk)" if version == 0 else "version = :v"
+        values: dict[str, Any] = {} if version == 0 else {"ExpressionAttributeValues": {":v": {"N": str(version)}}}
+        try:
+            self._db.put_item(TableName=self.table, Item=item, ConditionExpression=condition, **values)
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def claim_delivery(self, incident_id: str, step: str, recipient: str, *, payload: str,
+                       held_until: datetime | None = None) -> str:  # fmt: skip
+        """Claims one message: ``claimed`` (send it), or the status of the earlier claim (``sending``, ``sent``,
+        ``held``, ``failed``): it is someone else's. Held messages also get a ``HELD`` index item."""
+        key = _key(f"DELIVERY#{incident_id}", f"{step}#{recipient}")
+        # a failed earlier attempt may be retried (SQS redelivers the batch) until it has failed
+        # MAX_DELIVERY_ATTEMPTS times; an Update (not a Put) keeps the failure count
+        actions: list[Any] = [{"Update": {
+            "TableName": self.table, "Key": key,
+            "UpdateExpression": "SET #s = :status, payload = :p, claimed_at = :t, expires_at = :e",
+            "ConditionExpression": "attribute_not_exists(pk) OR (#s = :failed AND failures < :max)",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {
+                ":status": {"S": "held" if held_until else "sending"}, ":p": {"S": payload}, ":t": {"S": _now_iso()},
+                ":e": {"N": str(int(time.time()) + 30 * 86400)}, ":failed": {"S": "failed"},
+                ":max": {"N": str(MAX_DELIVERY_ATTEMPTS)},
+            },
+        }}]  # fmt: skip
+        if held_until is not None:
+            held = {**_key("HELD", f"{held_until.astimezone(UTC).isoformat()}#{incident_id}#{step}#{recipient}"),
+                    "payload": {"S": payload}}  # fmt: skip
+            actions.append({"Put": {"TableName": self.table, "Item": held}})
+        try:
+            self._db.transact_write_items(TransactItems=actions)
+            return "claimed"
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+        found = self._db.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        return found["status"]["S"] if found else "sending"
+
+    def finish_delivery(self, incident_id: str, step: str, recipient: str, status: str, detail: str = "") -> None:
+        """Marks a claimed message ``sent`` (detail: the provider's message id) or ``failed`` (detail: why)."""
+        self._db.update_item(
+            TableName=self.table, Key=_key(f"DELIVERY#{incident_id}", f"{step}#{recipient}"),
+            UpdateExpression="SET #s = :s, detail = :d, finished_at = :t ADD failures :f",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": status}, ":d": {"S": detail[:500]}, ":t": {"S": _now_iso()},
+                                       ":f": {"N": "1" if status == "failed" else "0"}},
+        )  # fmt: skip
+
+    def due_held(self, now: datetime) -> list[tuple[str, str]]:
+        """(held key, payload) of held messages whose release time has come."""
+        upper = now.astimezone(UTC).isoformat() + "~"
+        return [(item["sk"]["S"], item["payload"]["S"])
+                for item in self._query("HELD", None, between=("0", upper))]  # fmt: skip
+
+    def release_held(self, held_key: str, incident_id: str, step: str, recipient: str) -> bool:
+        """Moves a held message to ``sending`` (once: False if another invocation released it first)."""
+        try:
+            self._db.transact_write_items(TransactItems=[
+                {"Update": {"TableName": self.table, "Key": _key(f"DELIVERY#{incident_id}", f"{step}#{recipient}"),
+                            "UpdateExpression": "SET #s = :sending", "ConditionExpression": "#s = :held",
+                            "ExpressionAttributeNames": {"#s": "status"},
+                            "ExpressionAttributeValues": {":sending": {"S": "sending"}, ":held": {"S": "held"}}}},
+                {"Delete": {"TableName": self.table, "Key": _key("HELD", held_key)}},
+            ])  # fmt: skip
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                self._db.delete_item(TableName=self.table, Key=_key("HELD", held_key))
+                return False
+            raise
+
+    def claim_once(self, what: str, ttl_seconds: int) -> bool:
+        """True the first time ``what`` is claimed (a daily summary, a notice to the operator)."""
+        try:
+            self._db.put_item(TableName=self.table, Item={**_key(f"CLAIM#{what}", "CLAIM"),
+                              "expires_at": {"N": str(int(time.time()) + ttl_seconds)}},
+                              ConditionExpression="attribute_not_exists(pk)")  # fmt: skip
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def take_sms_budget(self, recipient: str, day: str, parts: int, *, per_recipient: int, per_day: int) -> bool:
+        """Counts ``parts`` SMS parts against the recipient's and the whole day's caps, atomically; False (and
+        nothing counted) when either cap would be exceeded."""
+        expires = {"N": str(int(time.time()) + 3 * 86400)}
+
+        def counter(who: str, cap: int) -> Any:
+            return {"Update": {"TableName": self.table, "Key": _key(f"CLAIM#sms#{day}#{who}", "CLAIM"),
+                               "UpdateExpression": "ADD parts :n SET expires_at = :e",
+                               "ConditionExpression": "attribute_not_exists(parts) OR parts <= :room",
+                               "ExpressionAttributeValues": {":n": {"N": str(parts)}, ":e": expires,
+                                                             ":room": {"N": str(cap - parts)}}}}  # fmt: skip
+
+        try:
+            self._db.transact_write_items(TransactItems=[counter(recipient, per_recipient), counter("all", per_day)])
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+
+    def put_link(self, link_id: str, record: str, expires_at: datetime) -> None:
+        self._db.put_item(TableName=self.table, Item={**_key(f"LINK#{link_id}", "LINK"), "record": {"S": record},
+                          "expires_at": {"N": str(int(expires_at.timestamp()))}},
+                          ConditionExpression="attribute_not_exists(pk)")  # fmt: skip
+
+    def get_link(self, link_id: str) -> str | None:
+        item = self._db.get_item(TableName=self.table, Key=_key(f"LINK#{link_id}", "LINK"), ConsistentRead=True)
+        return item["Item"]["record"]["S"] if "Item" in item else None
+
+    def mark_opted_out(self, recipient: str) -> bool:
+        """Records that an SMS recipient replied STOP; True the first time (tell the operator once)."""
+        return self.claim_once(f"optout#{recipient}", ttl_seconds=365 * 86400)
+
+    def opted_out(self, recipients: Sequence[str]) -> set[str]:
+        keys = [_key(f"CLAIM#optout#{r}", "CLAIM") for r in recipients]
+        return {item["pk"]["S"].removeprefix("CLAIM#optout#") for item in self._batch_get(keys, consistent=True)}
+
+    def clear_opted_out(self, recipient: str) -> None:
+        """The recipient texted START: SMS may reach them again."""
+        self._db.delete_item(TableName=self.table, Key=_key(f"CLAIM#optout#{recipient}", "CLAIM"))
 
     # ------------------------------------------------------------ push replay guard
 

@@ -1,0 +1,87 @@
+"""Function URL for signed acknowledge/snooze links, and the SNS topic of inbound SMS replies.
+
+GET shows a confirmation page (mail scanners that prefetch links must not acknowledge anything); the page's
+POST acts. Every page is served with a strict Content-Security-Policy and no caching or referrer.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from groundswell import runtime
+from groundswell.observability import logger, metrics, traced
+
+HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@traced
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    records = event.get("Records") or []
+    if records and records[0].get("EventSource") == "aws:sns":
+        return {"handled": [_inbound(r["Sns"]["Message"]) for r in records]}
+    return _http(event)
+
+
+def _inbound(message: str) -> str:
+    """An inbound SMS as End User Messaging publishes it: originationNumber, messageBody."""
+    try:
+        sms = json.loads(message)
+        phone, body = str(sms["originationNumber"]), str(sms["messageBody"])
+    except (ValueError, KeyError, TypeError):
+        logger.warning("inbound SMS message not understood")
+        return "ignored"
+    outcome = runtime.notifier().inbound_sms(phone, body[:160], datetime.now(UTC))
+    logger.info("inbound SMS", extra={"outcome": outcome})
+    return outcome
+
+
+def _http(event: dict[str, Any]) -> dict[str, Any]:
+    method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
+    path = event.get("rawPath") or "/"
+    if not path.startswith("/a/"):
+        return _page(404, "Not found", "This is the Groundswell acknowledgement endpoint.")
+    token = path.removeprefix("/a/").strip("/")
+    notifier, now = runtime.notifier(), datetime.now(UTC)
+    if method == "GET":
+        verdict, record = notifier.check_link(token, now)
+        if record is None:
+            return _page(403, "Link not valid", verdict.reason)
+        incidents = ", ".join(record.incidents)
+        form = (f'<form method="post"><p>{html.escape(record.recipient_name)}, act on: '
+                f"<b>{html.escape(incidents)}</b></p>"
+                '<button name="action" value="ack">Acknowledge</button> '
+                '<button name="action" value="snooze-1">Snooze 1 h</button> '
+                '<button name="action" value="snooze-2">Snooze 2 h</button> '
+                '<button name="action" value="snooze-4">Snooze 4 h</button></form>')  # fmt: skip
+        return _page(200, "Groundswell alert", form, escaped=True)
+    if method != "POST":
+        return _page(405, "Method not allowed", "Use the buttons on the page.")
+    raw = event.get("body") or ""
+    body = base64.b64decode(raw).decode() if event.get("isBase64Encoded") else raw
+    choice = parse_qs(body[:200]).get("action", [""])[0]
+    action, _, hours = choice.partition("-")
+    status, message = notifier.act(token, action, now, int(hours) if hours.isdigit() else 2)
+    return _page(status, "Done" if status == 200 else "Not done", message)
+
+
+def _page(status: int, title: str, body: str, *, escaped: bool = False) -> dict[str, Any]:
+    content = body if escaped else f"<p>{html.escape(body)}</p>"
+    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width"><title>{html.escape(title)}</title></head>'
+            f'<body style="font-family:Helvetica,Arial,sans-serif;max-width:32em;margin:2em auto;padding:0 1em">'
+            f"<h1>{html.escape(title)}</h1>{content}</body></html>")  # fmt: skip
+    return {"statusCode": status, "headers": HEADERS, "body": page}

@@ -1,0 +1,88 @@
+"""What the alerting side knows about an incident and about one message to one recipient.
+
+``IncidentView`` is the contract of the incident JSON the detector stores with each transition
+(``groundswell.detection.incidents.Incident``); ``Notice`` is one incident in one message, with everything a
+composer needs, so composing is a pure function of notices.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from groundswell.models import Mention
+
+
+class AlertKind(StrEnum):
+    OPEN = "open"
+    ESCALATE = "escalate"
+    REMINDER = "reminder"
+    RESOLVED = "resolved"
+
+
+class IncidentView(BaseModel):
+    """An incident as the detector published it (extra fields are ignored: the detector may add more)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    brand: str
+    opened_at: datetime
+    severity: int = Field(ge=1, le=4)
+    pvalue: float
+    window_minutes: int
+    observed: float
+    expected: float
+    peak_at: datetime
+    current_observed: float
+    current_expected: float
+    resolved_at: datetime | None = None
+    limited_history: bool = False
+    drivers: tuple[str, ...] = ()
+    sources: tuple[tuple[str, float, float], ...] = ()
+
+    @property
+    def ratio(self) -> float:
+        """Peak negatives over expected in the firing window."""
+        return self.observed / max(self.expected, 0.1)
+
+    @property
+    def current_ratio(self) -> float:
+        return self.current_observed / max(self.current_expected, 0.1)
+
+
+class Facts(BaseModel):
+    """Numbers read from the stored counts when the message is composed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    negative_share: float | None = None  # negatives / all mentions over the last hour
+    usual_share: float | None = None  # the same over the previous 7 days
+    growth: float | None = None  # negatives in the last hour / the hour before
+    last_hour_negative: int = 0
+
+
+class Notice(BaseModel):
+    """One incident as it appears in one message to one recipient."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: AlertKind
+    incident: IncidentView
+    brand_label: str
+    facts: Facts = Facts()
+    samples: tuple[Mention, ...] = ()
+    note: str = ""  # e.g. "unacknowledged for 30 min"
+
+
+def local_time(moment: datetime, timezone: str, with_day: bool = False) -> str:
+    """``14:05 EST`` (or ``Mon 14:05 EST``) in the recipient's zone."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return local.strftime("%a %H:%M %Z" if with_day else "%H:%M %Z")
+
+
+def window_label(minutes: int) -> str:
+    return f"{minutes // 60}h" if minutes >= 60 and minutes % 60 == 0 else f"{minutes}m"

@@ -1,0 +1,548 @@
+"""The notifier: turns stored incident transitions and the passing of time into messages, exactly once.
+
+- ``drain``: the detector's outbox (transitions stored in the same transaction as the incident) -> lifecycle
+  -> one message per recipient per cycle, grouping the incidents of several brands;
+- ``tick`` (every few minutes): ladder rungs and reminders due, held messages whose quiet hours ended, daily
+  summaries due, and the outbox again as a backstop;
+- ``act`` / ``inbound_sms``: acknowledge or snooze from a signed link or an SMS reply.
+
+Every message is claimed in DynamoDB (incident, step, recipient) before it is sent, so Lambda retries and
+concurrent invocations never send it twice; a send that fails is marked failed and retried with the batch
+(SQS redelivery, then the dead-letter queue). Domain decisions live in ``lifecycle``; composing in ``sms``,
+``email`` and ``summary``; this module only sequences them against the store and the senders.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from groundswell.alerting import links
+from groundswell.alerting.gsm import segments
+from groundswell.alerting.lifecycle import AlertState, Dispatch, on_tick, on_transition, record_sent
+from groundswell.alerting.notices import AlertKind, Facts, IncidentView, Notice
+from groundswell.alerting.senders import DeliveryError, OperatorNotices, OptedOut, SesEmail, SmsSender, Webhook
+from groundswell.models import Brand, Bucket, Channel, Recipient
+from groundswell.observability import count, logger, mask_email, mask_phone
+from groundswell.store import DynamoStore
+
+SAVE_TRIES = 5
+
+
+@dataclass(frozen=True)
+class Channels:
+    """Where messages go and the limits on them (from the deployment's settings)."""
+
+    sms: SmsSender
+    email: SesEmail
+    operator: OperatorNotices
+    sender_email: str
+    link_base: str
+    link_key: bytes
+    webhook: Webhook = field(default_factory=Webhook)
+    sms_per_day: int = 500
+    link_ttl: timedelta = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A record of one message sent (the demo and replay write these out)."""
+
+    channel: str
+    recipient: str  # masked
+    kind: str
+    incident_ids: tuple[str, ...]
+    sent_at: datetime
+    text: str
+    segments: int = 0
+    email: bytes | None = None
+
+
+@dataclass
+class NotifyReport:
+    events: int = 0
+    sent: int = 0
+    held: int = 0
+    skipped: int = 0
+    failed: int = 0
+    summaries: int = 0
+
+
+class Notifier:
+    def __init__(self, store: DynamoStore, channels: Channels, on_sent: Callable[[SentMessage], None] | None = None):
+        self.store, self.channels, self.on_sent = store, channels, on_sent
+
+    # ------------------------------------------------------------ entry points
+
+    def drain(self, now: datetime) -> NotifyReport:
+        """Handles every transition in the outbox; clears it once their messages are claimed and sent."""
+        report = NotifyReport()
+        events = self.store.outbox()
+        if not events:
+            return report
+        brands = {b.name: b for b in self.store.list_brands()}
+        work: dict[str, tuple[AlertState, int]] = {}
+        dispatches: list[Dispatch] = []
+        for event in events:
+            incident = IncidentView.model_validate_json(event.incident)
+            brand = brands.get(event.brand)
+            if brand is None:
+                logger.warning("incident of a brand no longer watched; not notified", extra={"incident": incident.id})
+                continue
+            state, version = work.get(incident.id) or self._load(incident)
+            state.incident = incident
+            dispatches.extend(on_transition(state, event.kind, brand, now))
+            work[incident.id] = (state, version)
+        report.events = len(events)
+        failures = self._deliver(dispatches, {i: s for i, (s, _) in work.items()}, brands, now, report)
+        self._save(work)
+        self.store.clear_outbox([e.key for e in events])
+        if failures:
+            raise DeliveryFailed(failures)
+        return report
+
+    def tick(self, now: datetime) -> NotifyReport:
+        """Everything due by time: ladder rungs, reminders, released holds, daily summaries; then the outbox."""
+        report = NotifyReport()
+        brands = {b.name: b for b in self.store.list_brands()}
+        work: dict[str, tuple[AlertState, int]] = {}
+        dispatches: list[Dispatch] = []
+        for raw, version in self.store.open_alert_states():
+            state = AlertState.model_validate_json(raw)
+            brand = brands.get(state.incident.brand)
+            if brand is not None:
+                dispatches.extend(on_tick(state, brand, now))
+                work[state.incident.id] = (state, version)
+        failures = self._deliver(dispatches, {i: s for i, (s, _) in work.items()}, brands, now, report)
+        failures += self._release_held(brands, work, now, report)
+        self._save(work)
+        report.summaries = self._summaries(brands.values(), now)
+        try:
+            drained = self.drain(now)
+        except DeliveryFailed as exc:
+            failures += exc.count
+        else:
+            report.events, report.sent = drained.events, report.sent + drained.sent
+        if failures:
+            raise DeliveryFailed(failures)
+        return report
+
+    def act(self, token: str, action: str, now: datetime, snooze_hours: int = 2) -> tuple[int, str]:
+        """Acknowledge or snooze through a signed link: (HTTP status, message for the page)."""
+        verdict, record = self.check_link(token, now)
+        if not verdict.ok or record is None:
+            return 403, verdict.reason
+        if action not in ("ack", "snooze") or not 1 <= snooze_hours <= 24:
+            return 400, "Choose acknowledge, or snooze for 1 to 24 hours."
+        done = [self._acknowledge(i, record.recipient_name, action, now, snooze_hours) for i in record.incidents]
+        label = "acknowledged" if action == "ack" else f"snoozed for {snooze_hours} h"
+        return 200, f"{sum(done)} incident(s) {label} by {record.recipient_name}. Reminders stop" + (
+            "." if action == "ack" else " until then."
+        )
+
+    def check_link(self, token: str, now: datetime) -> tuple[links.Verdict, links.LinkRecord | None]:
+        """Is the link valid, and what does it act on?"""
+        parts = links.split_token(token)
+        raw = self.store.get_link(parts[0]) if parts else None
+        record = links.LinkRecord.model_validate_json(raw) if raw else None
+        verdict = links.verify(self.channels.link_key, token, record, now)
+        if not verdict.ok:
+            count("AlertLinkRejected")
+        return verdict, record if verdict.ok else None
+
+    def inbound_sms(self, phone: str, body: str, now: datetime) -> str:
+        """An SMS reply (``ACK``, ``SNOOZE 2H``, ``STOP``, ``START``) from a known recipient; returns what was done."""
+        words = body.strip().upper().split()
+        command = words[0] if words else ""
+        brands = self.store.list_brands()
+        known = [(b, r) for b in brands for r in b.recipients if r.channel is Channel.SMS and r.address == phone]
+        if not known:
+            count("InboundSmsUnknown")
+            return "unknown sender"
+        recipient = known[0][1]
+        if command in ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"):
+            self._opted_out(recipient, [b for b, _ in known])
+            return "opted out"
+        if command in ("START", "UNSTOP", "YES"):
+            self.store.clear_opted_out(recipient.key)
+            return "opted in"
+        if command not in ("ACK", "SNOOZE"):
+            return "not a command"
+        hours = 2
+        if command == "SNOOZE" and len(words) > 1:
+            digits = words[1].removesuffix("H")
+            hours = int(digits) if digits.isdigit() and 1 <= int(digits) <= 24 else 2
+        brand_names = {b.name for b, _ in known}
+        done = 0
+        for raw, _ in self.store.open_alert_states():
+            state = AlertState.model_validate_json(raw)
+            if state.incident.brand in brand_names and recipient.key in state.told:
+                done += self._acknowledge(state.incident.id, recipient.name, command.lower(), now, hours)
+        return f"{command.lower()} {done} incident(s)"
+
+    # ------------------------------------------------------------ delivering
+
+    def _deliver(self, dispatches: Sequence[Dispatch], states: dict[str, AlertState], brands: dict[str, Brand],
+                 now: datetime, report: NotifyReport) -> int:  # fmt: skip
+        """Claims and sends; returns how many sends failed in a way worth retrying."""
+        by_recipient: dict[str, list[Dispatch]] = defaultdict(list)
+        for dispatch in dispatches:
+            by_recipient[dispatch.recipient.key].append(dispatch)
+        failures = 0
+        for group in by_recipient.values():
+            ready = []
+            for dispatch in group:
+                payload = _payload(dispatch, states[dispatch.incident_id].incident.brand)
+                status = self.store.claim_delivery(dispatch.incident_id, dispatch.step, dispatch.recipient.key,
+                                                   payload=payload, held_until=dispatch.not_before)  # fmt: skip
+                if status == "claimed" and dispatch.not_before:
+                    report.held += 1  # counted as told at its release: reminders start from then
+                    record_sent(states[dispatch.incident_id], dispatch, dispatch.not_before)
+                elif status == "claimed":
+                    ready.append(dispatch)
+                else:
+                    report.skipped += 1  # already sent, held or in flight elsewhere
+                    if status in ("sent", "held"):
+                        record_sent(states[dispatch.incident_id], dispatch, now)
+            if ready:
+                failures += self._send(ready, states, brands, now, report)
+        return failures
+
+    def _send(self, group: list[Dispatch], states: dict[str, AlertState], brands: dict[str, Brand], now: datetime,
+              report: NotifyReport) -> int:  # fmt: skip
+        recipient = group[0].recipient
+        notices = [self._notice(d, states[d.incident_id], brands, full=recipient.channel is Channel.EMAIL)
+                   for d in group]  # fmt: skip
+        try:
+            self._send_to(recipient, notices, group, brands, now)
+        except DeliveryError as exc:
+            self._finish(group, "undeliverable", str(exc))
+            report.failed += 1
+            count("NotificationsFailed", 1, channel=recipient.channel.value)
+            self._tell_operator(f"undeliverable#{recipient.key}#{now:%Y-%m-%d}", "Groundswell: alert undeliverable",
+                                f"An alert to {_masked(recipient)} ({recipient.name}) was refused: {exc}.")  # fmt: skip
+            return 0
+        except Exception as exc:
+            self._finish(group, "failed", f"{type(exc).__name__}: {exc}")
+            report.failed += 1
+            count("NotificationsFailed", 1, channel=recipient.channel.value)
+            logger.warning("alert send failed; will retry", extra={"recipient": recipient.key, "error": str(exc)})
+            return 1
+        for dispatch in group:
+            record_sent(states[dispatch.incident_id], dispatch, now)
+        report.sent += 1
+        return 0
+
+    def _send_to(self, recipient: Recipient, notices: list[Notice], group: list[Dispatch], brands: dict[str, Brand],
+                 now: datetime) -> None:  # fmt: skip
+        link = self._link(recipient, notices, now)
+        kind = notices[0].kind.value if len({n.kind for n in notices}) == 1 else "grouped"
+        ids = tuple(n.incident.id for n in notices)
+        if recipient.channel is Channel.SMS:
+            if recipient.key in self.store.opted_out([recipient.key]):
+                self._fallback(recipient, notices, group, brands, now, link)
+                return
+            from groundswell.alerting.sms import grouped_text
+
+            text = grouped_text(notices, link, recipient.timezone)
+            parts = segments(text)
+            policy = brands[notices[0].incident.brand].alerting
+            if not self.store.take_sms_budget(recipient.key, f"{now:%Y-%m-%d}", parts,
+                                              per_recipient=policy.sms_per_recipient_per_day,
+                                              per_day=self.channels.sms_per_day):  # fmt: skip
+                count("SmsBudgetExceeded")
+                self._tell_operator(f"budget#{recipient.key}#{now:%Y-%m-%d}", "Groundswell: SMS cap reached",
+                                    f"The SMS cap for today is reached; {_masked(recipient)} gets email if it has "
+                                    "a fallback address, else nothing more today.")  # fmt: skip
+                self._fallback(recipient, notices, group, brands, now, link)
+                return
+            try:
+                message_id = self.channels.sms.send(recipient.address, text)
+            except OptedOut:
+                self._opted_out(recipient, [brands[n.incident.brand] for n in notices])
+                self._fallback(recipient, notices, group, brands, now, link)
+                return
+            logger.info("sms sent", extra={"recipient": _masked(recipient), "segments": parts, "chars": len(text),
+                                           "kind": kind, "incidents": list(ids)})  # fmt: skip
+            count("SmsSegments", parts)
+            self._finish(group, "sent", message_id)
+            self._record(SentMessage("sms", _masked(recipient), kind, ids, now, text, parts))
+        elif recipient.channel is Channel.EMAIL:
+            self._email(recipient.address, recipient, notices, group, now, link, kind)
+        else:
+            from groundswell.alerting.email import compose
+
+            text = compose(notices, links={n.incident.id: link for n in notices}, timezone=recipient.timezone).text
+            self.channels.webhook.send(recipient.address, text[:3500])
+            self._finish(group, "sent", "webhook")
+            self._record(SentMessage("webhook", _masked(recipient), kind, ids, now, text))
+
+    def _email(self, address: str, recipient: Recipient, notices: list[Notice], group: list[Dispatch], now: datetime,
+               link: str, kind: str) -> None:  # fmt: skip
+        from groundswell.alerting.email import compose
+
+        if not any(n.samples for n in notices):  # a fallback from SMS: compose the full email
+            notices = [self._enrich(n) for n in notices]
+        charts = {n.incident.id: self._chart(n, recipient.timezone, now) for n in notices}
+        reason = f"You receive this as {recipient.role.value.replace('_', ' ')} ({recipient.name})."
+        email = compose(notices, links={n.incident.id: link for n in notices}, timezone=recipient.timezone,
+                        charts=charts, reason=reason)  # fmt: skip
+        raw = bytes(email.mime(sender=self.channels.sender_email, to=address))
+        message_id = self.channels.email.send(self.channels.sender_email, address, raw)
+        logger.info("email sent", extra={"recipient": mask_email(address), "kind": kind, "bytes": len(raw)})
+        self._finish(group, "sent", message_id)
+        self._record(SentMessage("email", mask_email(address), kind, tuple(n.incident.id for n in notices), now,
+                                 email.text, email=raw))  # fmt: skip
+
+    def _fallback(self, recipient: Recipient, notices: list[Notice], group: list[Dispatch], brands: dict[str, Brand],
+                  now: datetime, link: str) -> None:  # fmt: skip
+        if recipient.fallback_email is None:
+            self._finish(group, "undeliverable", "SMS opted out or capped; no fallback email")
+            count("NotificationsFailed", 1, channel="sms")
+            return
+        kind = notices[0].kind.value if len({n.kind for n in notices}) == 1 else "grouped"
+        self._email(recipient.fallback_email, recipient, notices, group, now, link, kind)
+
+    def _opted_out(self, recipient: Recipient, brands: Sequence[Brand]) -> None:
+        if self.store.mark_opted_out(recipient.key):
+            count("SmsOptedOut")
+            fallback = f"alerts now go to {mask_email(recipient.fallback_email)}" if recipient.fallback_email else (
+                "they receive NO alerts until they text START or get another channel")  # fmt: skip
+            self.channels.operator.tell("Groundswell: SMS recipient opted out",
+                                        f"{recipient.name} ({_masked(recipient)}) of "
+                                        f"{', '.join(b.label for b in brands)} replied STOP; {fallback}.")  # fmt: skip
+
+    def _tell_operator(self, once_key: str, subject: str, message: str) -> None:
+        if self.store.claim_once(f"operator#{once_key}", ttl_seconds=2 * 86400):
+            self.channels.operator.tell(subject, message)
+
+    def _finish(self, group: list[Dispatch], status: str, detail: str) -> None:
+        for dispatch in group:
+            self.store.finish_delivery(dispatch.incident_id, dispatch.step, dispatch.recipient.key, status, detail)
+
+    def _record(self, message: SentMessage) -> None:
+        if self.on_sent is not None:
+            self.on_sent(message)
+
+    # ------------------------------------------------------------ content
+
+    def _notice(self, dispatch: Dispatch, state: AlertState, brands: dict[str, Brand], *, full: bool) -> Notice:
+        brand = brands[state.incident.brand]
+        notice = Notice(kind=dispatch.kind, incident=state.incident, brand_label=brand.label, note=dispatch.note)
+        return self._enrich(notice) if full else notice
+
+    def _enrich(self, notice: Notice) -> Notice:
+        """The notice with its facts and sample posts (the email needs them; the SMS does not)."""
+        from groundswell.alerting.samples import choose_samples
+
+        incident = notice.incident
+        end = incident.peak_at + timedelta(minutes=5)
+        start = end - timedelta(minutes=max(incident.window_minutes, 60))
+        mentions = self.store.mentions(incident.brand, start, end)
+        buckets = self.store.buckets(incident.brand, end - timedelta(days=8), end)
+        return notice.model_copy(update={"samples": tuple(choose_samples(mentions, incident.drivers)),
+                                         "facts": facts(buckets, end)})  # fmt: skip
+
+    def _chart(self, notice: Notice, timezone: str, now: datetime) -> bytes:
+        from groundswell.alerting.chart import HISTORY_DAYS, HOURS, hourly_series, render_png
+
+        end = max(now, notice.incident.peak_at + timedelta(hours=1))
+        buckets = self.store.buckets(notice.incident.brand, end - timedelta(hours=HOURS, days=HISTORY_DAYS), end)
+        title = f"{notice.brand_label}: negative mentions per hour, last 48 hours"
+        return render_png(hourly_series(buckets, end), title=title, timezone=timezone,
+                          opened_at=notice.incident.opened_at)  # fmt: skip
+
+    def _link(self, recipient: Recipient, notices: list[Notice], now: datetime) -> str:
+        record = links.LinkRecord(recipient=recipient.key, recipient_name=recipient.name,
+                                  incidents=tuple(n.incident.id for n in notices),
+                                  brands=tuple(dict.fromkeys(n.incident.brand for n in notices)),
+                                  expires_at=now + self.channels.link_ttl)  # fmt: skip
+        if not self.channels.link_base.startswith("https://") and not self.channels.link_base.startswith("http://"):
+            raise ValueError("ALERT_LINK_BASE must be the http(s) URL of the acknowledgement endpoint")
+        link_id, token = links.new_token(self.channels.link_key, record)
+        self.store.put_link(link_id, record.model_dump_json(), record.expires_at)
+        return links.url(self.channels.link_base, token)
+
+    # ------------------------------------------------------------ holds, summaries, acknowledgement
+
+    def _release_held(self, brands: dict[str, Brand], work: dict[str, tuple[AlertState, int]], now: datetime,
+                      report: NotifyReport) -> int:  # fmt: skip
+        """Held messages whose quiet hours ended, one message per recipient with each incident's latest state
+        (an incident that opened and resolved in the night arrives as one all clear)."""
+        groups: dict[str, list[Dispatch]] = defaultdict(list)
+        for held_key, payload in self.store.due_held(now):
+            item = json.loads(payload)
+            brand = brands.get(item["brand"])
+            recipient = next((r for r in brand.recipients if r.key == item["recipient"]), None) if brand else None
+            if recipient is None or (item["incident"] not in work and not self._load_into(item["incident"], work)):
+                self.store.release_held(held_key, item["incident"], item["step"], item["recipient"])
+                continue
+            if self.store.release_held(held_key, item["incident"], item["step"], item["recipient"]):
+                groups[recipient.key].append(Dispatch(recipient, item["incident"], AlertKind(item["kind"]),
+                                                      item["step"], item.get("note", "")))  # fmt: skip
+        failures = 0
+        states = {i: s for i, (s, _) in work.items()}
+        for group in groups.values():
+            latest: dict[str, Dispatch] = {}
+            for dispatch in group:  # resolved beats the rest; otherwise the latest kind
+                current = latest.get(dispatch.incident_id)
+                if current is None or current.kind is not AlertKind.RESOLVED:
+                    latest[dispatch.incident_id] = dispatch
+            superseded = [d for d in group if d not in latest.values()]
+            self._finish(superseded, "superseded", "folded into a later message")
+            failures += self._send(list(latest.values()), states, brands, now, report)
+        return failures
+
+    def _summaries(self, brands: Iterable[Brand], now: datetime) -> int:
+        from groundswell.alerting.summary import brand_day, summary_due, summary_text
+
+        brand_list = list(brands)
+        by_recipient: dict[str, tuple[Recipient, list[Brand]]] = {}
+        for brand in brand_list:
+            for recipient in brand.recipients:
+                by_recipient.setdefault(recipient.key, (recipient, []))[1].append(brand)
+        sent = 0
+        for key, (recipient, watched) in by_recipient.items():
+            day = summary_due(recipient, now)
+            if day is None or not self.store.claim_once(f"summary#{key}#{day.isoformat()}", ttl_seconds=3 * 86400):
+                continue
+            days = []
+            for brand in watched:
+                buckets = self.store.buckets(brand.name, now - timedelta(days=8), now)
+                incidents = [IncidentView.model_validate_json(raw) for raw in self.store.incidents(brand.name)]
+                days.append(brand_day(brand.label, buckets, incidents, now))
+            text = summary_text(days, day)
+            try:
+                if recipient.channel is Channel.SMS and recipient.key not in self.store.opted_out([key]):
+                    message_id = self.channels.sms.send(recipient.address, text)
+                    self._record(SentMessage("sms", _masked(recipient), "summary", (), now, text, segments(text)))
+                elif recipient.channel is Channel.EMAIL or recipient.fallback_email:
+                    message_id = self._digest(recipient, watched, text, now)
+                else:
+                    continue
+            except (OptedOut, DeliveryError) as exc:
+                logger.warning("daily summary not delivered", extra={"recipient": key, "error": str(exc)})
+                continue
+            logger.info("daily summary sent", extra={"recipient": key, "segments": segments(text), "id": message_id})
+            sent += 1
+        return sent
+
+    def _digest(self, recipient: Recipient, brands: Sequence[Brand], text: str, now: datetime) -> str:
+        """The daily digest email: the summary text and one 48-hour chart per brand."""
+        from email.message import EmailMessage
+
+        from groundswell.alerting.chart import HISTORY_DAYS, HOURS, hourly_series, render_png
+
+        address = recipient.address if recipient.channel is Channel.EMAIL else str(recipient.fallback_email)
+        message = EmailMessage()
+        message["Subject"] = text.split(":", 1)[0]
+        message["From"], message["To"] = self.channels.sender_email, address
+        message.set_content(text + "\n")
+        for brand in brands:
+            buckets = self.store.buckets(brand.name, now - timedelta(hours=HOURS, days=HISTORY_DAYS), now)
+            png = render_png(hourly_series(buckets, now), title=f"{brand.label}: negative mentions per hour",
+                             timezone=recipient.timezone)  # fmt: skip
+            message.add_attachment(png, maintype="image", subtype="png", filename=f"{brand.name}-48h.png")
+        raw = bytes(message)
+        self._record(SentMessage("email", mask_email(address), "summary", (), now, text, email=raw))
+        return self.channels.email.send(self.channels.sender_email, address, raw)
+
+    def _acknowledge(self, incident_id: str, who: str, action: str, now: datetime, snooze_hours: int) -> bool:
+        for _ in range(SAVE_TRIES):
+            stored = self.store.alert_state(incident_id)
+            if stored is None:
+                return False
+            state = AlertState.model_validate_json(stored[0])
+            if state.resolved:
+                return False
+            if action == "ack":
+                state.acked_by, state.acked_at = state.acked_by or who, state.acked_at or now
+            else:
+                state.snoozed_until = now + timedelta(hours=snooze_hours)
+            if self.store.save_alert_state(incident_id, state.model_dump_json(), stored[1], resolved=False):
+                logger.info("incident " + action, extra={"incident": incident_id})
+                count("IncidentsAcknowledged" if action == "ack" else "IncidentsSnoozed")
+                return True
+        return False
+
+    # ------------------------------------------------------------ state
+
+    def _load(self, incident: IncidentView) -> tuple[AlertState, int]:
+        stored = self.store.alert_state(incident.id)
+        if stored is None:
+            return AlertState(incident=incident), 0
+        return AlertState.model_validate_json(stored[0]), stored[1]
+
+    def _load_into(self, incident_id: str, work: dict[str, tuple[AlertState, int]]) -> bool:
+        stored = self.store.alert_state(incident_id)
+        if stored is not None:
+            work[incident_id] = (AlertState.model_validate_json(stored[0]), stored[1])
+        return stored is not None
+
+    def _save(self, work: dict[str, tuple[AlertState, int]]) -> None:
+        """Saves each state; on a concurrent change, merges with the stored one (who was told: union; ack and
+        snooze: theirs; resolved: either) and tries again."""
+        for incident_id, (state, version) in work.items():
+            for _ in range(SAVE_TRIES):
+                if self.store.save_alert_state(incident_id, state.model_dump_json(), version, resolved=state.resolved):
+                    break
+                stored = self.store.alert_state(incident_id)
+                if stored is None:
+                    version = 0
+                    continue
+                theirs = AlertState.model_validate_json(stored[0])
+                state = merge(state, theirs)
+                version = stored[1]
+            else:
+                logger.error("alert state not saved after retries", extra={"incident": incident_id})
+
+
+class DeliveryFailed(RuntimeError):
+    """Some sends failed transiently; raising makes SQS redeliver (claims keep the rest from repeating)."""
+
+    def __init__(self, failures: int):
+        super().__init__(f"{failures} alert deliveries failed; they are retried with the batch")
+        self.count = failures
+
+
+def merge(ours: AlertState, theirs: AlertState) -> AlertState:
+    told = {**theirs.told}
+    for key, entry in ours.told.items():
+        if key not in told or entry.at > told[key].at:
+            told[key] = entry
+    newest = ours.incident if ours.incident.peak_at >= theirs.incident.peak_at else theirs.incident
+    return AlertState(incident=newest, told=told, acked_by=theirs.acked_by or ours.acked_by,
+                      acked_at=theirs.acked_at or ours.acked_at,
+                      snoozed_until=max(filter(None, (theirs.snoozed_until, ours.snoozed_until)), default=None),
+                      resolved=ours.resolved or theirs.resolved)  # fmt: skip
+
+
+def facts(buckets: Sequence[Bucket], end: datetime) -> Facts:
+    """Negative share of the last hour against the 7 days before, and growth over the hour before."""
+    hour, before = end - timedelta(hours=1), end - timedelta(hours=2)
+    last = [b for b in buckets if hour <= b.start < end]
+    previous = [b for b in buckets if before <= b.start < hour]
+    week = [b for b in buckets if end - timedelta(days=8) <= b.start < end - timedelta(days=1)]
+    total, negative = sum(b.total for b in last), sum(b.negative for b in last)
+    week_total = sum(b.total for b in week)
+    previous_negative = sum(b.negative for b in previous)
+    return Facts(negative_share=negative / total if total else None,
+                 usual_share=sum(b.negative for b in week) / week_total if week_total else None,
+                 growth=negative / previous_negative if previous_negative else None,
+                 last_hour_negative=negative)  # fmt: skip
+
+
+def _payload(dispatch: Dispatch, brand: str) -> str:
+    return json.dumps({"brand": brand, "incident": dispatch.incident_id, "kind": dispatch.kind.value,
+                       "step": dispatch.step, "recipient": dispatch.recipient.key, "note": dispatch.note})  # fmt: skip
+
+
+def _masked(recipient: Recipient) -> str:
+    if recipient.channel is Channel.SMS:
+        return mask_phone(recipient.address)
+    if recipient.channel is Channel.EMAIL:
+        return mask_email(recipient.address)
+    return recipient.address.split("/")[2] if recipient.address.count("/") >= 2 else "webhook"

@@ -1,0 +1,74 @@
+"""The alert email rendered by a real browser (headless Chromium): it must fit a 640 px window, show the
+severity band, the chart and the sample posts. The screenshot is kept in build/email-screenshot.png."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from groundswell.alerting.chart import hourly_series, render_png
+from groundswell.alerting.email import compose
+from groundswell.models import Bucket
+from tests.conftest import ROOT
+from tests.unit.test_alert_composition import LINK, email_notice
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+WIDTH, HEIGHT = 640, 1500
+
+
+@pytest.fixture
+def chromium() -> str:
+    if CHROMIUM is None:
+        if os.environ.get("CI") == "true":
+            raise AssertionError("chromium is missing in CI: `make browser` installs it")
+        pytest.skip("chromium not installed (make browser)")
+    return CHROMIUM
+
+
+def test_alert_email_renders_in_headless_chromium(chromium: str, tmp_path: Path) -> None:
+    from PIL import Image
+
+    now = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    buckets = [Bucket(brand="acme-air", start=now - timedelta(minutes=5 * i), total=20,
+                      negative=(60 if i < 12 else 2 + (i // 12) % 3)) for i in range(12 * 24 * 9)]  # fmt: skip
+    png = render_png(hourly_series(buckets, now), title="Acme Air", timezone="America/New_York",
+                     opened_at=now - timedelta(hours=1))  # fmt: skip
+    notice = email_notice()
+    email = compose([notice], links={notice.incident.id: LINK}, timezone="America/New_York",
+                    charts={notice.incident.id: png}, reason="You are PR on-call.")  # fmt: skip
+    data_uri = "data:image/png;base64," + base64.b64encode(png).decode()
+    page = tmp_path / "email.html"
+    page.write_text(email.html.replace("cid:chart-0@groundswell", data_uri), encoding="utf-8")
+    shot = ROOT / "build" / "email-screenshot.png"
+    shot.parent.mkdir(exist_ok=True)
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+         f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={WIDTH},{HEIGHT}", f"--screenshot={shot}",
+         page.as_uri()],
+        check=True, capture_output=True, timeout=90,
+    )  # fmt: skip
+    image = Image.open(shot).convert("RGB")
+    assert image.size == (WIDTH, HEIGHT)
+    pixels = image.load()
+    assert pixels is not None
+    # the severity band (severity 3: #e67e22) across the top of the message
+    assert any(_near(pixels[x, 20], (0xE6, 0x7E, 0x22)) for x in range(40, 600))
+    # nothing spills over the right edge: the last columns are the page background all the way down
+    assert all(_near(pixels[x, y], (0xF4, 0xF5, 0xF7)) for x in range(WIDTH - 8, WIDTH) for y in range(0, HEIGHT, 7))
+    # the chart's red series is drawn (the inline image loaded and rendered)
+    reds = sum(1 for x in range(0, WIDTH, 2) for y in range(200, 700, 2) if _near(pixels[x, y], (0xC0, 0x39, 0x2B)))
+    assert reds > 50
+    # no markup from a post was rendered as markup: the literal escaped text is there instead
+    assert "&lt;script&gt;" in email.html
+
+
+def _near(pixel: tuple[int, int, int], colour: tuple[int, int, int], tolerance: int = 24) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=True))

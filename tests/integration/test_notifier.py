@@ -1,0 +1,203 @@
+"""The notifier on moto: outbox -> messages once, under retries and concurrent invocations; links, SMS replies,
+opt-out fallback (End User Messaging through botocore's Stubber), quiet-hour holds and the daily summary."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from groundswell import runtime
+from tests.conftest import make_brand, make_incident
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 11, 20, 14, 5, tzinfo=UTC)
+ONCALL, LEAD = "+14155550100", "lead@example.com"
+
+
+def recipients(**extra: Any) -> list[dict[str, Any]]:
+    return [
+        {"name": "On-call", "channel": "sms", "address": ONCALL, "role": "pr_oncall",
+         "fallback_email": "oncall@example.com", **extra},
+        {"name": "Desk", "channel": "email", "address": "desk@example.com", "role": "pr_oncall"},
+        {"name": "Lead", "channel": "email", "address": LEAD, "role": "comms_lead"},
+    ]  # fmt: skip
+
+
+def sms_sent() -> list[tuple[str, str]]:
+    from moto.backends import get_backend
+
+    return [(m[0], m[1]) for m in get_backend("sns")["123456789012"]["us-east-1"].sms_messages.values()]
+
+
+def emails_sent() -> list[Any]:
+    from moto.backends import get_backend
+
+    return list(get_backend("ses")["123456789012"]["us-east-1"].sent_messages)
+
+
+def publish(kind: str, **incident: Any) -> Any:
+    view = make_incident(**{"opened_at": T0, **incident})
+    bucket = view.resolved_at or view.peak_at
+    runtime.store().record_transition(view.brand, view.id, kind, bucket, view.model_dump_json(), kind == "resolve")
+    return view
+
+
+@pytest.fixture
+def notifier(aws: Any) -> Any:
+    runtime.store().put_brand(make_brand(recipients=recipients()))
+    return runtime.notifier()
+
+
+def test_open_is_sent_once_to_the_first_rung_despite_redelivery(notifier: Any) -> None:
+    publish("open")
+    report = notifier.drain(T0)
+    assert report.sent == 2 and [p for p, _ in sms_sent()] == [ONCALL]
+    text = sms_sent()[0][1]
+    assert text.startswith("Groundswell SEV3 Acme Air") and len(text) <= 160
+    assert len(emails_sent()) == 1
+    publish("open")  # the detector's event stored again is a no-op
+    db, table = runtime.store()._db, runtime.store().table
+    db.delete_item(TableName=table, Key={"pk": {"S": "ALERTS"}, "sk": {"S": "acme-air:20261120T1405"}})
+    # as if the invocation died after sending, before saving its state and clearing the outbox: claims hold
+    db.put_item(TableName=table, Item={
+        "pk": {"S": "OUTBOX"}, "sk": {"S": "replayed"}, "brand": {"S": "acme-air"}, "kind": {"S": "open"},
+        "incident": {"S": make_incident(opened_at=T0).model_dump_json()}})  # fmt: skip
+    again = notifier.drain(T0 + timedelta(minutes=1))
+    assert again.sent == 0 and again.skipped == 2 and len(sms_sent()) == 1 and len(emails_sent()) == 1
+
+
+def test_a_second_invocation_during_a_send_does_not_send_again(notifier: Any) -> None:
+    """Invocation B runs while A is in the middle of its first send (between claim and delivery). In-process moto
+    is not thread-safe, so the overlap is made deterministic instead of racing threads."""
+    publish("open")
+    real_send, nested = notifier.channels.sms.send, []
+
+    def send_and_interleave(phone: str, text: str) -> str:
+        if not nested:
+            nested.append(notifier.drain(T0))  # B: same outbox, same claims
+        return str(real_send(phone, text))
+
+    object.__setattr__(notifier.channels.sms, "send", send_and_interleave)
+    notifier.drain(T0)
+    assert nested[0].skipped == 1  # B found A's SMS claimed and skipped it (and sent the email, once)
+    assert len(sms_sent()) == 1 and len(emails_sent()) == 1
+
+
+def test_ladder_reminders_ack_link_and_all_clear(notifier: Any) -> None:
+    publish("open")
+    notifier.drain(T0)
+    notifier.tick(T0 + timedelta(minutes=31))  # unacknowledged: the comms lead hears
+    assert len(emails_sent()) == 2
+    notifier.tick(T0 + timedelta(minutes=66))  # reminders to those told an hour ago
+    reminders = [t for _, t in sms_sent() if "REMINDER" in t]
+    assert len(reminders) == 1
+    token = re.search(r"/a/([0-9A-Za-z]{20})", sms_sent()[0][1]).group(1)  # type: ignore[union-attr]
+    assert notifier.act(token, "ack", T0 + timedelta(minutes=70))[0] == 200
+    assert notifier.act(token[:-1] + ("x" if token[-1] != "x" else "y"), "ack", T0)[0] == 403
+    before = len(sms_sent())
+    notifier.tick(T0 + timedelta(minutes=200))
+    assert len(sms_sent()) == before  # acknowledged: no more reminders
+    publish("resolve", resolved_at=T0 + timedelta(hours=3))
+    notifier.drain(T0 + timedelta(hours=4))
+    assert "ALL CLEAR" in sms_sent()[-1][1]
+
+
+def test_sms_reply_acknowledges_and_stop_falls_back_to_email(notifier: Any) -> None:
+    publish("open")
+    notifier.drain(T0)
+    assert notifier.inbound_sms(ONCALL, "ack", T0 + timedelta(minutes=3)) == "ack 1 incident(s)"
+    assert notifier.inbound_sms("+19995550000", "ACK", T0) == "unknown sender"
+    assert notifier.inbound_sms(ONCALL, "STOP", T0) == "opted out"
+    publish("escalate", severity=4, observed=300)
+    emails = len(emails_sent())
+    notifier.drain(T0 + timedelta(minutes=10))
+    assert not any("WORSE" in t for _, t in sms_sent())  # no SMS after STOP
+    assert len(emails_sent()) >= emails + 1  # the fallback email (and the desk's escalation)
+
+
+def test_quiet_hours_hold_until_morning_then_send(aws: Any) -> None:
+    night = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)  # 23:00 in New York
+    runtime.store().put_brand(make_brand(recipients=recipients(timezone="America/New_York", quiet_hours=[22, 7])))
+    notifier = runtime.notifier()
+    publish("open", opened_at=night, peak_at=night, id="acme-air:night")
+    report = notifier.drain(night)
+    assert report.held == 1 and sms_sent() == []
+    notifier.tick(night + timedelta(hours=2))
+    assert sms_sent() == []
+    notifier.tick(datetime(2026, 11, 21, 12, 1, tzinfo=UTC))  # 07:01 local
+    assert len(sms_sent()) == 1
+
+
+def test_end_user_messaging_opt_out_falls_back_and_tells_the_operator(aws: Any) -> None:
+    import boto3
+
+    from groundswell.alerting.senders import EndUserMessagingSms
+
+    runtime.store().put_brand(make_brand(recipients=recipients()))
+    notifier = runtime.notifier()
+    client = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
+    stub = Stubber(client)
+    stub.add_client_error("send_text_message", service_error_code="ConflictException", http_status_code=409,
+                          service_message="opted out",
+                          response_meta={}, modeled_fields={"Reason": "DESTINATION_PHONE_NUMBER_OPTED_OUT",
+                                                            "Message": "opted out"})  # fmt: skip
+    origin = "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1"
+    object.__setattr__(notifier.channels, "sms", EndUserMessagingSms(client, origin, max_price="0.05"))
+    publish("open")
+    with stub:
+        notifier.drain(T0)
+    stub.assert_no_pending_responses()
+    assert any("oncall@example.com" in str(m.destinations) for m in emails_sent())
+    assert runtime.store().opted_out([make_brand(recipients=recipients()).recipients[0].key])
+
+
+def test_end_user_messaging_request_carries_origin_price_and_ttl() -> None:
+    import boto3
+
+    from groundswell.alerting.senders import EndUserMessagingSms
+
+    client = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
+    stub = Stubber(client)
+    origin = "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1"
+    stub.add_response("send_text_message", {"MessageId": "m-1"},
+                      {"DestinationPhoneNumber": ONCALL, "OriginationIdentity": origin, "MessageBody": "hi",
+                       "MessageType": "TRANSACTIONAL", "TimeToLive": 3600, "MaxPrice": "0.05"})  # fmt: skip
+    with stub:
+        assert EndUserMessagingSms(client, origin, max_price="0.05").send(ONCALL, "hi") == "m-1"
+
+
+def test_daily_summary_once_per_day(aws: Any) -> None:
+    ceo = {"name": "CEO", "channel": "sms", "address": "+14155550142", "role": "executive",
+           "timezone": "America/New_York"}  # fmt: skip
+    runtime.store().put_brand(make_brand(recipients=[ceo]))
+    notifier = runtime.notifier()
+    morning = datetime(2026, 11, 20, 13, 2, tzinfo=UTC)  # 08:02 EST
+    assert notifier.tick(morning).summaries == 1
+    assert notifier.tick(morning + timedelta(minutes=5)).summaries == 0
+    text = sms_sent()[0][1]
+    assert text.startswith("Groundswell daily Fri 20 Nov: Acme Air") and len(text) <= 160
+
+
+def test_alert_actions_handler_confirms_then_acts(notifier: Any) -> None:
+    from functions.alert_actions.app import handler
+    from infra.lambda_runtime import LambdaContext
+
+    publish("open")
+    notifier.drain(datetime.now(UTC))  # the handler checks expiry against the real clock
+    token = re.search(r"/a/([0-9A-Za-z]{20})", sms_sent()[0][1]).group(1)  # type: ignore[union-attr]
+    page = handler({"rawPath": f"/a/{token}", "requestContext": {"http": {"method": "GET"}}}, LambdaContext())
+    assert page["statusCode"] == 200 and "<form" in page["body"]
+    assert "default-src 'none'" in page["headers"]["Content-Security-Policy"]
+    done = handler({"rawPath": f"/a/{token}", "requestContext": {"http": {"method": "POST"}},
+                    "body": "action=snooze-2"}, LambdaContext())  # fmt: skip
+    assert done["statusCode"] == 200 and "snoozed for 2 h" in done["body"]
+    bad = handler({"rawPath": "/a/<script>", "requestContext": {"http": {"method": "GET"}}}, LambdaContext())
+    assert bad["statusCode"] == 403 and "<script>" not in bad["body"]
+    inbound = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(
+        {"originationNumber": ONCALL, "messageBody": "ACK"})}}]}  # fmt: skip
+    assert handler(inbound, LambdaContext())["handled"] == ["ack 1 incident(s)"]

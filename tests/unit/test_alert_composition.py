@@ -1,0 +1,171 @@
+"""SMS and email composition: GSM-7, segments, golden texts, escaping of attacker-controlled post text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from groundswell.alerting import links
+from groundswell.alerting.email import compose, safe_link, safe_text, subject
+from groundswell.alerting.gsm import gsm_units, segments, to_gsm
+from groundswell.alerting.notices import AlertKind, Facts, Notice
+from groundswell.alerting.samples import choose_samples
+from groundswell.alerting.sms import grouped_text, incident_text
+from groundswell.models import Mention, Sentiment
+from tests.conftest import golden, make_incident
+
+LINK = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/a/Xk3f9QpLAbCdEfGhIjKl"
+T0 = datetime(2026, 11, 20, 14, 5, tzinfo=UTC)
+
+
+def notice(kind: AlertKind = AlertKind.OPEN, **incident: object) -> Notice:
+    return Notice(kind=kind, incident=make_incident(**incident), brand_label="Acme Air")
+
+
+def mention(i: int, text: str, author: str | None = None, likes: int = 0, url: str | None = None) -> Mention:
+    return Mention(source="bluesky", id=f"p{i}", brand="acme-air", text=text, author=author or f"user{i}",
+                   created_at=T0 + timedelta(minutes=i), likes=likes, url=url or f"https://bsky.app/p/{i}",
+                   sentiment=Sentiment.NEGATIVE)  # fmt: skip
+
+
+# ---------------------------------------------------------------- GSM-7
+
+
+def test_segments_follow_gsm_and_ucs2_limits() -> None:
+    assert segments("a" * 160) == 1 and segments("a" * 161) == 2 and segments("a" * 306) == 2
+    assert segments("a" * 307) == 3
+    assert segments("{" * 80) == 1 and segments("{" * 81) == 2  # extension characters take two septets
+    assert segments("é" * 160) == 1  # é is in the GSM basic set
+    assert segments("a" * 69 + "😡") == 2 and segments("a" * 68 + "😡") == 1  # UCS-2; an emoji is 2 code units
+
+
+def test_to_gsm_transliterates_and_drops_tricks() -> None:
+    assert to_gsm("“Delayed” — again… naïve") == '"Delayed" - again... naive'
+    assert to_gsm("ok\u202eevil\u200b zero-width") == "okevil zero-width"  # bidi override, zero-width space
+    assert to_gsm("line\r\nbreak\tand emoji 😡") == "line break and emoji"
+    assert gsm_units(to_gsm("北京 Straße ✈️")) is not None
+
+
+@given(st.text(max_size=400))
+def test_to_gsm_output_is_always_gsm(text: str) -> None:
+    assert gsm_units(to_gsm(text)) is not None
+
+
+# ---------------------------------------------------------------- SMS
+
+
+@pytest.mark.parametrize("kind", list(AlertKind))
+def test_incident_sms_is_one_gsm_segment(kind: AlertKind) -> None:
+    resolved = {"resolved_at": T0 + timedelta(hours=3)} if kind is AlertKind.RESOLVED else {}
+    text = incident_text(notice(kind, **resolved), LINK, "America/New_York")
+    assert gsm_units(text) is not None and segments(text) == 1 and len(text) <= 160
+    assert LINK in text
+    golden(f"sms_{kind.value}.txt", text)
+
+
+def test_sms_with_a_short_link_says_what_it_is_about() -> None:
+    text = incident_text(notice(), "https://gs.example/a/Xk3f9QpLAbCdEfGhIjKl", "America/New_York")
+    assert "About: outage, refund" in text and "84 negative posts in 15m" in text
+    golden("sms_open_short_link.txt", text)
+
+
+def test_sms_of_hostile_brand_text_and_drivers_stays_gsm_and_bounded() -> None:
+    hostile = Notice(kind=AlertKind.OPEN, brand_label="Acme 😡\u202e" + "x" * 200,
+                     incident=make_incident(drivers=("💥💥", "\u202egnp.exe", "<script>" * 20)))  # fmt: skip
+    text = incident_text(hostile, LINK, "UTC")
+    assert gsm_units(text) is not None and segments(text) <= 2 and LINK in text
+
+
+def test_grouped_sms_lists_brands_in_one_message() -> None:
+    worse = make_incident(id="beta:1", brand="beta", severity=4, observed=300, expected=10)
+    second = Notice(kind=AlertKind.ESCALATE, brand_label="Beta Foods", incident=worse)
+    text = grouped_text([notice(), second], "https://gs.example/a/Xk3f9QpLAbCdEfGhIjKl", "Europe/London")
+    assert segments(text) == 1 and "Acme Air" in text and "Beta Foods" in text
+    golden("sms_grouped.txt", text)
+
+
+# ---------------------------------------------------------------- email
+
+
+def email_notice() -> Notice:
+    samples = [
+        mention(
+            1,
+            "Flight cancelled <script>alert('x')</script> and no refund",
+            likes=40,
+            url="javascript:alert(document.cookie)",
+        ),
+        mention(2, "Acme Air app outage AGAIN, can't check in", likes=12),
+        mention(3, "Acme Air app outage AGAIN, can't check in!!", likes=11),  # near-duplicate of 2
+        mention(4, "Refund denied after the outage \u202egnp.exe", author="user1"),  # same author as 1
+        mention(5, 'Quote "test" & <b>bold</b>', likes=3),
+    ]
+    chosen = choose_samples(samples, ["outage", "refund"])
+    return Notice(kind=AlertKind.OPEN, incident=make_incident(), brand_label="Acme <Air>", samples=tuple(chosen),
+                  facts=Facts(negative_share=0.62, usual_share=0.21, growth=3.1, last_hour_negative=150))  # fmt: skip
+
+
+def test_samples_are_diverse_relevant_and_engaged() -> None:
+    chosen = email_notice().samples
+    authors = [m.author for m in chosen]
+    assert len(authors) == len(set(authors))
+    texts = [m.text for m in chosen]
+    assert not ("Acme Air app outage AGAIN, can't check in" in texts
+                and "Acme Air app outage AGAIN, can't check in!!" in texts)  # fmt: skip
+    assert chosen[0].id == "p1"  # a driver term and the most engagement
+
+
+def test_email_escapes_post_text_and_keeps_only_http_links() -> None:
+    email = compose([email_notice()], links={"acme-air:20261120T1405": LINK}, timezone="America/New_York",
+                    charts={"acme-air:20261120T1405": b"\x89PNG"}, reason="You are PR on-call.")  # fmt: skip
+    assert "<script>" not in email.html and "&lt;script&gt;" in email.html
+    assert "javascript:" not in email.html and "Acme &lt;Air&gt;" in email.html
+    assert "\u202e" not in email.html and "\u202e" not in email.text
+    assert 'src="cid:chart-0@groundswell"' in email.html
+    golden("email_open.txt", email.text)
+    golden("email_open.html", email.html)
+
+
+def test_email_mime_has_text_html_and_inline_chart() -> None:
+    email = compose([email_notice()], links={}, timezone="UTC", charts={"acme-air:20261120T1405": b"\x89PNG\r\n"})
+    message = email.mime(sender="alerts@example.com", to="pr@example.com")
+    types = [part.get_content_type() for part in message.walk()]
+    assert types == ["multipart/alternative", "text/plain", "multipart/related", "text/html", "image/png"]
+    assert [p["Content-ID"] for p in message.walk() if p.get_content_type() == "image/png"] == ["<chart-0@groundswell>"]
+
+
+def test_subject_is_one_bounded_line_even_with_header_injection() -> None:
+    evil = Notice(kind=AlertKind.OPEN, brand_label="Acme\r\nBcc: victim@example.com",
+                  incident=make_incident(drivers=("x\nSubject: spoof", "y" * 300)))  # fmt: skip
+    line = subject([evil])
+    assert "\n" not in line and "\r" not in line and len(line) <= 140
+    message = compose([evil], links={}, timezone="UTC").mime(sender="a@example.com", to="b@example.com")
+    assert message["Bcc"] is None and "\n" not in str(message["Subject"])
+
+
+def test_safe_helpers() -> None:
+    assert safe_link("javascript:alert(1)") is None and safe_link("data:text/html,x") is None
+    assert safe_link("/relative") is None and safe_link("https://ok.example/p") == "https://ok.example/p"
+    assert safe_text("a" * 500, 10) == "a" * 9 + "…"
+
+
+# ---------------------------------------------------------------- links
+
+
+def test_links_verify_and_reject_tampering_and_expiry() -> None:
+    key = b"k" * 32
+    record = links.LinkRecord(recipient="sms-1", recipient_name="Dana", incidents=("acme-air:1",),
+                              brands=("acme-air",), expires_at=T0 + timedelta(days=3))  # fmt: skip
+    link_id, token = links.new_token(key, record)
+    assert len(token) == 20 and token.startswith(link_id)
+    assert links.verify(key, token, record, T0).ok
+    assert not links.verify(b"other" * 8, token, record, T0).ok
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert not links.verify(key, tampered, record, T0).ok
+    widened = record.model_copy(update={"incidents": ("acme-air:1", "beta:2")})
+    assert not links.verify(key, token, widened, T0).ok  # a changed record no longer matches
+    assert "expired" in links.verify(key, token, record, T0 + timedelta(days=4)).reason
+    assert not links.verify(key, "../../etc/passwd", record, T0).ok

@@ -1,0 +1,116 @@
+"""The incident lifecycle (who hears what, when), quiet hours and DST, and the daily summary."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from groundswell.alerting.gsm import gsm_units, segments
+from groundswell.alerting.lifecycle import AlertState, on_tick, on_transition, quiet_hours_end, record_sent
+from groundswell.alerting.notices import AlertKind
+from groundswell.alerting.summary import BrandDay, brand_day, summary_due, summary_text
+from groundswell.models import Bucket, Recipient
+from tests.conftest import make_brand, make_incident
+
+T0 = datetime(2026, 11, 20, 14, 5, tzinfo=UTC)  # 09:05 in New York
+
+
+def brand(**alerting: object):  # type: ignore[no-untyped-def]
+    recipients = [
+        {"name": "On-call", "channel": "sms", "address": "+14155550100", "role": "pr_oncall"},
+        {"name": "Lead", "channel": "email", "address": "lead@example.com", "role": "comms_lead"},
+        {"name": "CEO", "channel": "sms", "address": "+14155550199", "role": "executive", "min_severity": 4},
+        {"name": "Night owl", "channel": "email", "address": "owl@example.com", "role": "pr_oncall",
+         "timezone": "America/New_York", "quiet_hours": [22, 7]},
+    ]  # fmt: skip
+    return make_brand(recipients=recipients, alerting=alerting or {})
+
+
+def sent(dispatches, state, now):  # type: ignore[no-untyped-def]
+    for d in dispatches:
+        record_sent(state, d, now)
+    return sorted((d.recipient.name, d.kind.value, d.step) for d in dispatches)
+
+
+def test_open_reaches_first_rung_once_and_ladder_climbs_when_unacknowledged() -> None:
+    b, state = brand(), AlertState(incident=make_incident(opened_at=T0))
+    assert sent(on_transition(state, "open", b, T0), state, T0) == [
+        ("Night owl", "open", "open"), ("On-call", "open", "open")]  # fmt: skip
+    assert on_tick(state, b, T0 + timedelta(minutes=10)) == []
+    ladder = on_tick(state, b, T0 + timedelta(minutes=31))
+    assert [(d.recipient.name, d.note) for d in ladder] == [("Lead", "unacknowledged for 31 min")]
+
+
+def test_acknowledging_stops_reminders_and_the_ladder_but_not_news() -> None:
+    b, state = brand(), AlertState(incident=make_incident(opened_at=T0))
+    sent(on_transition(state, "open", b, T0), state, T0)
+    state.acked_at, state.acked_by = T0 + timedelta(minutes=5), "On-call"
+    assert on_tick(state, b, T0 + timedelta(hours=3)) == []
+    state.incident = make_incident(opened_at=T0, severity=4)
+    names = sent(on_transition(state, "escalate", b, T0 + timedelta(hours=3)), state, T0)
+    assert ("On-call", "escalate", "sev4") in names and ("Night owl", "escalate", "sev4") in names
+    assert {n for n, _, _ in names} == {"On-call", "Night owl"}  # the ladder stays on its first rung once acked
+
+
+def test_reminders_repeat_at_the_interval_with_distinct_steps_and_snooze_pauses_them() -> None:
+    b, state = brand(reminder_minutes=60), AlertState(incident=make_incident(opened_at=T0))
+    sent(on_transition(state, "open", b, T0), state, T0)
+    first = [d for d in on_tick(state, b, T0 + timedelta(minutes=61)) if d.kind is AlertKind.REMINDER]
+    assert {d.step for d in first} == {"reminder1"}
+    sent(first, state, T0 + timedelta(minutes=61))
+    state.snoozed_until = T0 + timedelta(hours=3)
+    assert on_tick(state, b, T0 + timedelta(minutes=125)) == []
+    later = [d for d in on_tick(state, b, T0 + timedelta(minutes=185)) if d.kind is AlertKind.REMINDER]
+    assert {d.step for d in later} == {"reminder3"}
+
+
+def test_resolve_sends_all_clear_to_everyone_told() -> None:
+    b, state = brand(), AlertState(incident=make_incident(opened_at=T0))
+    sent(on_transition(state, "open", b, T0), state, T0)
+    state.incident = make_incident(opened_at=T0, resolved_at=T0 + timedelta(hours=2))
+    clear = on_transition(state, "resolve", b, T0 + timedelta(hours=2))
+    assert sorted(d.recipient.name for d in clear) == ["Night owl", "On-call"]
+    assert {d.kind for d in clear} == {AlertKind.RESOLVED} and state.resolved
+    assert on_tick(state, b, T0 + timedelta(hours=5)) == []
+
+
+def test_quiet_hours_hold_until_local_morning_except_severity_four() -> None:
+    night = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)  # 23:00 in New York
+    b, state = brand(), AlertState(incident=make_incident(opened_at=night))
+    owl = next(d for d in on_transition(state, "open", b, night) if d.recipient.name == "Night owl")
+    assert owl.not_before == datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # 07:00 EST
+    urgent = AlertState(incident=make_incident(opened_at=night, severity=4))
+    assert all(d.not_before is None for d in on_transition(urgent, "open", b, night))
+
+
+def test_quiet_hours_end_is_dst_correct() -> None:
+    owl = Recipient(name="o", channel="email", address="o@example.com", timezone="America/New_York",
+                    quiet_hours=(22, 7))  # fmt: skip
+    # the night clocks go back (1 Nov 2026): 07:00 EST is 12:00 UTC, not 11:00
+    assert quiet_hours_end(owl, datetime(2026, 11, 1, 4, 0, tzinfo=UTC)) == datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    # the night clocks go forward (8 Mar 2026): 07:00 EDT is 11:00 UTC
+    assert quiet_hours_end(owl, datetime(2026, 3, 8, 5, 0, tzinfo=UTC)) == datetime(2026, 3, 8, 11, 0, tzinfo=UTC)
+    assert quiet_hours_end(owl, datetime(2026, 3, 8, 15, 0, tzinfo=UTC)) is None
+
+
+def test_summary_due_once_per_local_day_across_dst() -> None:
+    ceo = Recipient(name="c", channel="sms", address="+14155550199", role="executive", timezone="Europe/London")
+    assert ceo.daily_summary_at == time(8, 0)
+    assert summary_due(ceo, datetime(2026, 7, 1, 7, 0, tzinfo=UTC)) == date(2026, 7, 1)  # 08:00 BST
+    assert summary_due(ceo, datetime(2026, 7, 1, 6, 55, tzinfo=UTC)) is None
+    assert summary_due(ceo, datetime(2026, 12, 1, 8, 0, tzinfo=UTC)) == date(2026, 12, 1)  # 08:00 GMT
+    assert summary_due(ceo, datetime(2026, 12, 1, 11, 30, tzinfo=UTC)) is None  # too late: skipped, not stale
+    assert Recipient(name="p", channel="sms", address="+14155550100").daily_summary_at is None
+
+
+def test_brand_day_and_summary_sms_fit_one_segment() -> None:
+    now = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)
+    buckets = [Bucket(brand="acme-air", start=now - timedelta(minutes=5 * (i + 1)), total=4 if i < 288 else 3,
+                      negative=1) for i in range(288 * 8)]  # fmt: skip
+    day = brand_day("Acme Air", buckets, [make_incident(opened_at=now - timedelta(hours=5))], now)
+    assert day.mentions == 4 * 288 and round(day.change or 0, 2) == 0.33 and day.opened == 1 and day.ongoing == 1
+    quiet = BrandDay("Beta Foods", 310, 326.0, 0.12, 0, 0, 0, None)
+    text = summary_text([quiet, day], date(2026, 11, 21))
+    assert text.startswith("Groundswell daily Sat 21 Nov: Acme Air") and segments(text) == 1
+    assert gsm_units(text) is not None and "Beta Foods" in text
+    many = [BrandDay(f"Brand number {i}", 1000 + i, 900.0, 0.2, 1, 1, 0, make_incident()) for i in range(9)]
+    assert segments(summary_text(many, date(2026, 11, 21))) <= 2
