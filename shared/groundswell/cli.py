@@ -154,6 +154,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.output), hours=args.hours)
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from groundswell.alerting.preview import render_previews
+    from groundswell.brands import load_brand_file
+
+    brands = load_brand_file(args.config) if args.config else []
+    brand = next((b for b in brands if b.name == args.brand), None) if args.brand else (brands[0] if brands else None)
+    if brand is None:
+        from groundswell.models import Brand
+
+        if args.config:
+            print(f"error: brand {args.brand!r} is not in {args.config}", file=sys.stderr)
+            return 2
+        example = {"name": "example-brand", "display_name": "Example Brand", "terms": {"keywords": ["example brand"]},
+                   "sources": [{"type": "hackernews"}]}  # fmt: skip
+        brand = Brand.model_validate(example)
+    for path in render_previews(brand, Path(args.output)):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="groundswell", description="Brand-crisis listening and alerting.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -199,6 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("--output", required=True, help="the input columns plus anomaly_score and alert")
     detect.add_argument("--value-column", default="value", help="the count column (default: value)")
     detect.set_defaults(func=cmd_detect)
+
+    alerts = sub.add_parser("alerts", help="preview the SMS texts and email a brand's recipients would receive")
+    alerts_actions = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
+    preview = alerts_actions.add_parser("preview", help="render an illustrative incident's SMS and email into files")
+    preview.add_argument("--config", help="brands file (YAML/JSON) to take the brand's label and time zones from")
+    preview.add_argument("--brand", help="brand name in --config (default: the first)")
+    preview.add_argument("--output", default="out/preview", help="folder for sms-*.txt, email.eml/.html, chart.png")
+    alerts.set_defaults(func=cmd_alerts)
 
     demo = sub.add_parser("demo", help="run the pipeline end to end on an embedded emulated AWS (no account)")
     demo.add_argument("--output", default="out/demo", help="folder for the demo's results")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -169,3 +170,14 @@ def test_links_verify_and_reject_tampering_and_expiry() -> None:
     assert not links.verify(key, token, widened, T0).ok  # a changed record no longer matches
     assert "expired" in links.verify(key, token, record, T0 + timedelta(days=4)).reason
     assert not links.verify(key, "../../etc/passwd", record, T0).ok
+
+
+def test_alerts_preview_writes_every_sms_and_the_email(tmp_path: Path) -> None:
+    from groundswell.cli import main
+
+    assert main(["alerts", "preview", "--output", str(tmp_path)]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["chart.png", "email.eml", "email.html", "sms-escalate.txt", "sms-open.txt", "sms-reminder.txt",
+                     "sms-resolved.txt"]  # fmt: skip
+    first_line = (tmp_path / "sms-open.txt").read_text().splitlines()[0]
+    assert segments(first_line) == 1 and (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")

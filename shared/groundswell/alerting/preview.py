@@ -1,0 +1,65 @@
+"""``groundswell alerts preview``: what a brand's recipients would receive, rendered into files offline.
+
+Uses the brand's real config (label, time zone, recipients) and an illustrative incident with sample posts, so
+a PR lead can check the SMS texts, the email (.eml and .html) and its chart before going live. No AWS calls.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from groundswell.alerting.chart import hourly_series, render_png
+from groundswell.alerting.email import compose
+from groundswell.alerting.gsm import segments
+from groundswell.alerting.notices import AlertKind, Facts, IncidentView, Notice
+from groundswell.alerting.sms import incident_text
+from groundswell.models import Brand, Bucket, Mention, Sentiment
+
+EXAMPLE_LINK = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/a/Xk3f9QpLAbCdEfGhIjKl"
+
+
+def render_previews(brand: Brand, output: Path, now: datetime | None = None) -> list[Path]:
+    """Writes sms-<kind>.txt, email.eml, email.html and chart.png for an illustrative incident of ``brand``."""
+    now = now or datetime.now(UTC).replace(second=0, microsecond=0)
+    opened = now - timedelta(minutes=40)
+    incident = IncidentView(
+        id=f"{brand.name}:{opened:%Y%m%dT%H%M}", brand=brand.name, opened_at=opened, severity=3, pvalue=1e-9,
+        window_minutes=15, observed=84, expected=9.2, peak_at=now - timedelta(minutes=10), current_observed=70,
+        current_expected=9.0, drivers=("outage", "refund", "app"), sources=(("bluesky", 0.6, 0.3),),
+    )  # fmt: skip
+    posts = [
+        "The app has been down for an hour and support is not answering. Outage again?",
+        "Still waiting on my refund after the outage, third call today",
+        "Can't log in to the app. At all.",
+    ]
+    samples = tuple(Mention(source="bluesky", id=f"example-{i}", brand=brand.name, text=text, author=f"example{i}",
+                            created_at=opened + timedelta(minutes=3 * i), likes=40 - 10 * i,
+                            url=f"https://bsky.app/profile/example{i}/post/{i}", sentiment=Sentiment.NEGATIVE)
+                    for i, text in enumerate(posts))  # fmt: skip
+    notice = Notice(kind=AlertKind.OPEN, incident=incident, brand_label=brand.label, samples=samples,
+                    facts=Facts(negative_share=0.58, usual_share=0.2, growth=3.4, last_hour_negative=160))  # fmt: skip
+    timezone = next((r.timezone for r in brand.recipients), brand.timezone)
+    output.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in AlertKind:
+        view = incident.model_copy(update={"resolved_at": now}) if kind is AlertKind.RESOLVED else incident
+        text = incident_text(notice.model_copy(update={"kind": kind, "incident": view}), EXAMPLE_LINK, timezone)
+        path = output / f"sms-{kind.value}.txt"
+        path.write_text(f"{text}\n\n({len(text)} characters, {segments(text)} segment(s))\n", encoding="utf-8")
+        written.append(path)
+    buckets = [Bucket(brand=brand.name, start=now - timedelta(minutes=5 * (i + 1)), total=12,
+                      negative=(14 if i < 8 else 2 + (i // 12) % 3)) for i in range(12 * 24 * 9)]  # fmt: skip
+    chart = render_png(hourly_series(buckets, now), title=f"{brand.label}: negative mentions per hour",
+                       timezone=timezone, opened_at=opened)  # fmt: skip
+    email = compose([notice], links={incident.id: EXAMPLE_LINK}, timezone=timezone, charts={incident.id: chart},
+                    reason="This is a preview with an illustrative incident.")  # fmt: skip
+    files = {
+        "email.eml": bytes(email.mime(sender="alerts@example.com", to="you@example.com")),
+        "email.html": email.html.replace("cid:chart-0@groundswell", "chart.png").encode(),
+        "chart.png": chart,
+    }
+    for name, data in files.items():
+        (output / name).write_bytes(data)
+        written.append(output / name)
+    return written
