@@ -121,8 +121,11 @@ class DynamoStore:
         self._batch_put([_brand_item(b) for b in brands])
 
     def _batch_put(self, items: Sequence[dict[str, Any]]) -> None:
-        """BatchWriteItem in chunks of 25, re-sending unprocessed items with backoff; raises if some never go."""
-        for chunk in chunked([{"PutRequest": {"Item": item}} for item in items], BATCH_WRITE_LIMIT):
+        self._batch_write([{"PutRequest": {"Item": item}} for item in items])
+
+    def _batch_write(self, requests: Sequence[dict[str, Any]]) -> None:
+        """BatchWriteItem in chunks of 25, re-sending unprocessed requests with backoff; raises if some never go."""
+        for chunk in chunked(list(requests), BATCH_WRITE_LIMIT):
             pending: list[Any] = list(chunk)
             for attempt in range(MAX_TRANSACTION_TRIES):
                 reply = self._db.batch_write_item(RequestItems={self.table: pending})
@@ -385,14 +388,7 @@ class DynamoStore:
                 for item in self._query("OUTBOX", None)]  # fmt: skip
 
     def clear_outbox(self, keys: Sequence[str]) -> None:
-        for chunk in chunked([{"DeleteRequest": {"Key": _key("OUTBOX", k)}} for k in keys], BATCH_WRITE_LIMIT):
-            pending: list[Any] = list(chunk)
-            for attempt in range(MAX_TRANSACTION_TRIES):
-                pending = self._db.batch_write_item(RequestItems={self.table: pending}).get(
-                    "UnprocessedItems", {}).get(self.table, [])  # fmt: skip
-                if not pending:
-                    break
-                self._sleep(min(2.0, 0.05 * 2**attempt))
+        self._batch_write([{"DeleteRequest": {"Key": _key("OUTBOX", k)}} for k in keys])
 
     def alert_state(self, incident_id: str) -> tuple[str, int] | None:
         """The incident's alert state JSON and its version."""

@@ -201,3 +201,12 @@ def test_alert_actions_handler_confirms_then_acts(notifier: Any) -> None:
     inbound = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(
         {"originationNumber": ONCALL, "messageBody": "ACK"})}}]}  # fmt: skip
     assert handler(inbound, LambdaContext())["handled"] == ["ack 1 incident(s)"]
+
+
+def test_a_deployment_without_sms_sends_sms_recipients_their_fallback_email(notifier: Any) -> None:
+    from groundswell.alerting.senders import NoSms
+
+    object.__setattr__(notifier.channels, "sms", NoSms("SMS_ORIGINATION_IDENTITY is not set"))
+    publish("open")
+    notifier.drain(T0)
+    assert sms_sent() == [] and any("oncall@example.com" in str(m.destinations) for m in emails_sent())

@@ -101,6 +101,20 @@ def record_sent(state: AlertState, dispatch: Dispatch, now: datetime) -> None:
     state.told[dispatch.recipient.key] = Told(severity=state.incident.severity, at=now)
 
 
+def merge(ours: AlertState, theirs: AlertState) -> AlertState:
+    """Two invocations' versions of one state: who was told (union, latest), ack and snooze (either), resolved
+    (either), the incident with the later peak."""
+    told = {**theirs.told}
+    for key, entry in ours.told.items():
+        if key not in told or entry.at > told[key].at:
+            told[key] = entry
+    newest = ours.incident if ours.incident.peak_at >= theirs.incident.peak_at else theirs.incident
+    return AlertState(incident=newest, told=told, acked_by=theirs.acked_by or ours.acked_by,
+                      acked_at=theirs.acked_at or ours.acked_at,
+                      snoozed_until=max(filter(None, (theirs.snoozed_until, ours.snoozed_until)), default=None),
+                      resolved=ours.resolved or theirs.resolved)  # fmt: skip
+
+
 def _first_time(state: AlertState, brand: Brand, now: datetime, note: str = "") -> list[Dispatch]:
     """Recipients the incident now reaches (ladder rung due, severity high enough) who were never told. While
     acknowledged or snoozed the ladder stays on its first rung."""

@@ -7,13 +7,14 @@ composer needs, so composing is a pure function of notices.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from groundswell.models import Mention
+from groundswell.models import Bucket, Mention
 
 
 class AlertKind(StrEnum):
@@ -76,6 +77,21 @@ class Notice(BaseModel):
     facts: Facts = Facts()
     samples: tuple[Mention, ...] = ()
     note: str = ""  # e.g. "unacknowledged for 30 min"
+
+
+def facts(buckets: Sequence[Bucket], end: datetime) -> Facts:
+    """Negative share of the last hour against the 7 days before, and growth over the hour before."""
+    hour, before = end - timedelta(hours=1), end - timedelta(hours=2)
+    last = [b for b in buckets if hour <= b.start < end]
+    previous = [b for b in buckets if before <= b.start < hour]
+    week = [b for b in buckets if end - timedelta(days=8) <= b.start < end - timedelta(days=1)]
+    total, negative = sum(b.total for b in last), sum(b.negative for b in last)
+    week_total = sum(b.total for b in week)
+    previous_negative = sum(b.negative for b in previous)
+    return Facts(negative_share=negative / total if total else None,
+                 usual_share=sum(b.negative for b in week) / week_total if week_total else None,
+                 growth=negative / previous_negative if previous_negative else None,
+                 last_hour_negative=negative)  # fmt: skip
 
 
 def local_time(moment: datetime, timezone: str, with_day: bool = False) -> str:

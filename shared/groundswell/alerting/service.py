@@ -22,14 +22,15 @@ from datetime import datetime, timedelta
 
 from groundswell.alerting import links
 from groundswell.alerting.gsm import segments
-from groundswell.alerting.lifecycle import AlertState, Dispatch, on_tick, on_transition, record_sent
-from groundswell.alerting.notices import AlertKind, Facts, IncidentView, Notice
+from groundswell.alerting.lifecycle import AlertState, Dispatch, merge, on_tick, on_transition, record_sent
+from groundswell.alerting.notices import AlertKind, IncidentView, Notice, facts
 from groundswell.alerting.senders import DeliveryError, OperatorNotices, OptedOut, SesEmail, SmsSender, Webhook
 from groundswell.models import Brand, Bucket, Channel, Recipient
 from groundswell.observability import count, logger, mask_email, mask_phone
 from groundswell.store import DynamoStore
 
 SAVE_TRIES = 5
+FACTS_HISTORY = timedelta(days=8)  # the negative share's "usual" and the summary's 7-day average need 8 days
 
 
 @dataclass(frozen=True)
@@ -74,16 +75,21 @@ class NotifyReport:
 class Notifier:
     def __init__(self, store: DynamoStore, channels: Channels, on_sent: Callable[[SentMessage], None] | None = None):
         self.store, self.channels, self.on_sent = store, channels, on_sent
+        self._reads: dict[tuple[str, datetime, datetime], list[Bucket]] = {}  # buckets read in this invocation
 
     # ------------------------------------------------------------ entry points
 
     def drain(self, now: datetime) -> NotifyReport:
         """Handles every transition in the outbox; clears it once their messages are claimed and sent."""
+        self._reads.clear()
+        return self._drain(None, now)
+
+    def _drain(self, brands: dict[str, Brand] | None, now: datetime) -> NotifyReport:
         report = NotifyReport()
         events = self.store.outbox()
         if not events:
             return report
-        brands = {b.name: b for b in self.store.list_brands()}
+        brands = brands if brands is not None else {b.name: b for b in self.store.list_brands()}
         work: dict[str, tuple[AlertState, int]] = {}
         dispatches: list[Dispatch] = []
         for event in events:
@@ -106,6 +112,7 @@ class Notifier:
 
     def tick(self, now: datetime) -> NotifyReport:
         """Everything due by time: ladder rungs, reminders, released holds, daily summaries; then the outbox."""
+        self._reads.clear()
         report = NotifyReport()
         brands = {b.name: b for b in self.store.list_brands()}
         work: dict[str, tuple[AlertState, int]] = {}
@@ -121,7 +128,7 @@ class Notifier:
         self._save(work)
         report.summaries = self._summaries(brands.values(), now)
         try:
-            drained = self.drain(now)
+            drained = self._drain(brands, now)
         except DeliveryFailed as exc:
             failures += exc.count
         else:
@@ -214,8 +221,8 @@ class Notifier:
     def _send(self, group: list[Dispatch], states: dict[str, AlertState], brands: dict[str, Brand], now: datetime,
               report: NotifyReport) -> int:  # fmt: skip
         recipient = group[0].recipient
-        notices = [self._notice(d, states[d.incident_id], brands, full=recipient.channel is Channel.EMAIL)
-                   for d in group]  # fmt: skip
+        notices = [Notice(kind=d.kind, incident=states[d.incident_id].incident, note=d.note,
+                          brand_label=brands[states[d.incident_id].incident.brand].label) for d in group]  # fmt: skip
         try:
             self._send_to(recipient, notices, group, brands, now)
         except DeliveryError as exc:
@@ -265,6 +272,11 @@ class Notifier:
                 self._opted_out(recipient, [brands[n.incident.brand] for n in notices])
                 self._fallback(recipient, notices, group, brands, now, link)
                 return
+            except DeliveryError:
+                if recipient.fallback_email is None:
+                    raise
+                self._fallback(recipient, notices, group, brands, now, link)
+                return
             logger.info("sms sent", extra={"recipient": _masked(recipient), "segments": parts, "chars": len(text),
                                            "kind": kind, "incidents": list(ids)})  # fmt: skip
             count("SmsSegments", parts)
@@ -284,9 +296,9 @@ class Notifier:
                link: str, kind: str) -> None:  # fmt: skip
         from groundswell.alerting.email import compose
 
-        if not any(n.samples for n in notices):  # a fallback from SMS: compose the full email
-            notices = [self._enrich(n) for n in notices]
-        charts = {n.incident.id: self._chart(n, recipient.timezone, now) for n in notices}
+        contents = [self._email_content(n, recipient.timezone, now) for n in notices]
+        notices = [notice for notice, _ in contents]
+        charts = {notice.incident.id: chart for notice, chart in contents}
         reason = f"You receive this as {recipient.role.value.replace('_', ' ')} ({recipient.name})."
         email = compose(notices, links={n.incident.id: link for n in notices}, timezone=recipient.timezone,
                         charts=charts, reason=reason)  # fmt: skip
@@ -329,31 +341,34 @@ class Notifier:
 
     # ------------------------------------------------------------ content
 
-    def _notice(self, dispatch: Dispatch, state: AlertState, brands: dict[str, Brand], *, full: bool) -> Notice:
-        brand = brands[state.incident.brand]
-        notice = Notice(kind=dispatch.kind, incident=state.incident, brand_label=brand.label, note=dispatch.note)
-        return self._enrich(notice) if full else notice
-
-    def _enrich(self, notice: Notice) -> Notice:
-        """The notice with its facts and sample posts (the email needs them; the SMS does not)."""
+    def _email_content(self, notice: Notice, timezone: str, now: datetime) -> tuple[Notice, bytes]:
+        """The notice with its facts and sample posts, and its 48-hour chart (the email needs them; the SMS does
+        not). Buckets are read once per incident per invocation, whoever the email is for."""
+        from groundswell.alerting.chart import hourly_series, render_png
         from groundswell.alerting.samples import choose_samples
 
         incident = notice.incident
-        end = incident.peak_at + timedelta(minutes=5)
-        start = end - timedelta(minutes=max(incident.window_minutes, 60))
-        mentions = self.store.mentions(incident.brand, start, end)
-        buckets = self.store.buckets(incident.brand, end - timedelta(days=8), end)
-        return notice.model_copy(update={"samples": tuple(choose_samples(mentions, incident.drivers)),
-                                         "facts": facts(buckets, end)})  # fmt: skip
-
-    def _chart(self, notice: Notice, timezone: str, now: datetime) -> bytes:
-        from groundswell.alerting.chart import HISTORY_DAYS, HOURS, hourly_series, render_png
-
-        end = max(now, notice.incident.peak_at + timedelta(hours=1))
-        buckets = self.store.buckets(notice.incident.brand, end - timedelta(hours=HOURS, days=HISTORY_DAYS), end)
+        peak_end = incident.peak_at + timedelta(minutes=5)
+        end = max(now, incident.peak_at + timedelta(hours=1))
+        buckets = self._recent_buckets(incident.brand, end, earliest=peak_end - FACTS_HISTORY)
+        mentions = self.store.mentions(incident.brand, peak_end - timedelta(minutes=max(incident.window_minutes, 60)),
+                                       peak_end)  # fmt: skip
+        enriched = notice.model_copy(update={"samples": tuple(choose_samples(mentions, incident.drivers)),
+                                             "facts": facts(buckets, peak_end)})  # fmt: skip
         title = f"{notice.brand_label}: negative mentions per hour, last 48 hours"
-        return render_png(hourly_series(buckets, end), title=title, timezone=timezone,
-                          opened_at=notice.incident.opened_at)  # fmt: skip
+        chart = render_png(hourly_series(buckets, end), title=title, timezone=timezone, opened_at=incident.opened_at)
+        return enriched, chart
+
+    def _recent_buckets(self, brand: str, end: datetime, earliest: datetime | None = None) -> list[Bucket]:
+        """The brand's buckets for the chart's span before ``end`` (from ``earliest`` if that is sooner)."""
+        from groundswell.alerting.chart import HISTORY_DAYS, HOURS
+
+        start = end - timedelta(hours=HOURS, days=HISTORY_DAYS)
+        start = min(start, earliest) if earliest else start
+        key = (brand, start, end)
+        if key not in self._reads:
+            self._reads[key] = self.store.buckets(brand, start, end)
+        return self._reads[key]
 
     def _link(self, recipient: Recipient, notices: list[Notice], now: datetime) -> str:
         record = links.LinkRecord(recipient=recipient.key, recipient_name=recipient.name,
@@ -411,7 +426,7 @@ class Notifier:
                 continue
             days = []
             for brand in watched:
-                buckets = self.store.buckets(brand.name, now - timedelta(days=8), now)
+                buckets = self._recent_buckets(brand.name, now, earliest=now - FACTS_HISTORY)
                 incidents = [IncidentView.model_validate_json(raw) for raw in self.store.incidents(brand.name)]
                 days.append(brand_day(brand.label, buckets, incidents, now))
             text = summary_text(days, day)
@@ -434,7 +449,7 @@ class Notifier:
         """The daily digest email: the summary text and one 48-hour chart per brand."""
         from email.message import EmailMessage
 
-        from groundswell.alerting.chart import HISTORY_DAYS, HOURS, hourly_series, render_png
+        from groundswell.alerting.chart import hourly_series, render_png
 
         address = recipient.address if recipient.channel is Channel.EMAIL else str(recipient.fallback_email)
         message = EmailMessage()
@@ -442,7 +457,7 @@ class Notifier:
         message["From"], message["To"] = self.channels.sender_email, address
         message.set_content(text + "\n")
         for brand in brands:
-            buckets = self.store.buckets(brand.name, now - timedelta(hours=HOURS, days=HISTORY_DAYS), now)
+            buckets = self._recent_buckets(brand.name, now, earliest=now - FACTS_HISTORY)
             png = render_png(hourly_series(buckets, now), title=f"{brand.label}: negative mentions per hour",
                              timezone=recipient.timezone)  # fmt: skip
             message.add_attachment(png, maintype="image", subtype="png", filename=f"{brand.name}-48h.png")
@@ -506,33 +521,6 @@ class DeliveryFailed(RuntimeError):
     def __init__(self, failures: int):
         super().__init__(f"{failures} alert deliveries failed; they are retried with the batch")
         self.count = failures
-
-
-def merge(ours: AlertState, theirs: AlertState) -> AlertState:
-    told = {**theirs.told}
-    for key, entry in ours.told.items():
-        if key not in told or entry.at > told[key].at:
-            told[key] = entry
-    newest = ours.incident if ours.incident.peak_at >= theirs.incident.peak_at else theirs.incident
-    return AlertState(incident=newest, told=told, acked_by=theirs.acked_by or ours.acked_by,
-                      acked_at=theirs.acked_at or ours.acked_at,
-                      snoozed_until=max(filter(None, (theirs.snoozed_until, ours.snoozed_until)), default=None),
-                      resolved=ours.resolved or theirs.resolved)  # fmt: skip
-
-
-def facts(buckets: Sequence[Bucket], end: datetime) -> Facts:
-    """Negative share of the last hour against the 7 days before, and growth over the hour before."""
-    hour, before = end - timedelta(hours=1), end - timedelta(hours=2)
-    last = [b for b in buckets if hour <= b.start < end]
-    previous = [b for b in buckets if before <= b.start < hour]
-    week = [b for b in buckets if end - timedelta(days=8) <= b.start < end - timedelta(days=1)]
-    total, negative = sum(b.total for b in last), sum(b.negative for b in last)
-    week_total = sum(b.total for b in week)
-    previous_negative = sum(b.negative for b in previous)
-    return Facts(negative_share=negative / total if total else None,
-                 usual_share=sum(b.negative for b in week) / week_total if week_total else None,
-                 growth=negative / previous_negative if previous_negative else None,
-                 last_hour_negative=negative)  # fmt: skip
 
 
 def _payload(dispatch: Dispatch, brand: str) -> str:

@@ -45,7 +45,7 @@ def incident_text(notice: Notice, link: str, timezone: str) -> str:
         head = f"{PREFIX} {_KIND_WORD[notice.kind]}SEV{incident.severity} {brand}"
         note = f" ({clean(notice.note, 30)})" if notice.note else ""
         what = _what(notice)
-        top = clean(to_gsm(incident.drivers[0]), 20) if incident.drivers else ""
+        top = clean(incident.drivers[0], 20) if incident.drivers else ""
         numbers = _numbers(notice, timezone)
         short = f"{incident.observed:.0f} neg/{window_label(incident.window_minutes)} {incident.ratio:.0f}x"
         variants = [

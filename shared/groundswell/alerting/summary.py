@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from groundswell.alerting.gsm import to_gsm
 from groundswell.alerting.notices import IncidentView
 from groundswell.alerting.sms import PREFIX, choose, clean
 from groundswell.models import Bucket, Recipient
@@ -67,7 +66,7 @@ def summary_text(days: Sequence[BrandDay], local_day: date) -> str:
         if day.biggest is None:
             return line + (", calm" if detail else "")
         incidents = f"{day.opened} new/{day.ongoing} open/{day.resolved} over" if detail > 1 else ""
-        what = to_gsm(", ".join(day.biggest.drivers[: 2 if detail > 1 else 1]))
+        what = ", ".join(day.biggest.drivers[: 2 if detail > 1 else 1])
         big = f"SEV{day.biggest.severity} {day.biggest.ratio:.0f}x" + (f" {what}" if what and detail else "")
         return f"{line}; {incidents + '; ' if incidents else ''}{clean(big, 40)}"
 
