@@ -8,23 +8,21 @@ writes the 5-minute counts and a timeline to the output folder.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from infra.scenario import DEMO_BRANDS, demo_start, generate, write_jsonl
+from infra.simulation import Inbox, Pipeline
 
 BARS = " ▁▂▃▄▅▆▇█"
 
 
 def run_demo(output: Path, hours: int = 48) -> int:
     from groundswell.brands import parse_brands
-    from infra.lambda_runtime import LambdaContext, drain_queue
     from infra.local_stack import local_stack
 
     output.mkdir(parents=True, exist_ok=True)
@@ -52,36 +50,21 @@ def run_demo(output: Path, hours: int = 48) -> int:
     )
     began = time.perf_counter()
     with local_stack() as (resources, session), log_path.open("w", encoding="utf-8") as log:
-        from functions.detect_spikes import app as detect_app
-        from functions.dispatch_polls import app as dispatch_app
-        from functions.notify import app as notify_app
-        from functions.poll_mentions import app as poll_app
-        from groundswell.observability import logger
         from groundswell.runtime import notifier, store
 
         received = Inbox(output / "alerts")
         notifier().on_sent = received.add
-
-        logger.registered_handler.setStream(log)  # type: ignore[attr-defined]
+        pipeline = Pipeline(resources, session, log)
         repo = store()
         repo.put_brands(parse_brands(configs, "demo"))
-        sqs = session.client("sqs")
-        queue = resources.queues["PollQueue"]
         timeline = []
         ticks = hours * 12
         for tick in range(1, ticks + 1):
-            now = start + timedelta(minutes=5 * tick)
-            with contextlib.redirect_stdout(log):
-                dispatched = dispatch_app.handler({"now": now.isoformat()}, LambdaContext("dispatch_polls"))
-                drained = drain_queue(sqs, queue, poll_app.handler, redeliver_every=7)
-                detect_app.handler({"now": now.isoformat()}, LambdaContext("detect_spikes"))
-                drain_queue(sqs, resources.queues["NotifyQueue"], notify_app.handler, redeliver_every=2)
-                notify_app.handler({"now": now.isoformat()}, LambdaContext("notify"))  # the 5-minute tick
-            timeline.append((now, dispatched["dispatched"], drained.invocations, drained.failed))
-            _progress(tick, ticks, now, tick * len(configs))
+            timeline.append(pipeline.step(start + timedelta(minutes=5 * tick)))
+            progress(tick, ticks, timeline[-1].now, f"polls {tick * len(configs):>5}")
         end = start + timedelta(hours=hours)
         ok = _report(repo, configs, expected, start, end, output, timeline)
-        received.print_timeline(start)
+        _print_alerts(received, start)
     elapsed = time.perf_counter() - began
     print(
         f"done in {elapsed:.1f} s; results in {output}/: buckets.csv, incidents.jsonl, timeline.csv, "
@@ -94,9 +77,9 @@ def _hour(moment: datetime, start: datetime) -> str:
     return f"{(moment - start).total_seconds() / 3600:.1f}"
 
 
-def _progress(tick: int, ticks: int, now, polls: int) -> None:  # type: ignore[no-untyped-def]
+def progress(tick: int, ticks: int, now: datetime, detail: str) -> None:
     """A progress bar on a terminal; a line every 6 simulated hours otherwise."""
-    line = f"  [{'#' * int(30 * tick / ticks):<30}] {now:%a %H:%M} UTC  polls {polls:>5}"
+    line = f"  [{'#' * int(30 * tick / ticks):<30}] {now:%a %d %b %H:%M} UTC  {detail}"
     if sys.stderr.isatty():
         print(f"\r{line}", end="\n" if tick == ticks else "", file=sys.stderr, flush=True)
     elif tick % 72 == 0 or tick == ticks:
@@ -141,7 +124,7 @@ def _report(repo, configs, expected, start, end, output: Path, timeline) -> bool
     with (output / "timeline.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["tick_utc", "polls_dispatched", "poller_invocations", "failed_messages"])
-        writer.writerows([(t.isoformat(), d, i, f) for t, d, i, f in timeline])
+        writer.writerows([(s.now.isoformat(), s.dispatched, s.poll_invocations, s.failed_messages) for s in timeline])
     print(
         "\nEvery generated mention counted exactly once (some SQS batches were delivered twice)."
         if ok
@@ -181,37 +164,12 @@ DEMO_RECIPIENTS = [
 ]  # fmt: skip
 
 
-class Inbox:
-    """Writes every message the notifier sends into a folder, as its recipient would see it."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for old in self.folder.glob("*"):
-            old.unlink()
-        self.messages: list[Any] = []
-
-    def add(self, message: Any) -> None:
-        self.messages.append(message)
-        stem = f"{len(self.messages):03d}-{message.sent_at:%Y%m%dT%H%M}-{message.channel}-{message.kind}"
-        if message.email is not None:
-            from email import message_from_bytes, policy
-
-            (self.folder / f"{stem}.eml").write_bytes(message.email)
-            parsed = message_from_bytes(message.email, policy=policy.default)
-            for part in parsed.walk():
-                if part.get_content_type() == "text/html":
-                    (self.folder / f"{stem}.html").write_text(str(part.get_content()), encoding="utf-8")
-                elif part.get_content_type() == "image/png":
-                    (self.folder / f"{stem}-chart.png").write_bytes(part.get_content())
-        else:
-            (self.folder / f"{stem}.txt").write_text(message.text + "\n", encoding="utf-8")
-
-    def print_timeline(self, start: datetime) -> None:
-        print("\nAlerts sent (all written to alerts/):")
-        for message in self.messages:
-            line = message.text.splitlines()[0] if message.channel == "sms" else message.text.splitlines()[0][:70]
-            print(f"  hour {_hour(message.sent_at, start)}  {message.channel:<5} {message.recipient:<22} "
-                  f"{message.kind:<9} {line}")  # fmt: skip
-        if not self.messages:
-            print("  none")
+def _print_alerts(inbox: Inbox, start: datetime) -> None:
+    print("\nAlerts sent (all written to alerts/):")
+    for message in inbox.messages:
+        first = message.text.splitlines()[0]
+        line = first if message.channel == "sms" else first[:70]
+        print(f"  hour {_hour(message.sent_at, start)}  {message.channel:<5} {message.recipient:<22} "
+              f"{message.kind:<9} {line}")  # fmt: skip
+    if not inbox.messages:
+        print("  none")

@@ -43,13 +43,21 @@ def local_stack() -> Iterator[tuple[Provisioned, Any]]:
         session = boto3.Session()
         resources = provision(session)
         os.environ.update(resources.environment())
-        for cached in (settings, reset_clients, runtime.store, runtime.scorer, runtime.source, runtime.push_key):
+        for cached in (
+            settings,
+            reset_clients,
+            runtime.store,
+            runtime.scorer,
+            runtime.source,
+            runtime.push_key,
+            runtime.notifier,
+        ):
             getattr(cached, "cache_clear", cached)()
         yield resources, session
     finally:
         os.environ.clear()
         os.environ.update(saved)
         reset_clients()
-        for cached in (settings, runtime.store, runtime.source, runtime.push_key):
+        for cached in (settings, runtime.store, runtime.source, runtime.push_key, runtime.notifier):
             cached.cache_clear()
         server.stop()

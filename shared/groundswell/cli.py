@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from groundswell.text import parse_timestamp
+
 
 def _target(args: argparse.Namespace) -> None:
     """Points the adapters at a deployed stack (by name) or at explicit table/endpoint settings."""
@@ -154,6 +156,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.output), hours=args.hours)
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from infra.replay import ReplayError, run_replay
+
+    try:
+        return run_replay(Path(args.input), args.brand, Path(args.output), start=args.start, speed=args.speed,
+                          sensitivity=args.sensitivity, config=Path(args.config) if args.config else None,
+                          messages=Path(args.messages) if args.messages else None)  # fmt: skip
+    except ReplayError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
 def cmd_alerts(args: argparse.Namespace) -> int:
     from groundswell.alerting.preview import render_previews
     from groundswell.brands import load_brand_file
@@ -219,6 +233,17 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("--output", required=True, help="the input columns plus anomaly_score and alert")
     detect.add_argument("--value-column", default="value", help="the count column (default: value)")
     detect.set_defaults(func=cmd_detect)
+
+    replay = sub.add_parser("replay", help="feed a JSON Lines file of mentions through the whole pipeline (simulated)")
+    replay.add_argument("--input", required=True, help="mentions, one JSON object per line (docs/mention-format.md)")
+    replay.add_argument("--brand", required=True, help="brand name (a slug, e.g. us-airways)")
+    replay.add_argument("--output", required=True, help="incidents and alerts as JSON Lines")
+    replay.add_argument("--start", type=parse_timestamp, help="simulated clock start (default: the first mention)")
+    replay.add_argument("--speed", type=float, default=0.0, help="simulated seconds per real second (0: fastest)")
+    replay.add_argument("--sensitivity", choices=["fewer", "balanced", "more"], default="balanced")
+    replay.add_argument("--config", help="brands file to take the brand's recipients and settings from")
+    replay.add_argument("--messages", help="folder to write every SMS and email received into")
+    replay.set_defaults(func=cmd_replay)
 
     alerts = sub.add_parser("alerts", help="preview the SMS texts and email a brand's recipients would receive")
     alerts_actions = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")

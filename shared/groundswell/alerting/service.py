@@ -54,8 +54,8 @@ class SentMessage:
 
     channel: str
     recipient: str  # masked
-    kind: str
-    incident_ids: tuple[str, ...]
+    kind: str  # open | escalate | reminder | resolved | grouped (several kinds) | summary
+    about: tuple[tuple[str, str], ...]  # (incident id, kind) for each incident in the message
     sent_at: datetime
     text: str
     segments: int = 0
@@ -247,7 +247,7 @@ class Notifier:
                  now: datetime) -> None:  # fmt: skip
         link = self._link(recipient, notices, now)
         kind = notices[0].kind.value if len({n.kind for n in notices}) == 1 else "grouped"
-        ids = tuple(n.incident.id for n in notices)
+        about = _about(notices)
         if recipient.channel is Channel.SMS:
             if recipient.key in self.store.opted_out([recipient.key]):
                 self._fallback(recipient, notices, group, brands, now, link)
@@ -278,10 +278,10 @@ class Notifier:
                 self._fallback(recipient, notices, group, brands, now, link)
                 return
             logger.info("sms sent", extra={"recipient": _masked(recipient), "segments": parts, "chars": len(text),
-                                           "kind": kind, "incidents": list(ids)})  # fmt: skip
+                                           "kind": kind, "incidents": [i for i, _ in about]})  # fmt: skip
             count("SmsSegments", parts)
             self._finish(group, "sent", message_id)
-            self._record(SentMessage("sms", _masked(recipient), kind, ids, now, text, parts))
+            self._record(SentMessage("sms", _masked(recipient), kind, about, now, text, parts))
         elif recipient.channel is Channel.EMAIL:
             self._email(recipient.address, recipient, notices, group, now, link, kind)
         else:
@@ -290,7 +290,7 @@ class Notifier:
             text = compose(notices, links={n.incident.id: link for n in notices}, timezone=recipient.timezone).text
             self.channels.webhook.send(recipient.address, text[:3500])
             self._finish(group, "sent", "webhook")
-            self._record(SentMessage("webhook", _masked(recipient), kind, ids, now, text))
+            self._record(SentMessage("webhook", _masked(recipient), kind, about, now, text))
 
     def _email(self, address: str, recipient: Recipient, notices: list[Notice], group: list[Dispatch], now: datetime,
                link: str, kind: str) -> None:  # fmt: skip
@@ -306,7 +306,7 @@ class Notifier:
         message_id = self.channels.email.send(self.channels.sender_email, address, raw)
         logger.info("email sent", extra={"recipient": mask_email(address), "kind": kind, "bytes": len(raw)})
         self._finish(group, "sent", message_id)
-        self._record(SentMessage("email", mask_email(address), kind, tuple(n.incident.id for n in notices), now,
+        self._record(SentMessage("email", mask_email(address), kind, _about(notices), now,
                                  email.text, email=raw))  # fmt: skip
 
     def _fallback(self, recipient: Recipient, notices: list[Notice], group: list[Dispatch], brands: dict[str, Brand],
@@ -521,6 +521,10 @@ class DeliveryFailed(RuntimeError):
     def __init__(self, failures: int):
         super().__init__(f"{failures} alert deliveries failed; they are retried with the batch")
         self.count = failures
+
+
+def _about(notices: Sequence[Notice]) -> tuple[tuple[str, str], ...]:
+    return tuple((n.incident.id, n.kind.value) for n in notices)
 
 
 def _payload(dispatch: Dispatch, brand: str) -> str:

@@ -1,0 +1,83 @@
+"""The real Lambda handlers on the local stack, driven one simulated 5-minute step at a time.
+
+Each step does what EventBridge Scheduler, SQS and Lambda do in AWS: the dispatcher fans out poll requests,
+the poller consumes them (every ``redeliver_every``-th batch twice, as SQS may), the detector runs a cycle,
+the notifier drains what the detector woke it for, and the notifier's 5-minute tick runs. Used by
+``groundswell demo`` and ``groundswell replay``; every message sent is kept by an :class:`Inbox`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from infra.lambda_runtime import LambdaContext, drain_queue
+from infra.template_resources import Provisioned
+
+
+@dataclass(frozen=True)
+class Step:
+    now: datetime
+    dispatched: int
+    poll_invocations: int
+    failed_messages: int
+
+
+class Pipeline:
+    def __init__(self, resources: Provisioned, session: Any, log: IO[str], *, redeliver_every: int = 7):
+        from functions.detect_spikes import app as detect_app
+        from functions.dispatch_polls import app as dispatch_app
+        from functions.notify import app as notify_app
+        from functions.poll_mentions import app as poll_app
+        from groundswell.observability import logger
+
+        self._apps = dispatch_app, poll_app, detect_app, notify_app
+        self._sqs, self._resources, self._log = session.client("sqs"), resources, log
+        self._redeliver_every = redeliver_every
+        logger.registered_handler.setStream(log)  # type: ignore[attr-defined]
+
+    def step(self, now: datetime) -> Step:
+        dispatch_app, poll_app, detect_app, notify_app = self._apps
+        clock = {"now": now.isoformat()}
+        queues = self._resources.queues
+        with contextlib.redirect_stdout(self._log):
+            dispatched = dispatch_app.handler(clock, LambdaContext("dispatch_polls"))
+            polled = drain_queue(
+                self._sqs, queues["PollQueue"], poll_app.handler, redeliver_every=self._redeliver_every
+            )
+            detect_app.handler(clock, LambdaContext("detect_spikes"))
+            drain_queue(self._sqs, queues["NotifyQueue"], notify_app.handler, redeliver_every=2)
+            notify_app.handler(clock, LambdaContext("notify"))  # the scheduled tick
+        return Step(now, dispatched["dispatched"], polled.invocations, polled.failed)
+
+
+class Inbox:
+    """Every message the notifier sends, kept in order and written into a folder as its recipient sees it."""
+
+    def __init__(self, folder: Path | None = None):
+        self.folder = folder
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in folder.glob("*"):
+                old.unlink()
+        self.messages: list[Any] = []
+
+    def add(self, message: Any) -> None:
+        self.messages.append(message)
+        if self.folder is None:
+            return
+        stem = f"{len(self.messages):03d}-{message.sent_at:%Y%m%dT%H%M}-{message.channel}-{message.kind}"
+        if message.email is None:
+            (self.folder / f"{stem}.txt").write_text(message.text + "\n", encoding="utf-8")
+            return
+        from email import message_from_bytes, policy
+
+        (self.folder / f"{stem}.eml").write_bytes(message.email)
+        for part in message_from_bytes(message.email, policy=policy.default).walk():
+            if part.get_content_type() == "text/html":
+                (self.folder / f"{stem}.html").write_text(str(part.get_content()), encoding="utf-8")
+            elif part.get_content_type() == "image/png":
+                (self.folder / f"{stem}-chart.png").write_bytes(part.get_content())

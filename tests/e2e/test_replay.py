@@ -1,0 +1,55 @@
+"""``groundswell replay`` end to end on the embedded stack: output lines, a crisis that alerts, errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from infra.replay import ReplayError, alert_lines, incident_line, run_replay
+from infra.scenario import BrandScenario, demo_start, generate, write_jsonl
+
+pytestmark = pytest.mark.e2e
+
+
+def test_replay_of_a_swell_writes_the_incident_and_its_alerts(tmp_path: Path) -> None:
+    scenario = BrandScenario("swell", "Swell Co", per_bucket=8.0, crisis_start_hour=14, crisis_hours=2,
+                             crisis_multiplier=8.0)  # fmt: skip
+    source = write_jsonl(generate(scenario, demo_start(), 16), tmp_path / "swell.jsonl")
+    output = tmp_path / "out.jsonl"
+    assert run_replay(source, "swell", output, messages=tmp_path / "messages") == 0
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    incidents = [r for r in rows if r["type"] == "incident"]
+    assert len(incidents) == 1
+    incident = incidents[0]
+    assert set(incident) >= {"incident_id", "brand", "opened_at", "peak_at", "resolved_at", "severity", "observed",
+                             "expected"}  # fmt: skip
+    opened = datetime.fromisoformat(incident["opened_at"].replace("Z", "+00:00"))
+    assert 14 <= (opened - demo_start()).total_seconds() / 3600 <= 15  # opened on the simulated clock, early
+    alerts = [r for r in rows if r["type"] == "alert"]
+    assert {a["kind"] for a in alerts} >= {"open"} and all(a["incident_id"] == incident["incident_id"] for a in alerts)
+    assert all(a["sent_at"].endswith("Z") and "*" in a["recipient"] for a in alerts)  # UTC, masked
+    assert any(p.suffix == ".eml" for p in (tmp_path / "messages").iterdir())
+
+
+def test_replay_refuses_what_it_cannot_replay(tmp_path: Path) -> None:
+    with pytest.raises(ReplayError, match="no such file"):
+        run_replay(tmp_path / "missing.jsonl", "x", tmp_path / "o.jsonl")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('not json\n{"created_at": "2015-02-22T10:00:00"}\n', encoding="utf-8")  # no offset
+    with pytest.raises(ReplayError, match="no line with a valid created_at"):
+        run_replay(bad, "x", tmp_path / "o.jsonl")
+
+
+def test_output_lines_follow_the_documented_shape() -> None:
+    incident = {"id": "b:1", "brand": "b", "opened_at": "2015-02-22T14:05:00+00:00",
+                "peak_at": "2015-02-22T14:30:00+00:00", "resolved_at": None, "severity": 3, "observed": 40.0,
+                "expected": 4.123456, "window_minutes": 30}  # fmt: skip
+    line = incident_line(incident)
+    assert line["opened_at"] == "2015-02-22T14:05:00Z" and line["resolved_at"] is None and line["expected"] == 4.123
+    message = SimpleNamespace(channel="sms", recipient="+*********43", sent_at=datetime(2015, 2, 22, 14, 6, tzinfo=UTC),
+                              kind="grouped", text="t", about=(("b:1", "open"), ("c:2", "resolved")))  # fmt: skip
+    assert [(a["incident_id"], a["kind"]) for a in alert_lines(message)] == [("b:1", "open"), ("c:2", "resolved")]
