@@ -23,8 +23,8 @@ $(SAM_VENV)/bin/sam:
 demo: $(BIN)/groundswell
 	$(BIN)/groundswell demo --output out/demo
 
-## test: set up, then lint, type-check, run the tests, lint the template (also translated) and sam build it
-test: browser lint typecheck unit template sam-build
+## test: set up, then lint, type-check, lint the template (also SAM-translated), run the tests, sam build
+test: browser lint typecheck template unit sam-build
 
 # headless Chromium renders alert emails in tests/e2e/test_email_screenshot.py (Debian's package)
 browser:

@@ -29,6 +29,7 @@ class Settings(BaseModel):
     sentiment_scorer: str = Field(default="default", pattern="^(default|comprehend)$")
     mention_ttl_days: int = Field(default=30, ge=1, le=3650)
     bucket_ttl_days: int = Field(default=400, ge=7, le=3650)
+    silent_source_minutes: int = Field(default=30, ge=5, le=7 * 24 * 60, description="no successful poll: alarm")
     failing_source_threshold: int = Field(default=3, ge=1, description="consecutive failures that raise an error")
     push_max_skew_seconds: int = Field(default=300, ge=30, le=3600)
     notify_queue_url: str | None = Field(default=None, description="SQS queue that wakes the notifier")

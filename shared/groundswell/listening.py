@@ -22,7 +22,8 @@ from groundswell.store import CursorConflict, CursorRecord, StoreReport
 class MentionRepository(Protocol):
     def store_mentions(self, mentions: Sequence[Mention], *, may_overlap: bool = True) -> StoreReport: ...
     def load_cursor(self, brand: str, source: str) -> CursorRecord: ...
-    def save_cursor(self, brand: str, source: str, state: Cursor | None, expected_version: int) -> None: ...
+    def save_cursor(self, brand: str, source: str, state: Cursor | None, expected_version: int, *,
+                    polled_at: datetime | None = None) -> None: ...  # fmt: skip
     def record_failure(self, brand: str, source: str, error: str) -> int: ...
 
 
@@ -134,7 +135,7 @@ def poll_once(
     )
     report.truncated = result.truncated
     try:
-        repository.save_cursor(brand.name, source.kind, result.cursor, cursor.version)
+        repository.save_cursor(brand.name, source.kind, result.cursor, cursor.version, polled_at=now)
     except CursorConflict:
         logger.info(
             "cursor moved by a concurrent poll; keeping theirs", extra={"brand": brand.name, "source": source.kind}

@@ -93,6 +93,7 @@ def dispatch(now: datetime | None = None) -> int:
 
         raise ConfigError("POLL_QUEUE_URL is not set")
     requests = poll_requests(store().list_brands(), now)
+    report_silent_sources(requests, now or datetime.now(UTC))
     sqs = client("sqs")
     sent = 0
     for start in range(0, len(requests), 10):
@@ -104,6 +105,21 @@ def dispatch(now: datetime | None = None) -> int:
         sent += len(chunk)
     count("PollsDispatched", sent)
     return sent
+
+
+def report_silent_sources(requests: list[PollRequest], now: datetime) -> list[tuple[str, str]]:
+    """(brand, source) pairs watched but not polled successfully for ``SILENT_SOURCE_MINUTES``: the metric
+    ``SilentSources`` (its alarm) and a warning naming them. Failing sources show here as well as in
+    ``SourceErrors``; a stuck queue or a stopped schedule shows only here."""
+    limit = now - timedelta(minutes=settings().silent_source_minutes)
+    pairs = [(r.brand, r.source.value) for r in requests]
+    last = store().last_successes(pairs) if pairs else {}
+    silent = [pair for pair in pairs if pair in last and last[pair] < limit]
+    count("SilentSources", len(silent))
+    if silent:
+        logger.warning("sources silent", extra={"silent": [f"{b}/{s}" for b, s in silent],
+                                                "minutes": settings().silent_source_minutes})  # fmt: skip
+    return silent
 
 
 def poll(request: PollRequest) -> IngestReport | None:

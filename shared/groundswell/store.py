@@ -168,8 +168,10 @@ class DynamoStore:
             last_success=item.get("last_success", {}).get("S"),
         )
 
-    def save_cursor(self, brand: str, source: str, state: dict[str, Any] | None, expected_version: int) -> None:
-        """Advances the cursor if nobody else did since it was loaded; resets the failure count."""
+    def save_cursor(self, brand: str, source: str, state: dict[str, Any] | None, expected_version: int, *,
+                    polled_at: datetime | None = None) -> None:  # fmt: skip
+        """Advances the cursor if nobody else did since it was loaded; resets the failure count and records
+        ``polled_at`` (default: now) as the last success."""
         try:
             self._db.update_item(
                 TableName=self.table,
@@ -182,13 +184,23 @@ class DynamoStore:
                     ":next": {"N": str(expected_version + 1)},
                     ":expected": {"N": str(expected_version)},
                     ":zero": {"N": "0"},
-                    ":now": {"S": _now_iso()},
+                    ":now": {"S": (polled_at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")},
                 },
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise CursorConflict(f"cursor {brand}/{source} moved by another poller") from exc
             raise
+
+    def last_successes(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
+        """When each (brand, source) was last polled successfully; pairs never polled are absent."""
+        keys = [_key(f"BRAND#{brand}", f"CURSOR#{source}") for brand, source in pairs]
+        found = {}
+        for item in self._batch_get(keys, projection="pk, sk, last_success"):
+            if "last_success" in item:
+                pair = (item["pk"]["S"].removeprefix("BRAND#"), item["sk"]["S"].removeprefix("CURSOR#"))
+                found[pair] = datetime.fromisoformat(item["last_success"]["S"])
+        return found
 
     def record_failure(self, brand: str, source: str, error: str) -> int:
         """Counts a failed poll (the cursor stays where it is); returns the consecutive failure count."""

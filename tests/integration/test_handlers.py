@@ -66,6 +66,22 @@ def test_dispatcher_fans_out_and_poller_reports_only_the_bad_message(aws: Any, t
     assert sum(b.total for b in store().buckets("acme-air", *_day())) == 5
 
 
+def test_dispatcher_reports_sources_not_polled_successfully_for_too_long(aws: Any, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from groundswell.runtime import poll_requests, report_silent_sources, store
+
+    brands = [make_brand(name="acme-air", sources=[{"type": "replay", "uri": str(replay_file(tmp_path))}]),
+              make_brand(name="new-co", sources=[{"type": "hackernews"}])]  # fmt: skip
+    store().put_brands(brands)
+    polled = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    store().save_cursor("acme-air", "replay", {"line": 5}, 0, polled_at=polled)
+    requests = poll_requests(brands, polled)
+    assert report_silent_sources(requests, polled + timedelta(minutes=25)) == []
+    assert report_silent_sources(requests, polled + timedelta(minutes=31)) == [("acme-air", "replay")]  # 30 min
+    # new-co was never polled: it has no last success to be late on (its failures raise SourceErrors)
+
+
 def _day() -> tuple[Any, Any]:
     from datetime import UTC, datetime
 

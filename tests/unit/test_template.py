@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from infra.template_resources import load_template
+from tests.conftest import ROOT
 
 TEMPLATE = load_template()
 RESOURCES = TEMPLATE["Resources"]
@@ -27,13 +33,58 @@ def test_every_function_has_a_log_group_with_retention() -> None:
     assert all(g["RetentionInDays"] == {"Ref": "LogRetentionDays"} for g in groups)
 
 
+# actions AWS authorises on no resource, so "*" is the only possible Resource
+NO_RESOURCE_ACTIONS = {
+    "comprehend:BatchDetectSentiment",  # Comprehend's detect APIs
+    "sns:Publish", "sns:CheckIfPhoneNumberIsOptedOut",  # SNS SMS to a phone number (SmsProvider=sns only)
+}  # fmt: skip
+# AWS managed policies SAM attaches: logs, X-Ray (Tracing: Active), the SQS event source's receive/delete
+MANAGED_POLICIES = {
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
+}
+TRANSLATED = ROOT / "build" / "template.cfn.json"
+
+
 def test_iam_names_its_resources_except_where_aws_allows_none() -> None:
-    for function in ("DispatchPollsFunction", "PollMentionsFunction", "IngestPushFunction", "DetectSpikesFunction"):
+    functions = [k for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"]
+    for function in functions:
         for statement in statements(function):
-            if statement["Action"] == ["comprehend:BatchDetectSentiment"]:
-                continue  # Comprehend's detect APIs have no resource-level permissions
+            if set(statement["Action"]) <= NO_RESOURCE_ACTIONS:
+                continue
             assert statement["Resource"] != "*", (function, statement)
             assert not any(a.endswith(":*") for a in statement["Action"]), (function, statement)
+
+
+def _all_statements(node: Any) -> Iterator[dict[str, Any]]:
+    """Every IAM statement under ``node``, in both branches of each Fn::If."""
+    if isinstance(node, dict):
+        if "Effect" in node and "Action" in node:
+            yield node
+        for value in node.values():
+            yield from _all_statements(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _all_statements(value)
+
+
+def test_least_privilege_over_the_sam_translated_template() -> None:
+    """What CloudFormation really gets (``make template`` writes build/template.cfn.json before the tests)."""
+    if not TRANSLATED.exists():
+        if os.environ.get("CI") == "true":
+            raise AssertionError("build/template.cfn.json is missing: make template runs before the tests")
+        pytest.skip("run `make template` first")
+    resources = json.loads(TRANSLATED.read_text())["Resources"]
+    roles = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::IAM::Role"}
+    assert len(roles) >= 6
+    for name, role in roles.items():
+        assert set(role.get("ManagedPolicyArns", [])) <= MANAGED_POLICIES, name
+        for statement in _all_statements(role.get("Policies", [])):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not any(a == "*" or a.endswith(":*") for a in actions), (name, statement)
+            if statement["Resource"] == "*" or statement["Resource"] == ["*"]:
+                assert set(actions) <= NO_RESOURCE_ACTIONS, (name, statement)
 
 
 def test_the_poller_consumes_with_partial_failures_and_a_dead_letter_queue() -> None:
