@@ -107,3 +107,20 @@ def test_the_table_has_ttl_and_the_push_key_is_generated_not_written_down() -> N
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert "GenerateSecretString" in RESOURCES["PushSecret"]["Properties"]
     assert "SecretString" not in RESOURCES["PushSecret"]["Properties"]
+
+
+def test_the_dashboard_is_valid_json_naming_real_resources() -> None:
+    import re
+
+    body = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    names = set(re.findall(r"\$\{([A-Za-z:]+)(?:\.[A-Za-z]+)?\}", body))
+    assert names - {"AWS::Region"} <= set(RESOURCES)
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
+    assert len(widgets) >= 6 and all(w["properties"]["metrics"] for w in widgets)
+
+
+def test_alarms_cover_failures_silence_and_dead_letters() -> None:
+    alarms = {k for k, v in RESOURCES.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    assert {"PollerErrorsAlarm", "SilentSourcesAlarm", "DetectorErrorsAlarm", "PollDeadLettersAlarm",
+            "NotifyDeadLettersAlarm", "NotificationsFailedAlarm"} <= alarms  # fmt: skip
+    assert all(RESOURCES[a]["Properties"]["AlarmActions"] == [{"Ref": "OperatorTopic"}] for a in alarms)
