@@ -54,14 +54,14 @@ def run_demo(output: Path, hours: int = 48) -> int:
 
         received = Inbox(output / "alerts")
         notifier().on_sent = received.add
-        pipeline = Pipeline(resources, session, log)
         repo = store()
         repo.put_brands(parse_brands(configs, "demo"))
         timeline = []
         ticks = hours * 12
-        for tick in range(1, ticks + 1):
-            timeline.append(pipeline.step(start + timedelta(minutes=5 * tick)))
-            progress(tick, ticks, timeline[-1].now, f"polls {tick * len(configs):>5}")
+        with Pipeline(resources, session, log) as pipeline:
+            for tick in range(1, ticks + 1):
+                timeline.append(pipeline.step(start + timedelta(minutes=5 * tick)))
+                progress(tick, ticks, timeline[-1].now, f"polls {tick * len(configs):>5}")
         end = start + timedelta(hours=hours)
         ok = _report(repo, configs, expected, start, end, output, timeline)
         _print_alerts(received, start)

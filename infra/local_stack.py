@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,6 +38,8 @@ def local_stack() -> Iterator[tuple[Provisioned, Any]]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    # moto's backends live in this process: start from an empty account even if a stack ran here before
+    urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"))
     saved = dict(os.environ)
     os.environ.update(LOCAL_ENV, AWS_ENDPOINT_URL=f"http://{host}:{port}")
     try:

@@ -101,14 +101,14 @@ def run_replay(
 
         inbox = Inbox(messages)
         notifier().on_sent = inbox.add
-        pipeline = Pipeline(resources, session, log, redeliver_every=0)
         store().put_brands(brands)
-        for tick in range(1, ticks + 1):
-            now = clock + STEP * tick
-            pipeline.step(now)
-            progress(tick, ticks, now, f"alerts {len(inbox.messages):>4}")
-            if speed > 0:
-                time.sleep(STEP.total_seconds() / speed)
+        with Pipeline(resources, session, log, redeliver_every=0) as pipeline:
+            for tick in range(1, ticks + 1):
+                now = clock + STEP * tick
+                pipeline.step(now)
+                progress(tick, ticks, now, f"alerts {len(inbox.messages):>4}")
+                if speed > 0:
+                    time.sleep(STEP.total_seconds() / speed)
         incidents = [json.loads(raw) for raw in store().incidents(brand)]
     rows = [incident_line(i) for i in incidents] + [line for m in inbox.messages for line in alert_lines(m)]
     rows.sort(key=lambda r: (r.get("opened_at") or r.get("sent_at"), r["type"]))

@@ -27,6 +27,8 @@ class Step:
 
 
 class Pipeline:
+    """Use as a context manager: the handlers log into ``log`` meanwhile."""
+
     def __init__(self, resources: Provisioned, session: Any, log: IO[str], *, redeliver_every: int = 7):
         from functions.detect_spikes import app as detect_app
         from functions.dispatch_polls import app as dispatch_app
@@ -37,7 +39,16 @@ class Pipeline:
         self._apps = dispatch_app, poll_app, detect_app, notify_app
         self._sqs, self._resources, self._log = session.client("sqs"), resources, log
         self._redeliver_every = redeliver_every
-        logger.registered_handler.setStream(log)  # type: ignore[attr-defined]
+        self._handler = logger.registered_handler
+
+    def __enter__(self) -> Pipeline:
+        """Sends the handlers' logs to the log file while the pipeline runs."""
+        self._previous = self._handler.stream  # type: ignore[attr-defined]
+        self._handler.setStream(self._log)  # type: ignore[attr-defined]
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._handler.setStream(self._previous)  # type: ignore[attr-defined]
 
     def step(self, now: datetime) -> Step:
         dispatch_app, poll_app, detect_app, notify_app = self._apps
