@@ -28,8 +28,15 @@ SNIPPETS = {
         "import functions.detect_spikes.app\nimport groundswell.detection.cycle\n"
         "from groundswell import runtime\nruntime.store()"
     ),
+    "notify": "import functions.notify.app\nimport groundswell.alerting.service",
+    "notify + first email's imports": (
+        "import functions.notify.app\nimport groundswell.alerting.service\nimport groundswell.alerting.email\n"
+        "from groundswell.alerting.chart import render_png\nimport matplotlib.backends.backend_agg\n"
+        "import matplotlib.figure\nimport jinja2"
+    ),
+    "alert_actions": "import functions.alert_actions.app\nimport groundswell.alerting.service",
 }
-HEAVY = ("scipy.stats", "scipy.special", "numpy", "pandas", "aws_xray_sdk")
+HEAVY = ("scipy.stats", "scipy.special", "numpy", "pandas", "aws_xray_sdk", "matplotlib", "jinja2")
 
 
 def measure(code: str, runs: int) -> tuple[float, list[str]]:

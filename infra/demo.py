@@ -58,13 +58,15 @@ def run_demo(output: Path, hours: int = 48) -> int:
         repo.put_brands(parse_brands(configs, "demo"))
         timeline = []
         ticks = hours * 12
+        acknowledged: list[tuple[datetime, str]] = []
         with Pipeline(resources, session, log) as pipeline:
             for tick in range(1, ticks + 1):
                 timeline.append(pipeline.step(start + timedelta(minutes=5 * tick)))
                 progress(tick, ticks, timeline[-1].now, f"polls {tick * len(configs):>5}")
+                acknowledged += _on_call_replies(received, timeline[-1].now, acknowledged)
         end = start + timedelta(hours=hours)
         ok = _report(repo, configs, expected, start, end, output, timeline)
-        _print_alerts(received, start)
+        _print_alerts(received, start, acknowledged)
     elapsed = time.perf_counter() - began
     print(
         f"done in {elapsed:.1f} s; results in {output}/: buckets.csv, incidents.jsonl, timeline.csv, "
@@ -152,8 +154,9 @@ def _report(repo, configs, expected, start, end, output: Path, timeline) -> bool
     return ok
 
 
+ON_CALL_PHONE = "+12025550143"
 DEMO_RECIPIENTS = [
-    {"name": "Riley (PR on-call)", "channel": "sms", "address": "+12025550143", "role": "pr_oncall",
+    {"name": "Riley (PR on-call)", "channel": "sms", "address": ON_CALL_PHONE, "role": "pr_oncall",
      "timezone": "America/New_York", "fallback_email": "riley@example.com"},
     {"name": "PR desk", "channel": "email", "address": "pr-desk@example.com", "role": "pr_oncall",
      "timezone": "America/New_York"},
@@ -164,8 +167,30 @@ DEMO_RECIPIENTS = [
 ]  # fmt: skip
 
 
-def _print_alerts(inbox: Inbox, start: datetime) -> None:
+def _on_call_replies(inbox: Inbox, now: datetime, done: list[tuple[datetime, str]]) -> list[tuple[datetime, str]]:
+    """The on-call replies ACK by SMS 45 minutes after an incident's first text (through the real
+    acknowledgement handler, as the inbound-SMS topic would deliver it)."""
+    from functions.alert_actions import app as actions_app
+    from infra.lambda_runtime import LambdaContext
+
+    phone = ON_CALL_PHONE
+    replied = {incident for _, incident in done}
+    for message in inbox.messages:
+        for incident, kind in message.about:
+            due = message.channel == "sms" and kind == "open" and now >= message.sent_at + timedelta(minutes=45)
+            if due and incident not in replied:
+                sms = json.dumps({"originationNumber": phone, "messageBody": "ACK"})
+                actions_app.handler({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": sms}}]},
+                                    LambdaContext("alert_actions"))  # fmt: skip
+                replied.add(incident)
+                return [(now, incident)]
+    return []
+
+
+def _print_alerts(inbox: Inbox, start: datetime, acknowledged: list[tuple[datetime, str]]) -> None:
     print("\nAlerts sent (all written to alerts/):")
+    for moment, incident in acknowledged:
+        print(f"  hour {_hour(moment, start)}  the on-call replied ACK to the SMS about {incident}")
     for message in inbox.messages:
         first = message.text.splitlines()[0]
         line = first if message.channel == "sms" else first[:70]

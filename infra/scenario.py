@@ -51,11 +51,12 @@ class BrandScenario:
     crisis_start_hour: float | None = None
     crisis_hours: float = 6.0
     crisis_multiplier: float = 6.0
+    crisis_ramp: float = 0.25  # share of the crisis spent building up to its full rate
     flood_hour: float | None = None  # one author posts ~15 complaints in this hour
 
 
 DEMO_BRANDS = (
-    BrandScenario("acme-air", "Acme Air", per_bucket=6.0, crisis_start_hour=38, crisis_hours=8),
+    BrandScenario("acme-air", "Acme Air", per_bucket=6.0, crisis_start_hour=38, crisis_hours=8, crisis_ramp=0.5),
     BrandScenario("brightbank", "BrightBank", per_bucket=1.5, negative_share=0.2, flood_hour=33),
     BrandScenario("nimbus-phone", "Nimbus Phone", per_bucket=3.0, negative_share=0.3),
 )
@@ -78,7 +79,7 @@ def generate(scenario: BrandScenario, start: datetime, hours: int, seed: int = 7
         negative_share = scenario.negative_share
         if scenario.crisis_start_hour is not None and 0 <= hour - scenario.crisis_start_hour < scenario.crisis_hours:
             into = (hour - scenario.crisis_start_hour) / scenario.crisis_hours
-            ramp = min(1.0, into * 4) * (1.0 if into < 0.7 else (1 - into) / 0.3)
+            ramp = min(1.0, into / scenario.crisis_ramp) * (1.0 if into < 0.7 else (1 - into) / 0.3)
             rate *= 1 + (scenario.crisis_multiplier - 1) * ramp
             negative_share = negative_share + (0.85 - negative_share) * ramp
         in_crisis = negative_share > scenario.negative_share
