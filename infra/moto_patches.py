@@ -1,4 +1,4 @@
-"""Makes two of moto's DynamoDB operations cost what they cost in DynamoDB, with the same results.
+"""Makes three of moto's operations cost what they cost in AWS, with the same results.
 
 - moto 5.2.5's ``transact_write_items`` deep-copies the *whole table* once per action to be able to roll
   back: a 100-action transaction on a table of 5,000 items copies 500,000 items, and memory grows by gigabytes
@@ -6,6 +6,9 @@
   it is cancelled: the same all-or-nothing behaviour.
 - its ``query`` on a table (not an index) filters *every item of the table* by partition key. The patch hands
   it only the queried partition (moto stores items per partition already).
+- its SQS ``receive_message`` computes *all* queue attributes (counting every message) for each message it
+  returns, to read the retention period: receiving n messages costs O(n^2). The patch reads the period from
+  the queue directly.
 
 They change the emulator, never the functions.
 """
@@ -67,6 +70,7 @@ def patch_moto_transactions() -> None:
 
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _patch_partition_queries()
+    _patch_sqs_retention_check()
     _PATCHED = True
 
 
@@ -92,3 +96,14 @@ def _patch_partition_queries() -> None:
             del self.all_items
 
     tables.Table.query = query  # type: ignore[method-assign]
+
+
+def _patch_sqs_retention_check() -> None:
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        retention = int(self.get_queue(queue_name).message_retention_period)
+        return bool(retention + message.sent_timestamp / 1000 > unix_time())
+
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
