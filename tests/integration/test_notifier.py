@@ -210,3 +210,25 @@ def test_a_deployment_without_sms_sends_sms_recipients_their_fallback_email(noti
     publish("open")
     notifier.drain(T0)
     assert sms_sent() == [] and any("oncall@example.com" in str(m.destinations) for m in emails_sent())
+
+
+def test_webhook_recipients_get_slack_compatible_json(aws: Any) -> None:
+    from groundswell.alerting.senders import Webhook
+    from groundswell.http import HttpClient, Response
+
+    hook = {"name": "War room", "channel": "webhook", "address": "https://hooks.slack.com/services/T0/B0/x",
+            "role": "pr_oncall"}  # fmt: skip
+    runtime.store().put_brand(make_brand(recipients=[hook]))
+    notifier = runtime.notifier()
+    posted: list[tuple[str, dict[str, Any]]] = []
+
+    def transport(request: Any, timeout: float) -> Response:
+        posted.append((request.full_url, json.loads(request.data)))
+        return Response(200, {}, b"ok")
+
+    object.__setattr__(notifier.channels, "webhook", Webhook(HttpClient(name="test-webhook", transport=transport)))
+    publish("open")
+    notifier.drain(T0)
+    assert [url for url, _ in posted] == [hook["address"]]
+    text = posted[0][1]["text"]
+    assert "CRISIS ALERT" in text and "Acme Air" in text and "/a/" in text
