@@ -114,3 +114,13 @@ def test_brand_day_and_summary_sms_fit_one_segment() -> None:
     assert gsm_units(text) is not None and "Beta Foods" in text
     many = [BrandDay(f"Brand number {i}", 1000 + i, 900.0, 0.2, 1, 1, 0, make_incident()) for i in range(9)]
     assert segments(summary_text(many, date(2026, 11, 21))) <= 2
+
+
+def test_one_message_carries_each_incident_once_in_its_latest_state() -> None:
+    from groundswell.alerting.lifecycle import Dispatch, latest_per_incident
+
+    owl = brand().recipients[3]
+    held = [Dispatch(owl, "a:1", AlertKind.OPEN, "open"), Dispatch(owl, "b:2", AlertKind.OPEN, "open"),
+            Dispatch(owl, "a:1", AlertKind.RESOLVED, "resolved"), Dispatch(owl, "b:2", AlertKind.ESCALATE, "sev3")]  # fmt: skip
+    assert [(d.incident_id, d.kind) for d in latest_per_incident(held)] == [
+        ("a:1", AlertKind.RESOLVED), ("b:2", AlertKind.ESCALATE)]  # fmt: skip

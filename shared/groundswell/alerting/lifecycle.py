@@ -17,7 +17,7 @@ idempotent under retries and concurrent invocations (the store claims it conditi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -95,6 +95,17 @@ def on_tick(state: AlertState, brand: Brand, now: datetime) -> list[Dispatch]:
                 reminders.append(Dispatch(recipient, incident.id, AlertKind.REMINDER, f"reminder{number}",
                                           note=f"unacknowledged for {minutes:.0f} min"))  # fmt: skip
     return _held(ladder, incident.severity, now) + reminders
+
+
+def latest_per_incident(dispatches: Sequence[Dispatch]) -> list[Dispatch]:
+    """One dispatch per incident for one message: an all clear beats the rest, otherwise the last one (an
+    incident that opened and resolved while its messages were held arrives as one all clear)."""
+    latest: dict[str, Dispatch] = {}
+    for dispatch in dispatches:
+        current = latest.get(dispatch.incident_id)
+        if current is None or current.kind is not AlertKind.RESOLVED:
+            latest[dispatch.incident_id] = dispatch
+    return list(latest.values())
 
 
 def record_sent(state: AlertState, dispatch: Dispatch, now: datetime) -> None:

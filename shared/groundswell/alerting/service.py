@@ -22,7 +22,15 @@ from datetime import datetime, timedelta
 
 from groundswell.alerting import links
 from groundswell.alerting.gsm import segments
-from groundswell.alerting.lifecycle import AlertState, Dispatch, merge, on_tick, on_transition, record_sent
+from groundswell.alerting.lifecycle import (
+    AlertState,
+    Dispatch,
+    latest_per_incident,
+    merge,
+    on_tick,
+    on_transition,
+    record_sent,
+)  # fmt: skip
 from groundswell.alerting.notices import AlertKind, IncidentView, Notice, facts
 from groundswell.alerting.senders import DeliveryError, OperatorNotices, OptedOut, SesEmail, SmsSender, Webhook
 from groundswell.models import Brand, Bucket, Channel, Recipient
@@ -221,6 +229,9 @@ class Notifier:
     def _send(self, group: list[Dispatch], states: dict[str, AlertState], brands: dict[str, Brand], now: datetime,
               report: NotifyReport) -> int:  # fmt: skip
         recipient = group[0].recipient
+        latest = latest_per_incident(group)  # one incident once per message, in its latest state
+        self._finish([d for d in group if d not in latest], "superseded", "folded into a later message")
+        group = latest
         notices = [Notice(kind=d.kind, incident=states[d.incident_id].incident, note=d.note,
                           brand_label=brands[states[d.incident_id].incident.brand].label) for d in group]  # fmt: skip
         try:
@@ -398,18 +409,8 @@ class Notifier:
             if self.store.release_held(held_key, item["incident"], item["step"], item["recipient"]):
                 groups[recipient.key].append(Dispatch(recipient, item["incident"], AlertKind(item["kind"]),
                                                       item["step"], item.get("note", "")))  # fmt: skip
-        failures = 0
         states = {i: s for i, (s, _) in work.items()}
-        for group in groups.values():
-            latest: dict[str, Dispatch] = {}
-            for dispatch in group:  # resolved beats the rest; otherwise the latest kind
-                current = latest.get(dispatch.incident_id)
-                if current is None or current.kind is not AlertKind.RESOLVED:
-                    latest[dispatch.incident_id] = dispatch
-            superseded = [d for d in group if d not in latest.values()]
-            self._finish(superseded, "superseded", "folded into a later message")
-            failures += self._send(list(latest.values()), states, brands, now, report)
-        return failures
+        return sum(self._send(group, states, brands, now, report) for group in groups.values())
 
     def _summaries(self, brands: Iterable[Brand], now: datetime) -> int:
         from groundswell.alerting.summary import brand_day, summary_due, summary_text
