@@ -121,6 +121,7 @@ def test_one_message_carries_each_incident_once_in_its_latest_state() -> None:
 
     owl = brand().recipients[3]
     held = [Dispatch(owl, "a:1", AlertKind.OPEN, "open"), Dispatch(owl, "b:2", AlertKind.OPEN, "open"),
-            Dispatch(owl, "a:1", AlertKind.RESOLVED, "resolved"), Dispatch(owl, "b:2", AlertKind.ESCALATE, "sev3")]  # fmt: skip
+            Dispatch(owl, "a:1", AlertKind.RESOLVED, "resolved"),
+            Dispatch(owl, "b:2", AlertKind.ESCALATE, "sev3")]  # fmt: skip
     assert [(d.incident_id, d.kind) for d in latest_per_incident(held)] == [
         ("a:1", AlertKind.RESOLVED), ("b:2", AlertKind.ESCALATE)]  # fmt: skip
