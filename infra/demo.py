@@ -188,13 +188,15 @@ def _on_call_replies(inbox: Inbox, now: datetime, done: list[tuple[datetime, str
 
 
 def _print_alerts(inbox: Inbox, start: datetime, acknowledged: list[tuple[datetime, str]]) -> None:
-    print("\nAlerts sent (all written to alerts/):")
-    for moment, incident in acknowledged:
-        print(f"  hour {_hour(moment, start)}  the on-call replied ACK to the SMS about {incident}")
+    print("\nAlerts sent and replies (every message is written to alerts/):")
+    lines = [(moment, f"  hour {_hour(moment, start)}  the on-call replied ACK to the SMS about {incident}")
+             for moment, incident in acknowledged]  # fmt: skip
     for message in inbox.messages:
         first = message.text.splitlines()[0]
-        line = first if message.channel == "sms" else first[:70]
-        print(f"  hour {_hour(message.sent_at, start)}  {message.channel:<5} {message.recipient:<22} "
-              f"{message.kind:<9} {line}")  # fmt: skip
-    if not inbox.messages:
+        text = first if message.channel == "sms" else first[:70]
+        lines.append((message.sent_at, f"  hour {_hour(message.sent_at, start)}  {message.channel:<5} "
+                                       f"{message.recipient:<22} {message.kind:<9} {text}"))  # fmt: skip
+    for _, line in sorted(lines, key=lambda pair: pair[0]):
+        print(line)
+    if not lines:
         print("  none")
