@@ -6,9 +6,9 @@
   it is cancelled: the same all-or-nothing behaviour.
 - its ``query`` on a table (not an index) filters *every item of the table* by partition key. The patch hands
   it only the queried partition (moto stores items per partition already).
-- its SQS ``receive_message`` computes *all* queue attributes (counting every message) for each message it
-  returns, to read the retention period: receiving n messages costs O(n^2). The patch reads the period from
-  the queue directly.
+- its SQS ``receive_message`` and ``send_message`` compute *all* queue attributes (counting every message in
+  the queue) for each message, to read one setting: n messages cost O(n^2). The patch reads the retention
+  period and the content-based deduplication flag from the queue directly.
 
 They change the emulator, never the functions.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import threading
 from typing import Any
 
 _PATCHED = False
@@ -70,7 +71,7 @@ def patch_moto_transactions() -> None:
 
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _patch_partition_queries()
-    _patch_sqs_retention_check()
+    _patch_sqs_attribute_reads()
     _PATCHED = True
 
 
@@ -98,12 +99,33 @@ def _patch_partition_queries() -> None:
     tables.Table.query = query  # type: ignore[method-assign]
 
 
-def _patch_sqs_retention_check() -> None:
+def _patch_sqs_attribute_reads() -> None:
     from moto.core.utils import unix_time
-    from moto.sqs.models import SQSBackend
+    from moto.sqs.models import Queue, SQSBackend
 
     def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
         retention = int(self.get_queue(queue_name).message_retention_period)
         return bool(retention + message.sent_timestamp / 1000 > unix_time())
 
     SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
+
+    original_send = SQSBackend.send_message
+    attributes: Any = Queue.attributes
+    sending = threading.local()
+
+    @functools.wraps(original_send)
+    def send_message(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sending.active = True  # send_message reads only queue.attributes["ContentBasedDeduplication"]
+        try:
+            return original_send(self, *args, **kwargs)
+        finally:
+            sending.active = False
+
+    def queue_attributes(self: Any) -> dict[str, Any]:
+        if getattr(sending, "active", False):
+            flag = getattr(self, "content_based_deduplication", False) if self.fifo_queue else None
+            return {} if flag is None else {"ContentBasedDeduplication": str(flag).lower()}
+        return attributes.fget(self)
+
+    SQSBackend.send_message = send_message  # type: ignore[method-assign]
+    Queue.attributes = property(queue_attributes)  # type: ignore[assignment,method-assign]
