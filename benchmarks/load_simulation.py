@@ -57,7 +57,7 @@ def main() -> None:
         totals = run(brands, resources, session, start, args.hours)
     steps = args.hours * 12
     wall = sum(totals.values())
-    print(f"{args.brands:,} brands x {steps} steps of 5 simulated minutes; {expected:,} mentions "
+    print(f"{args.brands:,} brands x {steps} steps of 5 simulated minutes; {expected:,} mentions generated "
           f"({args.mentions_per_day}/brand/day); in-process moto, one process")  # fmt: skip
     for stage, seconds in totals.items():
         print(f"  {stage:<10}{seconds:>9.1f} s  {seconds / steps * 1000:>9.0f} ms/step")
@@ -103,9 +103,9 @@ def run(brands: list[dict[str, Any]], resources: Any, session: Any, start: Any, 
         sink.truncate()
         if step % 12 == 0:
             print(f"  hour {step // 12}: {sum(totals.values()):.0f} s so far", flush=True)
-    counted = sum(sum(b.total for b in runtime.store().buckets(b["name"], start, start + timedelta(hours=hours)))
-                  for b in brands[:20])  # fmt: skip
-    print(f"  (spot check: the first 20 brands counted {counted} mentions)")
+    end = start + timedelta(hours=hours)
+    totals_counted = sum(sum(b.total for b in runtime.store().buckets(brand["name"], start, end)) for brand in brands)
+    print(f"  mentions counted in the buckets of all brands: {totals_counted:,}", flush=True)
     return totals
 
 
