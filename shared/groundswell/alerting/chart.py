@@ -77,6 +77,8 @@ def render_png(series: HourlySeries, *, title: str, timezone: str, opened_at: da
     if series.history_days:
         axes.fill_between(hours, series.low, series.high, step="post", color="#c9d7e8", label="usual range")
         axes.step(hours, series.median, where="post", color="#7f99b8", linewidth=1, label="usual (median)")
+    else:  # the range needs same-hour data from before the charted 48 hours
+        axes.plot([], [], " ", label="(no usual range yet: too little history)")
     axes.step(hours, series.negative, where="post", color="#c0392b", linewidth=2, label="negative mentions/hour")
     if opened_at is not None:
         axes.axvline(float(date2num(opened_at)), color="#555555", linestyle="--", linewidth=1)
