@@ -106,6 +106,8 @@ def run(brands: list[dict[str, Any]], resources: Any, session: Any, start: Any, 
     end = start + timedelta(hours=hours)
     totals_counted = sum(sum(b.total for b in runtime.store().buckets(brand["name"], start, end)) for brand in brands)
     print(f"  mentions counted in the buckets of all brands: {totals_counted:,}", flush=True)
+    opened = sum(len(runtime.store().incidents(brand["name"])) for brand in brands)
+    print(f"  incidents opened (no swell was generated: each one is a false alert): {opened}", flush=True)
     return totals
 
 

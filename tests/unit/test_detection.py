@@ -133,11 +133,17 @@ def test_detect_command_writes_scores_and_names_bad_rows(tmp_path: Path, capsys:
     lines = out.read_text().splitlines()
     assert lines[0] == "timestamp,value,anomaly_score,alert" and len(lines) == len(times) + 1
     assert all(0 <= float(line.split(",")[2]) <= 1 for line in lines[1:])
+    quoted = tmp_path / "quoted.csv"  # other columns pass through, quoting included
+    quoted.write_text('note,timestamp,value\n"a, b",2026-01-01 00:00:00,3\n')
+    assert cli(["detect", "--input", str(quoted), "--output", str(out)]) == 0
+    expected = ["note,timestamp,value,anomaly_score,alert", '"a, b",2026-01-01 00:00:00,3,0.000000,0']
+    assert out.read_text().splitlines() == expected
     cases = [
         ("timestamp,value\n2026-01-01 00:00:00,abc\n", "bad.csv:2: value 'abc' is not a number"),
         ("timestamp,value\n2026-01-01 00:00:00,-3\n", "is negative"),
         ("timestamp,count\n2026-01-01 00:00:00,3\n", "no 'value' column"),
         ("timestamp,value\n2026-01-01 00:05:00,3\n2026-01-01 00:00:00,3\n", "timestamps must increase"),
+        ("timestamp,value\n\n2026-01-01 00:00:00\n", "bad.csv:3: 1 fields where the header has 2"),
     ]
     capsys.readouterr()
     for body, message in cases:

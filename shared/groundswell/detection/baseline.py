@@ -47,28 +47,37 @@ class Baseline:
 
     @property
     def phi(self) -> float:
-        return min(PHI_MAX, max(PHI_MIN, self.phi_raw))
+        phi = self.phi_raw
+        return PHI_MIN if phi < PHI_MIN else PHI_MAX if phi > PHI_MAX else phi
 
     def expected(self, slot: int) -> float:
         """mu for the next bucket of ``slot`` (0 before anything was seen)."""
         n = self.counts[slot]
         return (n * self.means[slot] + SHRINK * self.level) / (n + SHRINK) if self.observed else 0.0
 
-    def learn(self, slot: int, value: float, mu: float) -> None:
-        """Updates the state with the bucket's value (winsorised) after it was scored against ``mu``."""
-        if value < 0 or math.isnan(value):
+    def learn(self, slot: int, value: float, mu: float, *, capped: float | None = None) -> None:
+        """Updates the state with the bucket's value (winsorised) after it was scored against ``mu``;
+        ``capped`` is the winsorised value when the caller has already computed it."""
+        if not value >= 0:  # also catches NaN
             raise ValueError(f"counts must be non-negative numbers, got {value!r}")
-        if self.observed:
-            cap = mu + WINSOR_SD * math.sqrt(mu + self.phi * mu * mu) + 1.0
-            value = min(value, cap)
+        observed = self.observed
+        if observed:
+            if capped is None:
+                capped = min(value, mu + WINSOR_SD * math.sqrt(mu + self.phi * mu * mu) + 1.0)
+            value = capped
             if mu > 0.5:  # the moment is too noisy for near-empty buckets
-                moment = min(10.0, max(-1.0, ((value - mu) ** 2 - mu) / (mu * mu)))
+                moment = ((value - mu) ** 2 - mu) / (mu * mu)
+                moment = -1.0 if moment < -1.0 else 10.0 if moment > 10.0 else moment
                 self.phi_seen += 1
-                self.phi_raw += max(1.0 / (self.phi_seen + 10), 1 / 2000) * (moment - self.phi_raw)
+                rate = 1.0 / (self.phi_seen + 10)
+                self.phi_raw += (rate if rate > 1 / 2000 else 1 / 2000) * (moment - self.phi_raw)
         n = self.counts[slot]
-        rate = max(1.0 / (n + 1), ALPHA_SLOT)
-        self.means[slot] += rate * (value - self.means[slot]) if n else value - self.means[slot]
+        if n:
+            rate = 1.0 / (n + 1)
+            self.means[slot] += (rate if rate > ALPHA_SLOT else ALPHA_SLOT) * (value - self.means[slot])
+        else:
+            self.means[slot] = value
         self.counts[slot] = n + 1
-        level_rate = max(1.0 / (self.observed + 1), ALPHA_LEVEL)
-        self.level += level_rate * (value - self.level)
-        self.observed += 1
+        level_rate = 1.0 / (observed + 1)
+        self.level += (level_rate if level_rate > ALPHA_LEVEL else ALPHA_LEVEL) * (value - self.level)
+        self.observed = observed + 1

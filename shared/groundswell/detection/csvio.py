@@ -13,19 +13,23 @@ class CsvInputError(ValueError):
     pass
 
 
-def read_counts(path: Path, value_column: str) -> tuple[list[dict[str, str]], list[str], list[datetime], list[float]]:
+def read_counts(path: Path, value_column: str) -> tuple[list[list[str]], list[str], list[datetime], list[float]]:
     """Rows, header, times and counts; raises :class:`CsvInputError` naming the row and the problem."""
     with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        header = list(reader.fieldnames or [])
+        reader = csv.reader(handle)
+        header = next(reader, [])
         for needed in ("timestamp", value_column):
             if needed not in header:
                 raise CsvInputError(f"{path}: no '{needed}' column (header: {', '.join(header) or 'empty'})")
-        rows = list(reader)
+        numbered = [(reader.line_num, row) for row in reader if row]  # blank lines are skipped
+    rows = [row for _, row in numbered]
+    at_time, at_value = header.index("timestamp"), header.index(value_column)
     times: list[datetime] = []
     values: list[float] = []
-    for number, row in enumerate(rows, start=2):
-        stamp = (row.get("timestamp") or "").strip()
+    for number, row in numbered:
+        if len(row) != len(header):
+            raise CsvInputError(f"{path}:{number}: {len(row)} fields where the header has {len(header)}")
+        stamp = row[at_time].strip()
         try:
             moment = datetime.fromisoformat(stamp)
         except ValueError:
@@ -33,7 +37,7 @@ def read_counts(path: Path, value_column: str) -> tuple[list[dict[str, str]], li
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
         if times and moment <= times[-1]:
             raise CsvInputError(f"{path}:{number}: timestamps must increase ({stamp} after {times[-1]:%Y-%m-%d %H:%M})")
-        raw = (row.get(value_column) or "").strip()
+        raw = row[at_value].strip()
         try:
             value = float(raw)
         except ValueError:
@@ -51,8 +55,8 @@ def detect_csv(source: Path, target: Path, value_column: str = "value") -> int:
     scores = score_series(times, values)
     alerts = scores.alerts()
     with target.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*header, "anomaly_score", "alert"])
-        writer.writeheader()
-        for row, score, alert in zip(rows, scores.score, alerts, strict=True):
-            writer.writerow({**row, "anomaly_score": f"{score:.6f}", "alert": int(alert)})
+        writer = csv.writer(handle)
+        writer.writerow([*header, "anomaly_score", "alert"])
+        outputs = zip(rows, scores.score.tolist(), alerts.tolist(), strict=True)
+        writer.writerows([*row, f"{score:.6f}", int(alert)] for row, score, alert in outputs)
     return int(alerts.sum())

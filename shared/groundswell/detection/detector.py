@@ -31,7 +31,7 @@ def _shift_llr(value: float, mu: float, phi: float) -> float:
     return value * math.log(SHIFT * (r + mu) / (r + SHIFT * mu)) + r * math.log((r + mu) / (r + SHIFT * mu))
 
 
-@dataclass
+@dataclass(slots=True)
 class WindowSums:
     """What one bucket contributes to the tests, per window: observed and expected sums, and phi."""
 
@@ -42,6 +42,9 @@ class WindowSums:
     warm: bool  # False while the baseline has seen fewer than WARM_UP buckets
     age: int  # buckets seen before this one
     cusum: float  # Page's CUSUM of the log-likelihood ratio (rate x SHIFT vs x 1), including this bucket
+
+
+_INDEXED_WINDOWS = tuple(enumerate(WINDOWS))
 
 
 def _zeros() -> list[float]:
@@ -81,49 +84,46 @@ class Detector:
             self.cusum,
         )
         capped = value
-        if self.baseline.observed:
-            capped = min(value, mu + WINSOR_SD * math.sqrt(mu + self.baseline.phi * mu * mu) + 1.0)
-            self._learn_dispersion(capped, mu)
-        self.baseline.learn(slot, value, mu)
-        self._push((value, mu, capped))
+        baseline = self.baseline
+        if baseline.observed:
+            capped = min(value, mu + WINSOR_SD * math.sqrt(mu + baseline.phi * mu * mu) + 1.0)
+        baseline.learn(slot, value, mu, capped=capped)
+        self._advance(value, mu, capped, learn=baseline.observed > 1)
         return sums
 
-    def _learn_dispersion(self, capped: float, mu: float) -> None:
-        """phi_w from winsorised w-bucket sums: E[((O - E)^2 - E) / E^2] = phi_w (method of moments)."""
-        filled = len(self.history)
-        phi_raw, phi_seen, past_mu, past_capped = self.phi_raw, self.phi_seen, self.past_mu, self.past_capped
-        for index, window in enumerate(WINDOWS):
-            if filled < window - 1:
-                break  # WINDOWS ascend
-            mean = mu + past_mu[index]
-            if mean <= 0.5:
-                continue
-            total = capped + past_capped[index]
-            moment = ((total - mean) ** 2 - mean) / (mean * mean)
-            moment = -1.0 if moment < -1.0 else 10.0 if moment > 10.0 else moment
-            seen = phi_seen[index] + 1
-            phi_seen[index] = seen
-            rate = 1.0 / (seen + 10)
-            if rate < 1.0 / PHI_MEMORY:
-                rate = 1.0 / PHI_MEMORY
-            phi_raw[index] += rate * (moment - phi_raw[index])
+    def _advance(self, x: float, mu: float, capped: float, *, learn: bool) -> None:
+        """Adds a bucket to the history: learns each window's overdispersion from its winsorised sum (if
+        ``learn``), then keeps each window's sum of its last (window - 1) buckets.
 
-    def _push(self, entry: tuple[float, float, float]) -> None:
-        """Adds a bucket to the history and keeps each window's sum of its last (window - 1) buckets."""
+        phi_w from w-bucket sums: E[((O - E)^2 - E) / E^2] = phi_w (method of moments)."""
         history = self.history
-        history.append(entry)
+        filled = len(history)  # buckets before this one
+        history.append((x, mu, capped))
         size = len(history)
-        x, m, c = entry
+        phi_raw, phi_seen = self.phi_raw, self.phi_seen
         past_x, past_mu, past_capped = self.past_x, self.past_mu, self.past_capped
-        for index, window in enumerate(WINDOWS):
+        for index, window in _INDEXED_WINDOWS:
+            old_mu, old_capped = past_mu[index], past_capped[index]
+            if learn and filled >= window - 1:
+                mean = mu + old_mu
+                if mean > 0.5:
+                    total = capped + old_capped
+                    moment = ((total - mean) ** 2 - mean) / (mean * mean)
+                    moment = -1.0 if moment < -1.0 else 10.0 if moment > 10.0 else moment
+                    seen = phi_seen[index] + 1
+                    phi_seen[index] = seen
+                    rate = 1.0 / (seen + 10)
+                    if rate < 1.0 / PHI_MEMORY:
+                        rate = 1.0 / PHI_MEMORY
+                    phi_raw[index] += rate * (moment - phi_raw[index])
             if window == 1:
                 continue
             if size >= window:  # the bucket that just left this window
-                old_x, old_m, old_c = history[size - window]
-                past_x[index] += x - old_x
-                past_mu[index] += m - old_m
-                past_capped[index] += c - old_c
+                gone_x, gone_mu, gone_capped = history[size - window]
+                past_x[index] += x - gone_x
+                past_mu[index] = old_mu + (mu - gone_mu)
+                past_capped[index] = old_capped + (capped - gone_capped)
             else:
                 past_x[index] += x
-                past_mu[index] += m
-                past_capped[index] += c
+                past_mu[index] = old_mu + mu
+                past_capped[index] = old_capped + capped

@@ -53,12 +53,16 @@ def score_series(times: Sequence[datetime], values: Sequence[float]) -> SeriesSc
     if len(times) != len(values):
         raise ValueError("times and values must have the same length")
     detector = Detector()
-    observed_rows, expected_rows, phi_rows, mu_rows, warm_rows, cusum_rows = [], [], [], [], [], []
+    # flat lists, reshaped once at the end: numpy converts a flat list of floats far faster than nested lists
+    observed_rows: list[float] = []
+    expected_rows: list[float] = []
+    phi_rows: list[float] = []
+    mu_rows, warm_rows, cusum_rows = [], [], []
     for moment, value in zip(times, values, strict=True):
         sums = detector.step(moment, float(value))
-        observed_rows.append(sums.observed)
-        expected_rows.append(sums.expected)
-        phi_rows.append(sums.phi)
+        observed_rows.extend(sums.observed)
+        expected_rows.extend(sums.expected)
+        phi_rows.extend(sums.phi)
         mu_rows.append(sums.mu)
         warm_rows.append(sums.warm)
         cusum_rows.append(sums.cusum)
