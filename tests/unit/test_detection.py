@@ -11,9 +11,10 @@ from scipy.stats import nbinom
 
 from benchmarks.nab_scorer import PROFILES, LabelledFile, normalised, scaled_sigmoid, score_file
 from groundswell.cli import main as cli
+from groundswell.detection.csvio import CsvInputError, detect_csv
 from groundswell.detection.detector import WARM_UP, Detector
 from groundswell.detection.evidence import WINDOWS, combine, upper_tail
-from groundswell.detection.series import onsets, score_series
+from groundswell.detection.series import onsets, score_brand_series, score_series
 
 START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
 
@@ -166,3 +167,31 @@ def test_nab_scorer_bounds_and_sigmoid() -> None:
     early_fp[100] = True  # before the probation ends (300 rows): ignored
     early_fp[1000] = True  # one window length after it: costs 0.11 * sigmoid(1)
     assert score_file(early_fp, labels, profile) == pytest.approx(scaled_sigmoid(-1) + 0.11 * scaled_sigmoid(1.01))
+
+
+def test_a_total_column_adds_the_share_signal_and_an_authors_column_the_crowd_test(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    times, totals = seasonal_counts(rng, days=8, peak=30)
+    negative = rng.binomial(totals.astype(int), 0.2).astype(float)
+    shift = slice(7 * 288 + 150, 7 * 288 + 186)  # three hours: the share triples, the volume does not change
+    negative[shift] = rng.binomial(totals[shift].astype(int), 0.6)
+    authors = negative.copy()
+
+    def detect(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+        names = list(columns)
+        lines = [f"{t:%Y-%m-%dT%H:%M:%S}," + ",".join(f"{columns[n][i]:g}" for n in names) for i, t in enumerate(times)]
+        source.write_text("\n".join([",".join(["timestamp", *names]), *lines]) + "\n")
+        assert cli(["detect", "--input", str(source), "--output", str(out)]) == 0
+        rows = [line.split(",") for line in out.read_text().splitlines()[1:]]
+        return np.array([float(r[-2]) for r in rows]), np.array([int(r[-1]) for r in rows])
+
+    scores, alerts = detect({"value": negative, "total": totals})
+    assert np.allclose(scores, score_brand_series(times, negative, totals).score, atol=1e-6)  # the brand's test
+    assert alerts[shift].any() and alerts[: 7 * 288].sum() <= 1
+    assert detect({"value": negative, "total": totals, "authors": authors})[1][shift].any()  # a crowd
+    authors[shift] = np.minimum(authors[shift], 2.0)  # the same extra negatives from one or two people
+    assert not detect({"value": negative, "total": totals, "authors": authors})[1][shift].any()
+    (tmp_path / "bad.csv").write_text("timestamp,value,total\n2026-01-01T00:00:00,5,3\n")
+    with pytest.raises(CsvInputError, match=r"bad\.csv:2: value 5 is above total 3"):
+        detect_csv(tmp_path / "bad.csv", tmp_path / "out.csv")

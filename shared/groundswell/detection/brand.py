@@ -74,9 +74,11 @@ def _matrix(rows: Sequence[WindowSums], attribute: str) -> NDArray[np.float64]:
     return np.array([getattr(r, attribute) for r in rows], dtype=float).reshape(-1, len(WINDOWS))
 
 
-def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None = None) -> Decision:
+def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None = None, *,
+           authors_known: bool = True) -> Decision:  # fmt: skip
     """Vectorised over buckets (of one brand) or brands (of one cycle); ``min_negative`` per row (default
-    ``MIN_NEGATIVE``): windows with fewer negative mentions are no evidence."""
+    ``MIN_NEGATIVE``): windows with fewer negative mentions are no evidence. Without ``authors_known`` (a
+    count series with no author column) the crowd test is left out."""
     negative = [s.negative for s in signals]
     age = np.array([s.negative.age for s in signals])
     warm = (age >= EARLY)[:, None]
@@ -92,6 +94,8 @@ def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None 
     author_tails = upper_tail(_matrix(authors, "observed"), _matrix(authors, "expected"), _matrix(authors, "phi"))
     author_cusum = np.where(quiet[:, -1], 1.0, cusum_pvalue(np.array([s.authors.cusum for s in signals])))
     p_authors, _ = combine(np.column_stack([np.where(quiet, 1.0, author_tails), author_cusum]))
+    if not authors_known:
+        p_authors = np.zeros(len(signals))
 
     totals = [s.total for s in signals]
     tot_obs, tot_exp = _matrix(totals, "observed"), _matrix(totals, "expected")

@@ -76,3 +76,22 @@ def score_series(times: Sequence[datetime], values: Sequence[float]) -> SeriesSc
     pvalue, window = combine(tails)
     evidence = anomaly_score(pvalue)
     return SeriesScores(mu, pvalue, window, evidence, onsets(evidence))
+
+
+def score_brand_series(times: Sequence[datetime], negative: Sequence[float], total: Sequence[float],
+                       authors: Sequence[float] | None = None) -> SeriesScores:  # fmt: skip
+    """Like :func:`score_series`, with the brand's decision: negative count or negative share, carried by a
+    crowd of distinct authors when ``authors`` is given (without it, every mention counts as its own author)."""
+    from groundswell.detection.brand import BrandDetector, decide
+
+    if len({len(times), len(negative), len(total), len(times if authors is None else authors)}) > 1:
+        raise ValueError("times, negative, total and authors must have the same length")
+    detector = BrandDetector()
+    signals = [
+        detector.step(moment, float(all_), float(neg), float(neg if authors is None else authors[row]))
+        for row, (moment, neg, all_) in enumerate(zip(times, negative, total, strict=True))
+    ]
+    decision = decide(signals, authors_known=authors is not None)
+    evidence = anomaly_score(decision.pvalue)
+    return SeriesScores(np.array([s.negative.mu for s in signals]), decision.pvalue, decision.window, evidence,
+                        onsets(evidence))  # fmt: skip
