@@ -75,24 +75,26 @@ def _matrix(rows: Sequence[WindowSums], attribute: str) -> NDArray[np.float64]:
 
 
 def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None = None, *,
-           authors_known: bool = True) -> Decision:  # fmt: skip
+           authors_known: bool = True, sustained: Sequence[bool] | None = None) -> Decision:  # fmt: skip
     """Vectorised over buckets (of one brand) or brands (of one cycle); ``min_negative`` per row (default
     ``MIN_NEGATIVE``): windows with fewer negative mentions are no evidence. Without ``authors_known`` (a
-    count series with no author column) the crowd test is left out."""
+    count series with no author column) the crowd test is left out. Rows where ``sustained`` is False (during
+    a planned event) leave out the sustained-shift test (the CUSUMs): a campaign's slow rise is expected."""
     negative = [s.negative for s in signals]
     age = np.array([s.negative.age for s in signals])
     warm = (age >= EARLY)[:, None]
     neg_obs, neg_exp = _matrix(negative, "observed"), _matrix(negative, "expected")
     floor = np.full(len(signals), MIN_NEGATIVE) if min_negative is None else np.asarray(min_negative)
     quiet = (neg_obs < floor[:, None]) | ~warm
+    no_cusum = quiet[:, -1] if sustained is None else quiet[:, -1] | ~np.asarray(sustained, dtype=bool)
     count_tails = np.where(quiet, 1.0, upper_tail(neg_obs, neg_exp, _matrix(negative, "phi")))
-    count_cusum = np.where(quiet[:, -1], 1.0, cusum_pvalue(np.array([s.cusum for s in negative])))
+    count_cusum = np.where(no_cusum, 1.0, cusum_pvalue(np.array([s.cusum for s in negative])))
     p_count, which = combine(np.column_stack([count_tails, count_cusum]))
     which = np.minimum(which, len(WINDOWS) - 1)  # a CUSUM alarm reports the longest window's numbers
 
     authors = [s.authors for s in signals]
     author_tails = upper_tail(_matrix(authors, "observed"), _matrix(authors, "expected"), _matrix(authors, "phi"))
-    author_cusum = np.where(quiet[:, -1], 1.0, cusum_pvalue(np.array([s.authors.cusum for s in signals])))
+    author_cusum = np.where(no_cusum, 1.0, cusum_pvalue(np.array([s.authors.cusum for s in signals])))
     p_authors, _ = combine(np.column_stack([np.where(quiet, 1.0, author_tails), author_cusum]))
     if not authors_known:
         p_authors = np.zeros(len(signals))

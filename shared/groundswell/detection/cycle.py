@@ -19,7 +19,8 @@ from groundswell.detection.evidence import WINDOWS, benjamini_hochberg
 from groundswell.detection.incidents import EVIDENCE_SCALE, SENSITIVITY, Incident, OnsetTracker, Transition, advance
 from groundswell.models import BUCKET_SECONDS, Bucket, DetectionSettings, bucket_start
 
-PLANNED_FACTOR = 100.0  # during a planned event, the p-value needed to open is this much smaller
+PLANNED_FACTOR = 100.0  # during a planned event, the p-value needed to open is this much smaller, and the
+# sustained-shift test (the CUSUM, whose capped p-value would pass any threshold) is left out
 LAG = timedelta(minutes=5)  # a bucket is judged once it is complete and its poll has had time to land
 FIRST_LOOKBACK = timedelta(days=2)  # a brand's first cycle learns from up to two days of stored buckets
 
@@ -90,8 +91,10 @@ def run_cycle(
     report.buckets = len(pending)
     if not pending:
         return report
-    decision = decide([signals for _, _, signals in pending],
-                      [settings.get(brand, default).min_negative for brand, _, _ in pending])  # fmt: skip
+    configs = [settings.get(brand, default) for brand, _, _ in pending]
+    planned = [config.planned_at(moment) for config, (_, moment, _) in zip(configs, pending, strict=True)]
+    decision = decide([signals for _, _, signals in pending], [config.min_negative for config in configs],
+                      sustained=[not p for p in planned])  # fmt: skip
     adjusted = _fdr_across_brands([moment for _, moment, _ in pending], decision.pvalue)
     for row, (brand, moment, _) in enumerate(pending):
         state = report.states[brand]
