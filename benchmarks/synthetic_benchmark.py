@@ -1,6 +1,6 @@
 """Seeded synthetic benchmark of the detector against an oracle that knows the true baseline.
 
-    python -m benchmarks.synthetic_benchmark [--seeds 4]
+    python -m benchmarks.synthetic_benchmark [--seeds 4] [--sensitivity balanced]
 
 Brands with seasonal negative-binomial negative mentions (0.3 to 60 per 5 minutes at the daily mean, phi 0.15,
 quiet nights, quieter weekends) run for three weeks through the detector function's own ``run_cycle`` (one call
@@ -47,9 +47,7 @@ def draw(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
     return rng.negative_binomial(size, size / (size + mean))
 
 
-def detector_openings(
-    negative: np.ndarray, authors: np.ndarray, settings: DetectionSettings | None = None
-) -> list[int]:
+def detector_openings(negative: np.ndarray, authors: np.ndarray, settings: DetectionSettings) -> list[int]:
     """Buckets where the detector opened incidents (the detector function's cycle, once per simulated day)."""
     total = negative * 4
     stored = {START + timedelta(minutes=5 * i): Bucket(brand="b", start=START + timedelta(minutes=5 * i),
@@ -59,7 +57,7 @@ def detector_openings(
     memory, state, opened = MemoryBuckets(stored), BrandState(last_bucket=START - timedelta(minutes=5)), []
     for day in range(1, 22):
         report = run_cycle({"b": state}, START + timedelta(days=day, minutes=5), memory,
-                           settings={"b": settings or DetectionSettings()})  # fmt: skip
+                           settings={"b": settings})  # fmt: skip
         state = report.states["b"]
         opened += [int((t.incident.opened_at - START).total_seconds() // 300) for t in report.transitions
                    if t.kind == "open"]  # fmt: skip
@@ -92,7 +90,9 @@ def oracle_alarms(stat: np.ndarray, h: float) -> list[int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=4)
-    seeds = parser.parse_args().seeds
+    parser.add_argument("--sensitivity", choices=["fewer", "balanced", "more"], default="balanced")
+    args = parser.parse_args()
+    seeds, preset = args.seeds, DetectionSettings(sensitivity=args.sensitivity)
     began = time.perf_counter()
     weeks_clean = 2 * len(RATES) * seeds  # weeks 2-3 of the clean runs
     clean_ours, clean_stats, scenario_rows = 0, [], []
@@ -101,14 +101,14 @@ def main() -> None:
             rng = np.random.default_rng([int(rate * 10), seed])
             mu = baseline_means(rate)
             x = draw(rng, mu)
-            clean_ours += sum(1 for o in detector_openings(x, x) if o >= 7 * 288)
+            clean_ours += sum(1 for o in detector_openings(x, x, preset) if o >= 7 * 288)
             clean_stats.append(oracle_statistic(x, mu)[7 * 288 :])
     # the oracle's threshold: as many false alerts on the clean weeks as ours (at least one)
     target = max(clean_ours, 1)
     h = 1.0
     while sum(len(oracle_alarms(s, h)) for s in clean_stats) > target and h < 200:
         h *= 1.05
-    print(f"clean runs: {weeks_clean} brand-weeks; detector false alerts {clean_ours} "
+    print(f"sensitivity {args.sensitivity}; clean runs: {weeks_clean} brand-weeks; detector false alerts {clean_ours} "
           f"({clean_ours / weeks_clean:.2f} per brand-week); oracle threshold h = {h:.1f} for <= {target}")  # fmt: skip
     print(f"{'rate/5min':>9}{'swell':>7}{'ramp':>6}{'detected':>10}{'delay (median, min)':>21}{'oracle delay':>14}")
     for rate in RATES:
@@ -124,7 +124,7 @@ def main() -> None:
                     x = draw(rng, mu * factor)
                     extra = np.maximum(x - draw(rng, mu), 0)  # the swell's posts come from new authors
                     authors = np.minimum(x, draw(rng, mu) + extra)
-                    opened = [o for o in detector_openings(x, authors) if INJECT <= o < INJECT + ramp + HOLD]
+                    opened = [o for o in detector_openings(x, authors, preset) if INJECT <= o < INJECT + ramp + HOLD]
                     if opened:
                         found += 1
                         delays.append((opened[0] - INJECT) * 5)
@@ -139,7 +139,7 @@ def main() -> None:
     bursts = shifts = planned_shifts = 0
     planned = {"start": START + timedelta(minutes=5 * INJECT), "end": START + timedelta(minutes=5 * BUCKETS),
                "reason": "campaign"}  # fmt: skip
-    campaign = DetectionSettings(planned_events=[planned])
+    campaign = DetectionSettings(sensitivity=args.sensitivity, planned_events=[planned])
     for rate in RATES:
         for seed in range(seeds):
             rng = np.random.default_rng([int(rate * 10), seed, 99])
@@ -148,14 +148,19 @@ def main() -> None:
             authors = x.copy()
             x[INJECT : INJECT + 12] += 2  # one person: 24 complaints in an hour
             authors[INJECT : INJECT + 12] += (np.arange(12) == 0).astype(int)
-            bursts += sum(1 for o in detector_openings(x, np.minimum(authors, x)) if o >= INJECT)
+            bursts += sum(1 for o in detector_openings(x, np.minimum(authors, x), preset) if o >= INJECT)
             shift = np.ones(BUCKETS)
             shift[INJECT:] = 1 + 0.5 * np.minimum(1.0, (np.arange(BUCKETS - INJECT) + 1) / 288)
             y = draw(rng, mu * shift)
-            shifts += sum(1 for o in detector_openings(y, y) if o >= INJECT)
+            shifts += sum(1 for o in detector_openings(y, y, preset) if o >= INJECT)
             planned_shifts += sum(1 for o in detector_openings(y, y, campaign) if o >= INJECT)
     big = [r for r in scenario_rows if r[1] >= 3]
     rate_big = sum(r[2] for r in big) / (len(big) * seeds)
+    ours_all, oracle_all = [d for r in big for d in r[3]], [d for r in big for d in r[4]]
+    if ours_all and oracle_all:
+        mine, best = statistics.median(ours_all), statistics.median(oracle_all)
+        print(f"swells of 3x and more, median delay over all runs: detector {mine:.0f} min, oracle {best:.0f} min "
+              f"({mine / best:.2f}x)")  # fmt: skip
     runs = len(RATES) * seeds
     print(f"swells of 3x and more: {rate_big:.0%} detected; one-person bursts alerting: {bursts}/{runs}; "
           f"slow +50% level shifts alerting: {shifts}/{runs} ({planned_shifts}/{runs} declared as a planned event); "

@@ -18,7 +18,7 @@ from groundswell.detection.evidence import MU_FLOOR, WINDOWS
 PHI_MEMORY = 2000  # buckets (about a week) of memory for the per-window overdispersion
 WARM_UP = 288  # buckets (a day) of history before any evidence counts: a new brand stays quiet
 SHIFT = 2.0  # the CUSUM looks for a sustained doubling of the rate
-CUSUM_CAP = 30.0  # p = 7 x 288 e^-30 ~ 2e-10 after Bonferroni: opens under every preset; calm is judged apart
+CUSUM_CAP = 30.0  # p = 7 x 50 e^-30 ~ 3e-11 after Bonferroni: opens under every preset; calm is judged apart
 
 
 def _shift_llr(value: float, mu: float, phi: float) -> float:
