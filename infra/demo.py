@@ -8,6 +8,7 @@ writes the 5-minute counts and a timeline to the output folder.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import sys
@@ -63,7 +64,8 @@ def run_demo(output: Path, hours: int = 48) -> int:
             for tick in range(1, ticks + 1):
                 timeline.append(pipeline.step(start + timedelta(minutes=5 * tick)))
                 progress(tick, ticks, timeline[-1].now, f"polls {tick * len(configs):>5}")
-                acknowledged += _on_call_replies(received, timeline[-1].now, acknowledged)
+                with contextlib.redirect_stdout(log):  # the handler's metrics go to the log, as the pipeline's do
+                    acknowledged += _on_call_replies(received, timeline[-1].now, acknowledged)
         end = start + timedelta(hours=hours)
         ok = _report(repo, configs, expected, start, end, output, timeline)
         _print_alerts(received, start, acknowledged)
