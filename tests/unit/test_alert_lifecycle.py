@@ -82,6 +82,18 @@ def test_quiet_hours_hold_until_local_morning_except_severity_four() -> None:
     assert all(d.not_before is None for d in on_transition(urgent, "open", b, night))
 
 
+def test_an_escalation_soon_after_the_last_message_waits_for_the_gap() -> None:
+    b, state = brand(), AlertState(incident=make_incident(opened_at=T0, severity=1))
+    sent(on_transition(state, "open", b, T0), state, T0)
+    state.incident = make_incident(opened_at=T0, severity=2)
+    soon = {d.recipient.name: d.not_before for d in on_transition(state, "escalate", b, T0 + timedelta(minutes=5))}
+    assert soon == {"On-call": T0 + timedelta(minutes=15), "Night owl": T0 + timedelta(minutes=15)}
+    later = on_transition(state, "escalate", b, T0 + timedelta(minutes=20))
+    assert [d.not_before for d in later] == [None, None]
+    state.incident = make_incident(opened_at=T0, severity=4)  # urgent: at once
+    assert {d.not_before for d in on_transition(state, "escalate", b, T0 + timedelta(minutes=5))} == {None}
+
+
 def test_quiet_hours_end_is_dst_correct() -> None:
     owl = Recipient(name="o", channel="email", address="o@example.com", timezone="America/New_York",
                     quiet_hours=(22, 7))  # fmt: skip

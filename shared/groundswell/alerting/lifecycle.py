@@ -8,8 +8,10 @@
 - **resolved**: an all clear to everyone who was told.
 
 Acknowledging stops reminders and the ladder; snoozing pauses them until the snooze ends. A severity
-escalation still reaches those already told (it is news). Quiet hours in the recipient's zone hold everything
-but severity 4 until they end; reminders falling in quiet hours are skipped, not held.
+escalation still reaches those already told (it is news), but not within ``ESCALATION_GAP`` of their last
+message about the incident: it waits for the gap to pass and then says the latest state (a swell that opens
+at 2.4x and crosses 2.5x five minutes later is one text, not two). Quiet hours in the recipient's zone hold
+everything but severity 4 until they end; reminders falling in quiet hours are skipped, not held.
 
 Every dispatch has a deterministic ``step``: the delivery key ``(incident, step, recipient)`` makes sending
 idempotent under retries and concurrent invocations (the store claims it conditionally).
@@ -27,7 +29,8 @@ from pydantic import BaseModel, Field
 from groundswell.alerting.notices import AlertKind, IncidentView
 from groundswell.models import Brand, Recipient
 
-URGENT_SEVERITY = 4  # goes through quiet hours
+URGENT_SEVERITY = 4  # goes through quiet hours and the escalation gap
+ESCALATION_GAP = timedelta(minutes=15)
 
 
 class Told(BaseModel):
@@ -72,7 +75,8 @@ def on_transition(state: AlertState, kind: str, brand: Brand, now: datetime) -> 
     if kind == "open":
         return _held(_first_time(state, brand, now), incident.severity, now)
     if kind == "escalate":
-        again = [Dispatch(r, incident.id, AlertKind.ESCALATE, f"sev{incident.severity}")
+        again = [Dispatch(r, incident.id, AlertKind.ESCALATE, f"sev{incident.severity}",
+                          not_before=_after_gap(state.told[r.key].at, incident.severity, now))
                  for r in _told(state, brand) if state.told[r.key].severity < incident.severity]  # fmt: skip
         return _held(again + _first_time(state, brand, now), incident.severity, now)
     return []  # "update": a new peak at the same severity is not worth a message
@@ -147,14 +151,23 @@ def _minutes_open(state: AlertState, now: datetime) -> float:
     return max(0.0, (now - state.incident.opened_at).total_seconds() / 60)
 
 
+def _after_gap(last_told: datetime, severity: int, now: datetime) -> datetime | None:
+    """When an escalation may go to someone last told at ``last_told`` (None: now)."""
+    ready = last_told + ESCALATION_GAP
+    return ready if now < ready and severity < URGENT_SEVERITY else None
+
+
 def _held(dispatches: Iterable[Dispatch], severity: int, now: datetime) -> list[Dispatch]:
-    """Each dispatch held until its recipient's quiet hours end, unless the incident is urgent."""
+    """Each dispatch held until its recipient's quiet hours end (or later, if it already waits longer),
+    unless the incident is urgent."""
     if severity >= URGENT_SEVERITY:
         return list(dispatches)
     held = []
     for dispatch in dispatches:
         end = quiet_hours_end(dispatch.recipient, now)
-        held.append(dispatch if end is None else replace(dispatch, not_before=end))
+        if end is not None and (dispatch.not_before is None or end > dispatch.not_before):
+            dispatch = replace(dispatch, not_before=end)
+        held.append(dispatch)
     return held
 
 
