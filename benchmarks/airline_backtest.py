@@ -57,8 +57,10 @@ def negatives_between(buckets: dict[datetime, list], start: datetime, end: datet
     return [m for moment, cell in buckets.items() if start <= moment < end for m in cell[3]]
 
 
-def run_airline(name: str, buckets: dict[datetime, list], settings: DetectionSettings) -> list[Incident]:
-    """The detector function's own cycle, called every simulated hour over the coverage (one brand: no FDR)."""
+def run_airline(name: str, buckets: dict[datetime, list], settings: DetectionSettings,
+                latest: dict[str, Incident]) -> list[Incident]:  # fmt: skip
+    """The detector function's own cycle, called every simulated hour over the coverage (one brand: no FDR):
+    the incidents as opened; ``latest`` gets each one's last described state (after escalations, updates)."""
     start = bucket_start(max(COVERAGE_START.get(name, DEFAULT_START), min(buckets)))
     repository = MemoryBuckets({m: Bucket(brand=name, start=m, total=c[0], negative=c[1], negative_authors=len(c[2]))
                                 for m, c in buckets.items() if m >= start})  # fmt: skip
@@ -69,14 +71,16 @@ def run_airline(name: str, buckets: dict[datetime, list], settings: DetectionSet
         report = run_cycle({name: state}, now, repository, settings={name: settings})
         state = report.states[name]
         for transition in report.transitions:
-            if transition.kind == "open":  # what the detector function adds from the stored mentions
+            if transition.kind in ("open", "escalate", "update"):  # what the function adds from stored mentions
                 incident = transition.incident
-                end = incident.peak_at + timedelta(minutes=5)
-                begin = end - timedelta(minutes=incident.window_minutes)
+                begin, end = incident.evidence_span()
                 terms, sources = describe(negatives_between(buckets, begin, end),
                                           negatives_between(buckets, begin - timedelta(days=1), begin),
                                           [name, HANDLES.get(name, "")])  # fmt: skip
-                opened.append(replace(incident, drivers=terms, sources=sources))
+                described = replace(incident, drivers=terms, sources=sources)
+                if transition.kind == "open":
+                    opened.append(described)
+                latest[incident.id] = described
         now += timedelta(hours=1)
     return opened
 
@@ -92,7 +96,8 @@ def main() -> None:
         windows = list(csv.DictReader(handle))
     p_open = SENSITIVITY[args.sensitivity]
     settings = DetectionSettings(sensitivity=args.sensitivity)
-    opened = {name: run_airline(name, buckets, settings) for name, buckets in sorted(data.items())}
+    latest: dict[str, Incident] = {}
+    opened = {name: run_airline(name, buckets, settings, latest) for name, buckets in sorted(data.items())}
     print(f"negative labels: {args.labels}; sensitivity {args.sensitivity} (p <= {p_open:g}); "
           f"{sum(len(v) for v in opened.values())} incidents opened "
           f"({time.perf_counter() - began:.1f} s)")  # fmt: skip
@@ -109,7 +114,8 @@ def main() -> None:
         print(f"{w['airline_in_data']:<16}{start:%m-%d %H:%M}-{end:%H:%M}{'':<7}{w['kind']:<13}{verdict:<9}{delay:>7}  "
               f"{w['label'][:60]}")  # fmt: skip
         for incident in hits:
-            print(f"{'':<16}drivers: {', '.join(incident.drivers) or '(none)'}")
+            print(f"{'':<16}drivers at opening: {', '.join(incident.drivers) or '(none)'}; over the episode: "
+                  f"{', '.join(latest[incident.id].drivers) or '(none)'}")  # fmt: skip
     outside = [i for v in opened.values() for i in v if i.id not in matched]
     print(f"incidents outside every labelled window: {len(outside)}")
     for i in outside:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -197,11 +198,11 @@ def detect(now: datetime | None = None) -> dict[str, int]:
     configs = {b.name: b for b in brands}
     for transition in report.transitions:
         incident = transition.incident
-        if transition.kind in ("open", "escalate"):
+        if transition.kind in ("open", "escalate", "update"):
             incident = _with_drivers(incident, configs[incident.brand], repo)
             state = report.states[incident.brand]
-            if state.incident is not None and state.incident.id == incident.id:
-                state.incident = incident
+            if state.incident is not None and state.incident.id == incident.id:  # keep the state's later buckets
+                state.incident = replace(state.incident, drivers=incident.drivers, sources=incident.sources)
         bucket = incident.resolved_at or incident.peak_at
         if repo.record_transition(incident.brand, incident.id, transition.kind, bucket, to_json(incident.__dict__),
                                   resolved=transition.kind == "resolve"):  # fmt: skip
@@ -263,14 +264,12 @@ def notifier() -> Any:
 
 
 def _with_drivers(incident: Any, brand: Brand, repo: DynamoStore) -> Any:
-    """The incident with its drivers: the firing window's negative mentions against the day before it."""
-    from dataclasses import replace
-
+    """The incident with its drivers: its negative mentions (``Incident.evidence_span``) against the day
+    before them."""
     from groundswell.detection.drivers import describe
     from groundswell.models import Sentiment
 
-    end = incident.peak_at + timedelta(minutes=5)
-    start = end - timedelta(minutes=incident.window_minutes)
+    start, end = incident.evidence_span()
     spike = [m for m in repo.mentions(brand.name, start, end) if m.sentiment is Sentiment.NEGATIVE]
     baseline = [m for m in repo.mentions(brand.name, start - timedelta(days=1), start)
                 if m.sentiment is Sentiment.NEGATIVE]  # fmt: skip

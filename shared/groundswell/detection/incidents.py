@@ -64,6 +64,12 @@ class Incident:
     drivers: tuple[str, ...] = ()  # terms over-represented in the spike's negative mentions
     sources: tuple[tuple[str, float, float], ...] = ()  # (source, share in the spike, share in the baseline)
 
+    def evidence_span(self) -> tuple[datetime, datetime]:
+        """The time its drivers are computed from: the firing window at opening, then the whole episode so far
+        (from that window's start, at the latest, to the end of the peak bucket): more mentions, steadier terms."""
+        end = self.peak_at + timedelta(minutes=5)
+        return self.opened_at + timedelta(minutes=5) - timedelta(minutes=self.window_minutes), end
+
 
 @dataclass(frozen=True)
 class Transition:
