@@ -126,7 +126,8 @@ def incident_line(incident: dict[str, Any]) -> dict[str, Any]:
         "opened_at": _iso(incident["opened_at"]), "peak_at": _iso(incident["peak_at"]),
         "resolved_at": _iso(incident.get("resolved_at")), "severity": incident["severity"],
         "observed": incident["observed"], "expected": round(float(incident["expected"]), 3),
-        "window_minutes": incident["window_minutes"], "drivers": list(incident.get("drivers", ())),
+        "window_minutes": incident["window_minutes"], "pvalue": incident.get("pvalue"),
+        "baseline_days": incident.get("baseline_days", 0.0), "drivers": list(incident.get("drivers", ())),
         "limited_history": incident.get("limited_history", False),
     }  # fmt: skip
 

@@ -52,6 +52,7 @@ def test_cycles_open_one_incident_for_a_swell_and_none_for_a_flood(aws: Any) -> 
     assert "outage" in acme[0]["drivers"][:2]
     assert acme[0]["sources"][0][0] == "replay"
     assert start + timedelta(hours=40) <= _time(acme[0]["opened_at"]) <= start + timedelta(hours=41)
+    assert 1.6 <= acme[0]["baseline_days"] <= 1.75  # judged against the ~40 hours of history before it
     assert store().incidents("brightbank") == []  # one person flooding is not a crisis
     # the same cycle again (a Lambda retry) publishes nothing new
     again = detect.handler({"now": (start + timedelta(hours=46)).isoformat()}, LambdaContext())

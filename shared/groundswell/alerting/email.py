@@ -110,6 +110,9 @@ def _section(notice: Notice, link: str | None, timezone: str, chart_id: str | No
         ("Right now", f"{incident.current_observed:.0f} in {window_label(incident.window_minutes)} "
                       f"({incident.current_ratio:.1f}x expected)"),
     ]  # fmt: skip
+    if incident.baseline_days:
+        days = round(incident.baseline_days)
+        rows.append(("Expected from", f"the usual for the time of day, learned over {days} day{'s' * (days != 1)}"))
     if facts.negative_share is not None:
         usual = f" (usually {facts.usual_share:.0%})" if facts.usual_share is not None else ""
         rows.append(("Negative share, last hour", f"{facts.negative_share:.0%}{usual}"))

@@ -42,6 +42,7 @@ class IncidentView(BaseModel):
     current_expected: float
     resolved_at: datetime | None = None
     limited_history: bool = False
+    baseline_days: float = 0.0
     drivers: tuple[str, ...] = ()
     sources: tuple[tuple[str, float, float], ...] = ()
 

@@ -22,7 +22,8 @@ from groundswell.models import BUCKET_SECONDS, Bucket, DetectionSettings, bucket
 PLANNED_FACTOR = 100.0  # during a planned event, the p-value needed to open is this much smaller, and the
 # sustained-shift test (the CUSUM, whose capped p-value would pass any threshold) is left out
 LAG = timedelta(minutes=5)  # a bucket is judged once it is complete and its poll has had time to land
-FIRST_LOOKBACK = timedelta(days=2)  # a brand's first cycle learns from up to two days of stored buckets
+FIRST_LOOKBACK = timedelta(days=2)
+BUCKETS_PER_DAY = 288  # a brand's first cycle learns from up to two days of stored buckets
 
 
 @dataclass
@@ -96,7 +97,7 @@ def run_cycle(
     decision = decide([signals for _, _, signals in pending], [config.min_negative for config in configs],
                       sustained=[not p for p in planned])  # fmt: skip
     adjusted = _fdr_across_brands([moment for _, moment, _ in pending], decision.pvalue)
-    for row, (brand, moment, _) in enumerate(pending):
+    for row, (brand, moment, signals) in enumerate(pending):
         state = report.states[brand]
         pvalue = float(adjusted[row])
         evidence = min(1.0, -np.log10(max(pvalue, 1e-300)) / EVIDENCE_SCALE)
@@ -105,6 +106,7 @@ def run_cycle(
             observed=float(decision.observed[row]), expected=float(decision.expected[row]),
             window_minutes=WINDOWS[int(decision.window[row])] * 5,
             limited_history=bool(decision.limited_history[row]), p_open=_p_open(settings.get(brand, default), moment),
+            baseline_days=signals.negative.age / BUCKETS_PER_DAY,
             recent_pvalue=float(decision.p_recent[row]), recent_ratio=float(decision.ratio_recent[row]),
         )  # fmt: skip
         report.transitions.extend(transitions)

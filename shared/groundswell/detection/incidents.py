@@ -61,6 +61,7 @@ class Incident:
     calm_buckets: int = 0
     resolved_at: datetime | None = None
     limited_history: bool = False
+    baseline_days: float = 0.0  # days of history the expected level was learned from, at opening
     drivers: tuple[str, ...] = ()  # terms over-represented in the spike's negative mentions
     sources: tuple[tuple[str, float, float], ...] = ()  # (source, share in the spike, share in the baseline)
 
@@ -88,6 +89,7 @@ def advance(
     expected: float,
     window_minutes: int,
     limited_history: bool = False,
+    baseline_days: float = 0.0,
     p_open: float = P_OPEN,
     recent_pvalue: float | None = None,
     recent_ratio: float | None = None,
@@ -101,7 +103,7 @@ def advance(
                 id=f"{brand}:{bucket:%Y%m%dT%H%M}", brand=brand, opened_at=bucket,
                 severity=severity(observed, expected, pvalue), pvalue=pvalue, window_minutes=window_minutes,
                 observed=observed, expected=expected, peak_at=bucket, current_observed=observed,
-                current_expected=expected, limited_history=limited_history,
+                current_expected=expected, limited_history=limited_history, baseline_days=round(baseline_days, 1),
             )  # fmt: skip
             return opened, [Transition("open", opened)]
         return None, []
