@@ -229,7 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     poll.set_defaults(func=cmd_poll)
 
     detect = sub.add_parser("detect", help="score a CSV of counts per 5 minutes for swells (NAB format)")
-    detect.add_argument("--input", required=True, help="CSV with 'timestamp' and a count column")
+    detect.add_argument(
+        "--input",
+        required=True,
+        help="CSV with 'timestamp' and a count column; optional 'total' "
+        "(all mentions: adds the negative-share test) and 'authors' (distinct negative authors)",
+    )
     detect.add_argument("--output", required=True, help="the input columns plus anomaly_score and alert")
     detect.add_argument("--value-column", default="value", help="the count column (default: value)")
     detect.set_defaults(func=cmd_detect)
