@@ -10,8 +10,10 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from groundswell.detection.brand import RATIO_WINDOW, RECENT_WINDOWS, BrandDetector, decide
 from groundswell.detection.detector import Detector
 from groundswell.detection.evidence import WINDOWS, anomaly_score, combine, cusum_pvalue, upper_tail
+from groundswell.detection.incidents import advance
 
 DEFAULT_ALERT_P = 1e-6  # "balanced": see docs/detector.md
 ONSET_MEMORY = 288  # buckets: a score counts only when it beats the evidence of the previous 24 hours
@@ -19,15 +21,40 @@ ONSET_MEMORY = 288  # buckets: a score counts only when it beats the evidence of
 
 @dataclass
 class SeriesScores:
+    times: Sequence[datetime]
     expected: NDArray[np.float64]
     pvalue: NDArray[np.float64]  # Bonferroni-corrected, smallest over the windows
     window: NDArray[np.int64]  # which window gave it
     evidence: NDArray[np.float64]  # -log10 p scaled to [0, 1]
     score: NDArray[np.float64]  # the evidence where it is a new high over ONSET_MEMORY, else 0
+    observed_sum: NDArray[np.float64]  # observed and expected counts in that window
+    expected_sum: NDArray[np.float64]
+    p_recent: NDArray[np.float64]  # the evidence of the last hour alone (is it calm now?)
+    ratio_recent: NDArray[np.float64]  # observed over expected in the last two hours (back to normal?)
 
     def alerts(self, alert_p: float = DEFAULT_ALERT_P) -> NDArray[np.int64]:
-        """1 where the product would alert: strong evidence that is new (an onset or an escalation)."""
-        return ((self.pvalue <= alert_p) & (self.score > 0)).astype(np.int64)
+        """1 where the product would alert: where an incident opens (an onset with p <= ``alert_p``, no
+        incident open yet), as the detector function decides; 0 while it lasts and until it resolves."""
+        rows = len(self.pvalue)
+        out = np.zeros(rows, dtype=np.int64)
+        could_open = np.flatnonzero((self.score > 0) & (self.pvalue <= alert_p))
+        incident, row = None, 0
+        while row < rows:
+            if incident is None:  # nothing happens until the next row that could open one
+                following = int(np.searchsorted(could_open, row))
+                if following == len(could_open):
+                    break
+                row = int(could_open[following])
+            incident, transitions = advance(
+                incident, brand="series", bucket=self.times[row], pvalue=float(self.pvalue[row]),
+                onset=bool(self.score[row] > 0), observed=float(self.observed_sum[row]),
+                expected=float(self.expected_sum[row]), window_minutes=WINDOWS[int(self.window[row])] * 5,
+                p_open=alert_p, recent_pvalue=float(self.p_recent[row]), recent_ratio=float(self.ratio_recent[row]),
+            )  # fmt: skip
+            if transitions and transitions[0].kind == "open":
+                out[row] = 1
+            row += 1
+        return out
 
 
 def onsets(evidence: NDArray[np.float64], memory: int = ONSET_MEMORY) -> NDArray[np.float64]:
@@ -72,18 +99,21 @@ def score_series(times: Sequence[datetime], values: Sequence[float]) -> SeriesSc
     tails = upper_tail(observed, expected, np.array(phi_rows, dtype=float).reshape(-1, len(WINDOWS)))
     quiet = (observed < 1) | ~np.array(warm_rows, dtype=bool)[:, None]
     tails = np.where(quiet, 1.0, tails)
+    p_recent, _ = combine(tails[:, :RECENT_WINDOWS])
     tails = np.column_stack([tails, cusum_pvalue(np.array(cusum_rows))])  # the last column: sustained shifts
     pvalue, window = combine(tails)
+    window = np.minimum(window, len(WINDOWS) - 1)  # a CUSUM alarm reports the longest window's numbers
     evidence = anomaly_score(pvalue)
-    return SeriesScores(mu, pvalue, window, evidence, onsets(evidence))
+    rows = np.arange(len(pvalue))
+    ratio_recent = observed[:, RATIO_WINDOW] / np.maximum(expected[:, RATIO_WINDOW], 1.0)
+    return SeriesScores(times, mu, pvalue, window, evidence, onsets(evidence), observed[rows, window],
+                        expected[rows, window], p_recent, ratio_recent)  # fmt: skip
 
 
 def score_brand_series(times: Sequence[datetime], negative: Sequence[float], total: Sequence[float],
                        authors: Sequence[float] | None = None) -> SeriesScores:  # fmt: skip
     """Like :func:`score_series`, with the brand's decision: negative count or negative share, carried by a
     crowd of distinct authors when ``authors`` is given (without it, every mention counts as its own author)."""
-    from groundswell.detection.brand import BrandDetector, decide
-
     if len({len(times), len(negative), len(total), len(times if authors is None else authors)}) > 1:
         raise ValueError("times, negative, total and authors must have the same length")
     detector = BrandDetector()
@@ -93,5 +123,6 @@ def score_brand_series(times: Sequence[datetime], negative: Sequence[float], tot
     ]
     decision = decide(signals, authors_known=authors is not None)
     evidence = anomaly_score(decision.pvalue)
-    return SeriesScores(np.array([s.negative.mu for s in signals]), decision.pvalue, decision.window, evidence,
-                        onsets(evidence))  # fmt: skip
+    return SeriesScores(times, np.array([s.negative.mu for s in signals]), decision.pvalue, decision.window, evidence,
+                        onsets(evidence), decision.observed, decision.expected, decision.p_recent,
+                        decision.ratio_recent)  # fmt: skip
