@@ -83,6 +83,8 @@ def test_quiet_seasonal_noise_rarely_alerts_and_a_swell_is_caught_early() -> Non
     loud = score_series(times, swell)
     first = np.flatnonzero(loud.alerts())
     assert len(first) and start <= first[0] <= start + 6  # within 30 minutes
+    assert loud.alerts()[start : start + 36].sum() == 1  # one incident for the swell: one alert row
+    assert ((loud.score > 0) & (loud.pvalue <= 1e-6))[start : start + 36].sum() > 1  # though several onsets
 
 
 def test_a_sparse_brand_works_too() -> None:
