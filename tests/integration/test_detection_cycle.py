@@ -63,3 +63,23 @@ def _time(value: str) -> Any:
     from groundswell.text import parse_timestamp
 
     return parse_timestamp(value)
+
+
+def test_a_catch_up_cycle_keeps_the_incidents_later_buckets_when_adding_drivers(aws: Any) -> None:
+    """One cycle judges two hours of buckets; the incident opens in the middle and keeps growing: the state
+    saved must be the incident after the last bucket (with the drivers added), not the snapshot at opening."""
+    from functions.detect_spikes import app as detect
+    from groundswell.detection.cycle import STATE
+    from groundswell.runtime import store
+
+    store().put_brand(make_brand(name="acme-air", sources=[{"type": "hackernews"}]))
+    store_scenario(BrandScenario("acme-air", "Acme Air", per_bucket=6.0, crisis_start_hour=40, crisis_hours=6), 43)
+    start = demo_start()
+    detect.handler({"now": (start + timedelta(hours=39)).isoformat()}, LambdaContext())
+    detect.handler({"now": (start + timedelta(hours=42, minutes=30)).isoformat()}, LambdaContext())
+    state = STATE.validate_json(store().detector_states(["acme-air"])["acme-air"] or b"")
+    published = json.loads(store().incidents("acme-air")[0])  # as of its last transition (17:25 here)
+    assert state.incident is not None and list(state.incident.drivers) == published["drivers"] != []
+    assert state.last_bucket is not None and _time(published["peak_at"]) < state.last_bucket
+    # the buckets after the last transition were kept: the current rate is the last bucket's, not 17:25's
+    assert state.incident.current_observed != published["current_observed"]
