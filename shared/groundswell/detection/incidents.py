@@ -29,13 +29,14 @@ def severity(observed: float, expected: float, pvalue: float) -> int:
 
 @dataclass
 class OnsetTracker:
-    """Is this evidence a new high over the last ``ONSET_MEMORY`` buckets? A monotonic deque: small state."""
+    """Is this evidence a new high over the last ``memory`` buckets? A monotonic deque: small state. A swell
+    is announced when it starts and when it grows, not on every bucket it lasts."""
 
     index: int = 0
     peaks: deque[tuple[int, float]] = field(default_factory=deque)
 
-    def is_onset(self, evidence: float) -> bool:
-        while self.peaks and self.peaks[0][0] < self.index - ONSET_MEMORY:
+    def is_onset(self, evidence: float, memory: int = ONSET_MEMORY) -> bool:
+        while self.peaks and self.peaks[0][0] < self.index - memory:
             self.peaks.popleft()
         onset = not self.peaks or evidence > self.peaks[0][1]
         while self.peaks and self.peaks[-1][1] <= evidence:

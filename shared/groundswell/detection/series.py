@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,10 +12,9 @@ from numpy.typing import NDArray
 from groundswell.detection.brand import RATIO_WINDOW, RECENT_WINDOWS, BrandDetector, decide
 from groundswell.detection.detector import Detector
 from groundswell.detection.evidence import WINDOWS, anomaly_score, combine, cusum_pvalue, upper_tail
-from groundswell.detection.incidents import advance
+from groundswell.detection.incidents import ONSET_MEMORY, OnsetTracker, advance
 
 DEFAULT_ALERT_P = 1e-6  # "balanced": see docs/detector.md
-ONSET_MEMORY = 288  # buckets: a score counts only when it beats the evidence of the previous 24 hours
 
 
 @dataclass
@@ -58,21 +56,10 @@ class SeriesScores:
 
 
 def onsets(evidence: NDArray[np.float64], memory: int = ONSET_MEMORY) -> NDArray[np.float64]:
-    """``evidence[i]`` where it exceeds every value of the previous ``memory`` rows, else 0 (sliding max).
-
-    A swell is announced when it starts and when it grows, not on every bucket it lasts.
-    """
-    out = np.zeros_like(evidence)
-    window: deque[int] = deque()  # indices of a decreasing run of evidence values
-    for i, value in enumerate(evidence):
-        while window and window[0] < i - memory:
-            window.popleft()
-        if not window or value > evidence[window[0]]:
-            out[i] = value
-        while window and evidence[window[-1]] <= value:
-            window.pop()
-        window.append(i)
-    return out
+    """``evidence[i]`` where it exceeds every value of the previous ``memory`` rows, else 0: the detector
+    function's own onset rule (:class:`~groundswell.detection.incidents.OnsetTracker`) over a whole series."""
+    tracker = OnsetTracker()
+    return np.array([value if tracker.is_onset(value, memory) else 0.0 for value in evidence.tolist()], dtype=float)
 
 
 def score_series(times: Sequence[datetime], values: Sequence[float]) -> SeriesScores:
