@@ -17,7 +17,6 @@ history.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -55,15 +54,14 @@ class Baseline:
         n = self.counts[slot]
         return (n * self.means[slot] + SHRINK * self.level) / (n + SHRINK) if self.observed else 0.0
 
-    def learn(self, slot: int, value: float, mu: float, *, capped: float | None = None) -> None:
-        """Updates the state with the bucket's value (winsorised) after it was scored against ``mu``;
-        ``capped`` is the winsorised value when the caller has already computed it."""
+    def learn(self, slot: int, value: float, mu: float, capped: float) -> None:
+        """Updates the state with the bucket's value after it was scored against ``mu``; from the second
+        bucket on it learns from ``capped``, the value winsorised at mu + WINSOR_SD sd + 1 (the caller's, which
+        needs it too)."""
         if not value >= 0:  # also catches NaN
             raise ValueError(f"counts must be non-negative numbers, got {value!r}")
         observed = self.observed
         if observed:
-            if capped is None:
-                capped = min(value, mu + WINSOR_SD * math.sqrt(mu + self.phi * mu * mu) + 1.0)
             value = capped
             if mu > 0.5:  # the moment is too noisy for near-empty buckets
                 moment = ((value - mu) ** 2 - mu) / (mu * mu)

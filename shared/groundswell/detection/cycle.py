@@ -22,8 +22,8 @@ from groundswell.models import BUCKET_SECONDS, Bucket, DetectionSettings, bucket
 PLANNED_FACTOR = 100.0  # during a planned event, the p-value needed to open is this much smaller, and the
 # sustained-shift test (the CUSUM, whose capped p-value would pass any threshold) is left out
 LAG = timedelta(minutes=5)  # a bucket is judged once it is complete and its poll has had time to land
-FIRST_LOOKBACK = timedelta(days=2)
-BUCKETS_PER_DAY = 288  # a brand's first cycle learns from up to two days of stored buckets
+FIRST_LOOKBACK = timedelta(days=2)  # a brand's first cycle learns from up to two days of stored buckets
+BUCKETS_PER_DAY = 86400 // BUCKET_SECONDS
 
 
 @dataclass
@@ -93,9 +93,9 @@ def run_cycle(
     if not pending:
         return report
     configs = [settings.get(brand, default) for brand, _, _ in pending]
-    planned = [config.planned_at(moment) for config, (_, moment, _) in zip(configs, pending, strict=True)]
+    sustained = [not config.planned_at(moment) for config, (_, moment, _) in zip(configs, pending, strict=True)]
     decision = decide([signals for _, _, signals in pending], [config.min_negative for config in configs],
-                      sustained=[not p for p in planned])  # fmt: skip
+                      sustained=sustained)  # fmt: skip
     adjusted = _fdr_across_brands([moment for _, moment, _ in pending], decision.pvalue)
     for row, (brand, moment, signals) in enumerate(pending):
         state = report.states[brand]

@@ -87,7 +87,7 @@ class Detector:
         baseline = self.baseline
         if baseline.observed:
             capped = min(value, mu + WINSOR_SD * math.sqrt(mu + baseline.phi * mu * mu) + 1.0)
-        baseline.learn(slot, value, mu, capped=capped)
+        baseline.learn(slot, value, mu, capped)
         self._advance(value, mu, capped, learn=baseline.observed > 1)
         return sums
 
