@@ -175,13 +175,12 @@ def _on_call_replies(inbox: Inbox, now: datetime, done: list[tuple[datetime, str
     from functions.alert_actions import app as actions_app
     from infra.lambda_runtime import LambdaContext
 
-    phone = ON_CALL_PHONE
     replied = {incident for _, incident in done}
     for message in inbox.messages:
         for incident, kind in message.about:
             due = message.channel == "sms" and kind == "open" and now >= message.sent_at + timedelta(minutes=45)
             if due and incident not in replied:
-                sms = json.dumps({"originationNumber": phone, "messageBody": "ACK"})
+                sms = json.dumps({"originationNumber": ON_CALL_PHONE, "messageBody": "ACK"})
                 actions_app.handler({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": sms}}]},
                                     LambdaContext("alert_actions"))  # fmt: skip
                 replied.add(incident)
