@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from groundswell.alerting import links
 from groundswell.alerting.email import compose, safe_link, safe_text, subject
 from groundswell.alerting.gsm import gsm_units, segments, to_gsm
-from groundswell.alerting.notices import AlertKind, Facts, Notice
+from groundswell.alerting.notices import AlertKind, Facts, Notice, window_label
 from groundswell.alerting.samples import choose_samples
 from groundswell.alerting.sms import grouped_text, incident_text
 from groundswell.models import Mention, Sentiment
@@ -65,6 +65,12 @@ def test_incident_sms_is_one_gsm_segment(kind: AlertKind) -> None:
     assert gsm_units(text) is not None and segments(text) == 1 and len(text) <= 160
     assert LINK in text
     golden(f"sms_{kind.value}.txt", text)
+
+
+def test_a_sustained_shifts_long_window_is_labelled_and_fits_one_segment() -> None:
+    assert [window_label(m) for m in (15, 120, 635)] == ["15m", "2h", "10h35m"]
+    text = incident_text(notice(window_minutes=635, observed=12345, expected=6789.5), LINK, "America/New_York")
+    assert "12345 neg/10h35m" in text and segments(text) == 1 and len(text) <= 160
 
 
 def test_sms_with_a_short_link_says_what_it_is_about() -> None:

@@ -87,6 +87,21 @@ def test_quiet_seasonal_noise_rarely_alerts_and_a_swell_is_caught_early() -> Non
     assert ((loud.score > 0) & (loud.pvalue <= 1e-6))[start : start + 36].sum() > 1  # though several onsets
 
 
+def test_a_sustained_rise_found_by_the_cusum_reports_the_cusums_run() -> None:
+    """A 1.7x rise held for hours is found by the CUSUM, not a window: the incident's numbers are the run's since
+    the CUSUM left 0, not the 4-hour window's (which once said "3,835 observed, 4,753 expected" on NAB)."""
+    rng = np.random.default_rng(0)
+    times, counts = seasonal_counts(rng, days=10, peak=20)
+    start = 8 * 288 + 100
+    counts[start : start + 144] += rng.poisson(0.7 * score_series(times, counts).expected[start : start + 144])
+    scores = score_series(times, counts)
+    (row,) = np.flatnonzero(scores.alerts())
+    minutes = int(scores.window_minutes[row])
+    assert minutes not in [w * 5 for w in WINDOWS]  # the CUSUM's run fired
+    assert minutes <= (row - start + 12) * 5  # and it began at most an hour before the rise
+    assert scores.observed_sum[row] / scores.expected_sum[row] > 1.5
+
+
 def test_a_sparse_brand_works_too() -> None:
     rng = np.random.default_rng(5)
     times, counts = seasonal_counts(rng, days=10, peak=0.5, phi=0.3)

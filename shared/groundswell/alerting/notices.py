@@ -102,4 +102,6 @@ def local_time(moment: datetime, timezone: str, with_day: bool = False) -> str:
 
 
 def window_label(minutes: int) -> str:
-    return f"{minutes // 60}h" if minutes >= 60 and minutes % 60 == 0 else f"{minutes}m"
+    """15m, 2h, 10h35m (a sustained shift reports its whole run)."""
+    hours, rest = divmod(minutes, 60)
+    return f"{minutes}m" if not hours else f"{hours}h" if not rest else f"{hours}h{rest:02d}m"

@@ -362,8 +362,8 @@ class Notifier:
         peak_end = incident.peak_at + timedelta(minutes=5)
         end = max(now, incident.peak_at + timedelta(hours=1))
         buckets = self._recent_buckets(incident.brand, end, earliest=peak_end - FACTS_HISTORY)
-        mentions = self.store.mentions(incident.brand, peak_end - timedelta(minutes=max(incident.window_minutes, 60)),
-                                       peak_end)  # fmt: skip
+        sampled = timedelta(minutes=min(max(incident.window_minutes, 60), 240))  # a long run: its last 4 hours
+        mentions = self.store.mentions(incident.brand, peak_end - sampled, peak_end)
         enriched = notice.model_copy(update={"samples": tuple(choose_samples(mentions, incident.drivers)),
                                              "facts": facts(buckets, peak_end)})  # fmt: skip
         title = f"{notice.brand_label}: negative mentions per hour, last 48 hours"

@@ -53,7 +53,8 @@ class BrandDetector:
 
     def restart_cusums(self) -> None:
         """After an episode: its accumulated evidence must not help open the next one."""
-        self.negative.cusum = self.authors.cusum = self.total.cusum = 0.0
+        for detector in (self.negative, self.authors, self.total):
+            detector.restart_cusum()
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Decision:
     p_count: NDArray[np.float64]
     p_share: NDArray[np.float64]
     p_authors: NDArray[np.float64]
-    window: NDArray[np.int64]  # the count test's window
+    window_minutes: NDArray[np.int64]  # the count test's window (for the CUSUM: its run)
     observed: NDArray[np.float64]  # negatives in that window
     expected: NDArray[np.float64]
     limited_history: NDArray[np.bool_]  # less than a day of history: stricter, and said so in the incident
@@ -72,6 +73,21 @@ class Decision:
 
 def _matrix(rows: Sequence[WindowSums], attribute: str) -> NDArray[np.float64]:
     return np.array([getattr(r, attribute) for r in rows], dtype=float).reshape(-1, len(WINDOWS))
+
+
+Floats = NDArray[np.float64]
+
+
+def fired_numbers(which: NDArray[np.int64], observed: Floats, expected: Floats,
+                  sums: Sequence[WindowSums]) -> tuple[Floats, Floats, NDArray[np.int64]]:  # fmt: skip
+    """Observed, expected and minutes of the test that gave each row's p-value (``which``: a window's index,
+    or ``len(WINDOWS)`` for the CUSUM, which reports its run: the buckets since it last was 0)."""
+    rows = np.arange(len(which))
+    window = np.minimum(which, len(WINDOWS) - 1)
+    cusum = which == len(WINDOWS)
+    run = np.array([(s.run_observed, s.run_expected, s.run_buckets) for s in sums], dtype=float).reshape(-1, 3)
+    return (np.where(cusum, run[:, 0], observed[rows, window]), np.where(cusum, run[:, 1], expected[rows, window]),
+            np.where(cusum, run[:, 2], np.asarray(WINDOWS)[window]).astype(np.int64) * 5)  # fmt: skip
 
 
 def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None = None, *,
@@ -90,7 +106,7 @@ def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None 
     count_tails = np.where(quiet, 1.0, upper_tail(neg_obs, neg_exp, _matrix(negative, "phi")))
     count_cusum = np.where(no_cusum, 1.0, cusum_pvalue(np.array([s.cusum for s in negative])))
     p_count, which = combine(np.column_stack([count_tails, count_cusum]))
-    which = np.minimum(which, len(WINDOWS) - 1)  # a CUSUM alarm reports the longest window's numbers
+    observed, expected, window_minutes = fired_numbers(which, neg_obs, neg_exp, negative)
 
     authors = [s.authors for s in signals]
     author_tails = upper_tail(_matrix(authors, "observed"), _matrix(authors, "expected"), _matrix(authors, "phi"))
@@ -114,7 +130,6 @@ def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None 
     pvalue = np.where(
         limited, np.minimum(1.0, np.maximum(either, p_authors) * EARLY_PENALTY), np.maximum(either, p_authors)
     )
-    rows = np.arange(len(signals))
     p_recent, _ = combine(count_tails[:, :RECENT_WINDOWS])
     ratio_recent = neg_obs[:, RATIO_WINDOW] / np.maximum(neg_exp[:, RATIO_WINDOW], 1.0)
     return Decision(
@@ -122,9 +137,9 @@ def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None 
         p_count,
         p_share,
         p_authors,
-        which,
-        neg_obs[rows, which],
-        neg_exp[rows, which],
+        window_minutes,
+        observed,
+        expected,
         limited,
         p_recent,
         ratio_recent,

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import TypeAdapter
 
 from groundswell.detection.brand import BrandDetector, BucketSignals, decide
-from groundswell.detection.evidence import WINDOWS, benjamini_hochberg
+from groundswell.detection.evidence import benjamini_hochberg
 from groundswell.detection.incidents import EVIDENCE_SCALE, SENSITIVITY, Incident, OnsetTracker, Transition, advance
 from groundswell.models import BUCKET_SECONDS, Bucket, DetectionSettings, bucket_start
 
@@ -104,7 +104,7 @@ def run_cycle(
         state.incident, transitions = advance(
             state.incident, brand=brand, bucket=moment, pvalue=pvalue, onset=state.onsets.is_onset(evidence),
             observed=float(decision.observed[row]), expected=float(decision.expected[row]),
-            window_minutes=WINDOWS[int(decision.window[row])] * 5,
+            window_minutes=int(decision.window_minutes[row]),
             limited_history=bool(decision.limited_history[row]), p_open=_p_open(settings.get(brand, default), moment),
             baseline_days=signals.negative.age / BUCKETS_PER_DAY,
             recent_pvalue=float(decision.p_recent[row]), recent_ratio=float(decision.ratio_recent[row]),

@@ -42,6 +42,9 @@ class WindowSums:
     warm: bool  # False while the baseline has seen fewer than WARM_UP buckets
     age: int  # buckets seen before this one
     cusum: float  # Page's CUSUM of the log-likelihood ratio (rate x SHIFT vs x 1), including this bucket
+    run_observed: float  # the CUSUM's current run (the buckets since it was last 0): observed and expected sums,
+    run_expected: float  # the numbers an incident opened by the CUSUM reports
+    run_buckets: int
 
 
 _INDEXED_WINDOWS = tuple(enumerate(WINDOWS))
@@ -62,6 +65,13 @@ class Detector:
     past_mu: list[float] = field(default_factory=_zeros)
     past_capped: list[float] = field(default_factory=_zeros)
     cusum: float = 0.0
+    run_observed: float = 0.0
+    run_expected: float = 0.0
+    run_buckets: int = 0
+
+    def restart_cusum(self) -> None:
+        """After an episode: its accumulated evidence must not help open the next one (Page's restart)."""
+        self.cusum, self.run_observed, self.run_expected, self.run_buckets = 0.0, 0.0, 0.0, 0
 
     def step(self, moment: datetime, value: float) -> WindowSums:
         """Scores bucket ``moment`` against what came before, then learns from it."""
@@ -74,6 +84,12 @@ class Detector:
         self.cusum = (
             min(CUSUM_CAP, max(0.0, self.cusum + _shift_llr(value, max(mu, MU_FLOOR), max(phis)))) if warm else 0.0
         )
+        if self.cusum > 0.0:
+            self.run_observed += value
+            self.run_expected += mu
+            self.run_buckets += 1
+        else:
+            self.run_observed, self.run_expected, self.run_buckets = 0.0, 0.0, 0
         sums = WindowSums(
             [value + s for s in self.past_x],
             [mu + s for s in self.past_mu],
@@ -82,6 +98,9 @@ class Detector:
             warm,
             self.baseline.observed,
             self.cusum,
+            self.run_observed,
+            self.run_expected,
+            self.run_buckets,
         )
         capped = value
         baseline = self.baseline

@@ -18,6 +18,7 @@ CALM_RATIO = 1.3  # ... and the last two hours at most 30% above expected: a sus
 CALM_BUCKETS = 12  # an hour of calm resolves an incident
 ONSET_MEMORY = 288  # a new incident needs evidence above the previous 24 hours'
 EVIDENCE_SCALE = 12.0
+DRIVERS_SPAN = timedelta(days=1)  # the longest span of mentions an incident's drivers are read from
 
 
 def severity(observed: float, expected: float, pvalue: float) -> int:
@@ -68,9 +69,11 @@ class Incident:
 
     def evidence_span(self) -> tuple[datetime, datetime]:
         """The time its drivers are computed from: the firing window at opening, then the whole episode so far
-        (from that window's start, at the latest, to the end of the peak bucket): more mentions, steadier terms."""
+        (from that window's start, at the latest, to the end of the peak bucket): more mentions, steadier terms.
+        At most ``DRIVERS_SPAN`` (a sustained shift's window is its whole run)."""
         end = self.peak_at + timedelta(minutes=5)
-        return self.opened_at + timedelta(minutes=5) - timedelta(minutes=self.window_minutes), end
+        start = self.opened_at + timedelta(minutes=5) - timedelta(minutes=self.window_minutes)
+        return max(start, end - DRIVERS_SPAN), end
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
-from groundswell.detection.brand import RATIO_WINDOW, RECENT_WINDOWS, BrandDetector, decide
-from groundswell.detection.detector import Detector
+from groundswell.detection.brand import RATIO_WINDOW, RECENT_WINDOWS, BrandDetector, decide, fired_numbers
+from groundswell.detection.detector import Detector, WindowSums
 from groundswell.detection.evidence import WINDOWS, anomaly_score, combine, cusum_pvalue, upper_tail
 from groundswell.detection.incidents import ONSET_MEMORY, OnsetTracker, advance
 
@@ -22,7 +22,7 @@ class SeriesScores:
     times: Sequence[datetime]
     expected: NDArray[np.float64]
     pvalue: NDArray[np.float64]  # Bonferroni-corrected, smallest over the windows
-    window: NDArray[np.int64]  # which window gave it
+    window_minutes: NDArray[np.int64]  # the test that gave it: a window, or the CUSUM's run
     evidence: NDArray[np.float64]  # -log10 p scaled to [0, 1]
     score: NDArray[np.float64]  # the evidence where it is a new high over ONSET_MEMORY, else 0
     observed_sum: NDArray[np.float64]  # observed and expected counts in that window
@@ -46,7 +46,7 @@ class SeriesScores:
             incident, transitions = advance(
                 incident, brand="series", bucket=self.times[row], pvalue=float(self.pvalue[row]),
                 onset=bool(self.score[row] > 0), observed=float(self.observed_sum[row]),
-                expected=float(self.expected_sum[row]), window_minutes=WINDOWS[int(self.window[row])] * 5,
+                expected=float(self.expected_sum[row]), window_minutes=int(self.window_minutes[row]),
                 p_open=alert_p, recent_pvalue=float(self.p_recent[row]), recent_ratio=float(self.ratio_recent[row]),
             )  # fmt: skip
             if transitions and transitions[0].kind == "open":
@@ -72,6 +72,7 @@ def score_series(times: Sequence[datetime], values: Sequence[float]) -> SeriesSc
     expected_rows: list[float] = []
     phi_rows: list[float] = []
     mu_rows, warm_rows, cusum_rows = [], [], []
+    runs: list[WindowSums] = []
     for moment, value in zip(times, values, strict=True):
         sums = detector.step(moment, float(value))
         observed_rows.extend(sums.observed)
@@ -80,6 +81,7 @@ def score_series(times: Sequence[datetime], values: Sequence[float]) -> SeriesSc
         mu_rows.append(sums.mu)
         warm_rows.append(sums.warm)
         cusum_rows.append(sums.cusum)
+        runs.append(sums)
     observed = np.array(observed_rows, dtype=float).reshape(-1, len(WINDOWS))
     expected = np.array(expected_rows, dtype=float).reshape(-1, len(WINDOWS))
     mu = np.array(mu_rows, dtype=float)
@@ -88,13 +90,12 @@ def score_series(times: Sequence[datetime], values: Sequence[float]) -> SeriesSc
     tails = np.where(quiet, 1.0, tails)
     p_recent, _ = combine(tails[:, :RECENT_WINDOWS])
     tails = np.column_stack([tails, cusum_pvalue(np.array(cusum_rows))])  # the last column: sustained shifts
-    pvalue, window = combine(tails)
-    window = np.minimum(window, len(WINDOWS) - 1)  # a CUSUM alarm reports the longest window's numbers
+    pvalue, which = combine(tails)
+    fired_observed, fired_expected, window_minutes = fired_numbers(which, observed, expected, runs)
     evidence = anomaly_score(pvalue)
-    rows = np.arange(len(pvalue))
     ratio_recent = observed[:, RATIO_WINDOW] / np.maximum(expected[:, RATIO_WINDOW], 1.0)
-    return SeriesScores(times, mu, pvalue, window, evidence, onsets(evidence), observed[rows, window],
-                        expected[rows, window], p_recent, ratio_recent)  # fmt: skip
+    return SeriesScores(times, mu, pvalue, window_minutes, evidence, onsets(evidence), fired_observed,
+                        fired_expected, p_recent, ratio_recent)  # fmt: skip
 
 
 def score_brand_series(times: Sequence[datetime], negative: Sequence[float], total: Sequence[float],
@@ -110,6 +111,6 @@ def score_brand_series(times: Sequence[datetime], negative: Sequence[float], tot
     ]
     decision = decide(signals, authors_known=authors is not None)
     evidence = anomaly_score(decision.pvalue)
-    return SeriesScores(times, np.array([s.negative.mu for s in signals]), decision.pvalue, decision.window, evidence,
-                        onsets(evidence), decision.observed, decision.expected, decision.p_recent,
+    return SeriesScores(times, np.array([s.negative.mu for s in signals]), decision.pvalue, decision.window_minutes,
+                        evidence, onsets(evidence), decision.observed, decision.expected, decision.p_recent,
                         decision.ratio_recent)  # fmt: skip
