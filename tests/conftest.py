@@ -95,7 +95,7 @@ def make_incident(**overrides: Any) -> Any:
     fields: dict[str, Any] = {
         "id": "acme-air:20261120T1405", "brand": "acme-air", "opened_at": opened, "severity": 3, "pvalue": 1e-9,
         "window_minutes": 15, "observed": 84, "expected": 9.2, "peak_at": opened + timedelta(minutes=20),
-        "current_observed": 70, "current_expected": 9.0, "drivers": ("outage", "refund", "app"),
+        "current_observed": 260, "current_expected": 72.0, "drivers": ("outage", "refund", "app"),
         "sources": (("bluesky", 0.6, 0.3),), "baseline_days": 21.4,
     }  # fmt: skip
     fields.update(overrides)

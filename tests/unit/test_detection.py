@@ -11,7 +11,7 @@ from scipy.stats import nbinom
 
 from benchmarks.nab_scorer import PROFILES, LabelledFile, normalised, scaled_sigmoid, score_file
 from groundswell.cli import main as cli
-from groundswell.detection.csvio import CsvInputError, detect_csv
+from groundswell.detection.csvio import CsvInputError, detect_csv, read_counts
 from groundswell.detection.detector import WARM_UP, Detector
 from groundswell.detection.evidence import WINDOWS, combine, upper_tail
 from groundswell.detection.series import onsets, score_brand_series, score_series
@@ -169,6 +169,23 @@ def test_detect_command_writes_scores_and_names_bad_rows(tmp_path: Path, capsys:
         bad.write_text(body)
         assert cli(["detect", "--input", str(bad), "--output", str(out)]) == 2
         assert message in capsys.readouterr().err
+
+
+def test_timestamps_without_an_offset_are_utc_and_offsets_are_honoured(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("timestamp,value\n2026-01-01 00:00:00,1\n2026-01-01T00:05:00,2\n")
+    _, _, times, _ = read_counts(source, "value")
+    assert times == [START.replace(month=1, day=1), START.replace(month=1, day=1, minute=5)]
+    source.write_text("timestamp,value\n2026-01-01,1\n2026-01-02,2\n")  # dates alone: midnight UTC
+    assert read_counts(source, "value")[2][1] == datetime(2026, 1, 2, tzinfo=UTC)
+    source.write_text(
+        "timestamp,value\n2026-01-01 00:00:00,1\n2026-01-01T01:05:00+01:00,2\n2026-01-01T01:00:00+01:00,3\n"
+    )
+    with pytest.raises(CsvInputError, match=r"in.csv:4: timestamps must increase \(2026-01-01T01:00:00\+01:00 after"):
+        read_counts(source, "value")  # 00:00 UTC is not after 00:05 UTC
+    source.write_text("timestamp,value\n2026-01-01 00:00:00,1\nyesterday,2\n")
+    with pytest.raises(CsvInputError, match=r"in\.csv:3: timestamp 'yesterday' is not ISO 8601"):
+        read_counts(source, "value")
 
 
 def test_nab_scorer_bounds_and_sigmoid() -> None:

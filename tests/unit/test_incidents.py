@@ -87,3 +87,22 @@ def test_a_brief_dip_does_not_resolve_an_incident() -> None:
                                     pvalue=0.5 if calm else 1e-3, onset=False, observed=20, expected=10,
                                     window_minutes=60)  # fmt: skip
         assert incident is not None and all(c.kind != "resolve" for c in changes)
+
+
+def test_current_numbers_are_the_last_two_hours_and_a_sustained_rise_there_is_not_calm() -> None:
+    """The email's "Right now" is the last two hours whatever test fired; calm also needs them near normal."""
+    incident, _ = advance(None, brand="acme", bucket=START, pvalue=1e-7, onset=True, observed=30, expected=5,
+                          window_minutes=15, recent=(90.0, 40.0))  # fmt: skip
+    assert incident and (incident.current_observed, incident.current_expected) == (90.0, 40.0)
+    assert (incident.observed, incident.window_minutes) == (30, 15)  # the firing test's own numbers
+    for step in range(1, 3 * CALM_BUCKETS):  # no evidence in the last hour, yet 2x over two hours: not calm
+        incident, changes = advance(incident, brand="acme", bucket=START + timedelta(minutes=5 * step), pvalue=0.5,
+                                    onset=False, observed=4, expected=5, window_minutes=5, recent_pvalue=0.5,
+                                    recent=(80.0, 40.0))  # fmt: skip
+        assert incident is not None and changes == []
+    assert (incident.current_observed, incident.current_expected) == (80.0, 40.0)
+    for step in range(3 * CALM_BUCKETS, 4 * CALM_BUCKETS):
+        incident, changes = advance(incident, brand="acme", bucket=START + timedelta(minutes=5 * step), pvalue=0.5,
+                                    onset=False, observed=4, expected=5, window_minutes=5, recent_pvalue=0.5,
+                                    recent=(44.0, 40.0))  # fmt: skip
+    assert incident is None and [c.kind for c in changes] == ["resolve"]

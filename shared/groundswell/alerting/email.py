@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from groundswell.alerting.notices import AlertKind, Notice, local_time, window_label
+from groundswell.detection.incidents import CURRENT_MINUTES
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -107,7 +108,7 @@ def _section(notice: Notice, link: str | None, timezone: str, chart_id: str | No
     rows = [
         ("Negative posts", f"{incident.observed:.0f} in {window_label(incident.window_minutes)} "
                            f"(expected {incident.expected:.1f}, {incident.ratio:.1f}x)"),
-        ("Right now", f"{incident.current_observed:.0f} in {window_label(incident.window_minutes)} "
+        ("Right now", f"{incident.current_observed:.0f} in the last {window_label(CURRENT_MINUTES)} "
                       f"({incident.current_ratio:.1f}x expected)"),
     ]  # fmt: skip
     if incident.baseline_days:

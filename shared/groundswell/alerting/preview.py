@@ -25,8 +25,8 @@ def render_previews(brand: Brand, output: Path, now: datetime | None = None) -> 
     opened = now - timedelta(minutes=40)
     incident = IncidentView(
         id=f"{brand.name}:{opened:%Y%m%dT%H%M}", brand=brand.name, opened_at=opened, severity=3, pvalue=1e-9,
-        window_minutes=15, observed=84, expected=9.2, peak_at=now - timedelta(minutes=10), current_observed=70,
-        current_expected=9.0, drivers=("outage", "refund", "app"), sources=(("bluesky", 0.6, 0.3),),
+        window_minutes=15, observed=84, expected=9.2, peak_at=now - timedelta(minutes=10), current_observed=260,
+        current_expected=72.0, drivers=("outage", "refund", "app"), sources=(("bluesky", 0.6, 0.3),),
     )  # fmt: skip
     posts = [
         "The app has been down for an hour and support is not answering. Outage again?",

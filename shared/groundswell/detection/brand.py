@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from groundswell.detection.detector import Detector, WindowSums
-from groundswell.detection.evidence import WINDOWS, binomial_upper_tail, combine, cusum_pvalue, upper_tail
+from groundswell.detection.evidence import WINDOWS, binomial_upper_tail, combine, cusum_pvalue, swell_tail
 
 SHARE_WINDOWS = (3, 4, 5)  # indices into WINDOWS: 60, 120, 240 minutes
 RECENT_WINDOWS = 4  # WINDOWS[:4]: 5 to 60 minutes
@@ -68,7 +68,8 @@ class Decision:
     expected: NDArray[np.float64]
     limited_history: NDArray[np.bool_]  # less than a day of history: stricter, and said so in the incident
     p_recent: NDArray[np.float64]  # the count evidence of the last hour only (windows <= 60 min): is it calm now?
-    ratio_recent: NDArray[np.float64]  # negatives over expected in the last two hours: back to normal?
+    recent_observed: NDArray[np.float64]  # negatives in the last two hours (back to normal? and the incident's
+    recent_expected: NDArray[np.float64]  # current numbers)
 
 
 def _matrix(rows: Sequence[WindowSums], attribute: str) -> NDArray[np.float64]:
@@ -84,10 +85,13 @@ def fired_numbers(which: NDArray[np.int64], observed: Floats, expected: Floats,
     or ``len(WINDOWS)`` for the CUSUM, which reports its run: the buckets since it last was 0)."""
     rows = np.arange(len(which))
     window = np.minimum(which, len(WINDOWS) - 1)
-    cusum = which == len(WINDOWS)
-    run = np.array([(s.run_observed, s.run_expected, s.run_buckets) for s in sums], dtype=float).reshape(-1, 3)
-    return (np.where(cusum, run[:, 0], observed[rows, window]), np.where(cusum, run[:, 1], expected[rows, window]),
-            np.where(cusum, run[:, 2], np.asarray(WINDOWS)[window]).astype(np.int64) * 5)  # fmt: skip
+    fired_observed, fired_expected = observed[rows, window], expected[rows, window]
+    minutes = np.asarray(WINDOWS)[window] * 5
+    for row in np.flatnonzero(which == len(WINDOWS)).tolist():
+        run = sums[row]
+        fired_observed[row], fired_expected[row] = run.run_observed, run.run_expected
+        minutes[row] = run.run_buckets * 5
+    return fired_observed, fired_expected, minutes.astype(np.int64)
 
 
 def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None = None, *,
@@ -103,13 +107,13 @@ def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None 
     floor = np.full(len(signals), MIN_NEGATIVE) if min_negative is None else np.asarray(min_negative)
     quiet = (neg_obs < floor[:, None]) | ~warm
     no_cusum = quiet[:, -1] if sustained is None else quiet[:, -1] | ~np.asarray(sustained, dtype=bool)
-    count_tails = np.where(quiet, 1.0, upper_tail(neg_obs, neg_exp, _matrix(negative, "phi")))
+    count_tails = np.where(quiet, 1.0, swell_tail(neg_obs, neg_exp, _matrix(negative, "phi")))
     count_cusum = np.where(no_cusum, 1.0, cusum_pvalue(np.array([s.cusum for s in negative])))
     p_count, which = combine(np.column_stack([count_tails, count_cusum]))
     observed, expected, window_minutes = fired_numbers(which, neg_obs, neg_exp, negative)
 
     authors = [s.authors for s in signals]
-    author_tails = upper_tail(_matrix(authors, "observed"), _matrix(authors, "expected"), _matrix(authors, "phi"))
+    author_tails = swell_tail(_matrix(authors, "observed"), _matrix(authors, "expected"), _matrix(authors, "phi"))
     author_cusum = np.where(no_cusum, 1.0, cusum_pvalue(np.array([s.authors.cusum for s in signals])))
     p_authors, _ = combine(np.column_stack([np.where(quiet, 1.0, author_tails), author_cusum]))
     if not authors_known:
@@ -131,7 +135,6 @@ def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None 
         limited, np.minimum(1.0, np.maximum(either, p_authors) * EARLY_PENALTY), np.maximum(either, p_authors)
     )
     p_recent, _ = combine(count_tails[:, :RECENT_WINDOWS])
-    ratio_recent = neg_obs[:, RATIO_WINDOW] / np.maximum(neg_exp[:, RATIO_WINDOW], 1.0)
     return Decision(
         pvalue,
         p_count,
@@ -142,5 +145,6 @@ def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None 
         expected,
         limited,
         p_recent,
-        ratio_recent,
+        neg_obs[:, RATIO_WINDOW],
+        neg_exp[:, RATIO_WINDOW],
     )

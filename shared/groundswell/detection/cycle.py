@@ -107,7 +107,8 @@ def run_cycle(
             window_minutes=int(decision.window_minutes[row]),
             limited_history=bool(decision.limited_history[row]), p_open=_p_open(settings.get(brand, default), moment),
             baseline_days=signals.negative.age / BUCKETS_PER_DAY,
-            recent_pvalue=float(decision.p_recent[row]), recent_ratio=float(decision.ratio_recent[row]),
+            recent_pvalue=float(decision.p_recent[row]),
+            recent=(float(decision.recent_observed[row]), float(decision.recent_expected[row])),
         )  # fmt: skip
         report.transitions.extend(transitions)
         if any(t.kind == "resolve" for t in transitions):

@@ -16,6 +16,7 @@ P_OPEN = SENSITIVITY["balanced"]
 P_CALM = 0.05
 CALM_RATIO = 1.3  # ... and the last two hours at most 30% above expected: a sustained 2x day is not calm
 CALM_BUCKETS = 12  # an hour of calm resolves an incident
+CURRENT_MINUTES = 120  # an open incident's current numbers: the last two hours (brand.RATIO_WINDOW)
 ONSET_MEMORY = 288  # a new incident needs evidence above the previous 24 hours'
 EVIDENCE_SCALE = 12.0
 DRIVERS_SPAN = timedelta(days=1)  # the longest span of mentions an incident's drivers are read from
@@ -58,7 +59,7 @@ class Incident:
     observed: float  # negatives in the firing window, at the peak
     expected: float
     peak_at: datetime
-    current_observed: float
+    current_observed: float  # negatives in the last CURRENT_MINUTES, and their expectation
     current_expected: float
     calm_buckets: int = 0
     resolved_at: datetime | None = None
@@ -96,25 +97,27 @@ def advance(
     baseline_days: float = 0.0,
     p_open: float = P_OPEN,
     recent_pvalue: float | None = None,
-    recent_ratio: float | None = None,
+    recent: tuple[float, float] | None = None,
 ) -> tuple[Incident | None, list[Transition]]:
     """The incident after this bucket, and what changed. ``recent_pvalue``: the evidence of the last hour
     alone, which decides calm (default: ``pvalue``); accumulated evidence (the CUSUM) lingers after a swell.
-    ``recent_ratio``: observed over expected in the last two hours; calm also needs it back near 1."""
+    ``recent``: observed and expected in the last ``CURRENT_MINUTES``: calm also needs their ratio back near 1,
+    and they are the open incident's current numbers (default: this bucket's firing window's)."""
+    now_observed, now_expected = (observed, expected) if recent is None else recent
     if incident is None:
         if onset and pvalue <= p_open:
             opened = Incident(
                 id=f"{brand}:{bucket:%Y%m%dT%H%M}", brand=brand, opened_at=bucket,
                 severity=severity(observed, expected, pvalue), pvalue=pvalue, window_minutes=window_minutes,
-                observed=observed, expected=expected, peak_at=bucket, current_observed=observed,
-                current_expected=expected, limited_history=limited_history, baseline_days=round(baseline_days, 1),
+                observed=observed, expected=expected, peak_at=bucket, current_observed=now_observed,
+                current_expected=now_expected, limited_history=limited_history, baseline_days=round(baseline_days, 1),
             )  # fmt: skip
             return opened, [Transition("open", opened)]
         return None, []
     quiet = (pvalue if recent_pvalue is None else recent_pvalue) > P_CALM
-    near_normal = recent_ratio is None or recent_ratio <= CALM_RATIO
+    near_normal = recent is None or now_observed / max(now_expected, 1.0) <= CALM_RATIO
     calm = incident.calm_buckets + 1 if quiet and near_normal else 0
-    current = replace(incident, current_observed=observed, current_expected=expected, calm_buckets=calm)
+    current = replace(incident, current_observed=now_observed, current_expected=now_expected, calm_buckets=calm)
     if calm >= CALM_BUCKETS:
         resolved = replace(current, resolved_at=bucket - timedelta(minutes=5 * (CALM_BUCKETS - 1)))
         return None, [Transition("resolve", resolved)]

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from groundswell.detection.brand import RATIO_WINDOW, RECENT_WINDOWS, BrandDetector, decide, fired_numbers
 from groundswell.detection.detector import Detector, WindowSums
-from groundswell.detection.evidence import WINDOWS, anomaly_score, combine, cusum_pvalue, upper_tail
+from groundswell.detection.evidence import WINDOWS, anomaly_score, combine, cusum_pvalue, swell_tail
 from groundswell.detection.incidents import ONSET_MEMORY, OnsetTracker, advance
 
 DEFAULT_ALERT_P = 1e-6  # "balanced": see docs/detector.md
@@ -28,7 +28,8 @@ class SeriesScores:
     observed_sum: NDArray[np.float64]  # observed and expected counts in that window
     expected_sum: NDArray[np.float64]
     p_recent: NDArray[np.float64]  # the evidence of the last hour alone (is it calm now?)
-    ratio_recent: NDArray[np.float64]  # observed over expected in the last two hours (back to normal?)
+    recent_observed: NDArray[np.float64]  # observed and expected in the last two hours (back to normal?)
+    recent_expected: NDArray[np.float64]
 
     def alerts(self, alert_p: float = DEFAULT_ALERT_P) -> NDArray[np.int64]:
         """1 where the product would alert: where an incident opens (an onset with p <= ``alert_p``, no
@@ -47,7 +48,8 @@ class SeriesScores:
                 incident, brand="series", bucket=self.times[row], pvalue=float(self.pvalue[row]),
                 onset=bool(self.score[row] > 0), observed=float(self.observed_sum[row]),
                 expected=float(self.expected_sum[row]), window_minutes=int(self.window_minutes[row]),
-                p_open=alert_p, recent_pvalue=float(self.p_recent[row]), recent_ratio=float(self.ratio_recent[row]),
+                p_open=alert_p, recent_pvalue=float(self.p_recent[row]),
+                recent=(float(self.recent_observed[row]), float(self.recent_expected[row])),
             )  # fmt: skip
             if transitions and transitions[0].kind == "open":
                 out[row] = 1
@@ -85,7 +87,7 @@ def score_series(times: Sequence[datetime], values: Sequence[float]) -> SeriesSc
     observed = np.array(observed_rows, dtype=float).reshape(-1, len(WINDOWS))
     expected = np.array(expected_rows, dtype=float).reshape(-1, len(WINDOWS))
     mu = np.array(mu_rows, dtype=float)
-    tails = upper_tail(observed, expected, np.array(phi_rows, dtype=float).reshape(-1, len(WINDOWS)))
+    tails = swell_tail(observed, expected, np.array(phi_rows, dtype=float).reshape(-1, len(WINDOWS)))
     quiet = (observed < 1) | ~np.array(warm_rows, dtype=bool)[:, None]
     tails = np.where(quiet, 1.0, tails)
     p_recent, _ = combine(tails[:, :RECENT_WINDOWS])
@@ -93,9 +95,9 @@ def score_series(times: Sequence[datetime], values: Sequence[float]) -> SeriesSc
     pvalue, which = combine(tails)
     fired_observed, fired_expected, window_minutes = fired_numbers(which, observed, expected, runs)
     evidence = anomaly_score(pvalue)
-    ratio_recent = observed[:, RATIO_WINDOW] / np.maximum(expected[:, RATIO_WINDOW], 1.0)
     return SeriesScores(times, mu, pvalue, window_minutes, evidence, onsets(evidence), fired_observed,
-                        fired_expected, p_recent, ratio_recent)  # fmt: skip
+                        fired_expected, p_recent, observed[:, RATIO_WINDOW],
+                        expected[:, RATIO_WINDOW])  # fmt: skip
 
 
 def score_brand_series(times: Sequence[datetime], negative: Sequence[float], total: Sequence[float],
@@ -113,4 +115,4 @@ def score_brand_series(times: Sequence[datetime], negative: Sequence[float], tot
     evidence = anomaly_score(decision.pvalue)
     return SeriesScores(times, np.array([s.negative.mu for s in signals]), decision.pvalue, decision.window_minutes,
                         evidence, onsets(evidence), decision.observed, decision.expected, decision.p_recent,
-                        decision.ratio_recent)  # fmt: skip
+                        decision.recent_observed, decision.recent_expected)  # fmt: skip
