@@ -79,8 +79,9 @@ def _matrix(rows: Sequence[WindowSums], attribute: str) -> NDArray[np.float64]:
 Floats = NDArray[np.float64]
 
 
-def fired_numbers(which: NDArray[np.int64], observed: Floats, expected: Floats,
-                  sums: Sequence[WindowSums]) -> tuple[Floats, Floats, NDArray[np.int64]]:  # fmt: skip
+def fired_numbers(which: NDArray[np.int64], observed: Floats, expected: Floats, run_observed: Sequence[float],
+                  run_expected: Sequence[float], run_buckets: Sequence[int]
+                  ) -> tuple[Floats, Floats, NDArray[np.int64]]:  # fmt: skip
     """Observed, expected and minutes of the test that gave each row's p-value (``which``: a window's index,
     or ``len(WINDOWS)`` for the CUSUM, which reports its run: the buckets since it last was 0)."""
     rows = np.arange(len(which))
@@ -88,9 +89,8 @@ def fired_numbers(which: NDArray[np.int64], observed: Floats, expected: Floats,
     fired_observed, fired_expected = observed[rows, window], expected[rows, window]
     minutes = np.asarray(WINDOWS)[window] * 5
     for row in np.flatnonzero(which == len(WINDOWS)).tolist():
-        run = sums[row]
-        fired_observed[row], fired_expected[row] = run.run_observed, run.run_expected
-        minutes[row] = run.run_buckets * 5
+        fired_observed[row], fired_expected[row] = run_observed[row], run_expected[row]
+        minutes[row] = run_buckets[row] * 5
     return fired_observed, fired_expected, minutes.astype(np.int64)
 
 
@@ -110,7 +110,14 @@ def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None 
     count_tails = np.where(quiet, 1.0, swell_tail(neg_obs, neg_exp, _matrix(negative, "phi")))
     count_cusum = np.where(no_cusum, 1.0, cusum_pvalue(np.array([s.cusum for s in negative])))
     p_count, which = combine(np.column_stack([count_tails, count_cusum]))
-    observed, expected, window_minutes = fired_numbers(which, neg_obs, neg_exp, negative)
+    observed, expected, window_minutes = fired_numbers(
+        which,
+        neg_obs,
+        neg_exp,
+        [s.run_observed for s in negative],
+        [s.run_expected for s in negative],
+        [s.run_buckets for s in negative],
+    )
 
     authors = [s.authors for s in signals]
     author_tails = swell_tail(_matrix(authors, "observed"), _matrix(authors, "expected"), _matrix(authors, "phi"))

@@ -1,6 +1,6 @@
 """The streaming detector state for one series: baseline, per-window overdispersion, running window sums.
 
-``step`` takes one bucket and returns the windowed sums to test (no scipy in the loop); the tails are
+``step`` takes one bucket (``scan`` many) and returns the windowed sums to test (no scipy in the loop); the tails are
 computed for many rows or many brands at once with :mod:`groundswell.detection.evidence`. Everything kept is
 a few hundred numbers, updated in O(windows) per bucket.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,6 +48,22 @@ class WindowSums:
     run_buckets: int
 
 
+@dataclass(slots=True)
+class Scan:
+    """:class:`WindowSums` of many buckets, flat: row r's window i is at ``r * len(WINDOWS) + i``."""
+
+    observed: list[float] = field(default_factory=list)
+    expected: list[float] = field(default_factory=list)
+    phi: list[float] = field(default_factory=list)
+    mu: list[float] = field(default_factory=list)
+    warm: list[bool] = field(default_factory=list)
+    age: list[int] = field(default_factory=list)
+    cusum: list[float] = field(default_factory=list)
+    run_observed: list[float] = field(default_factory=list)
+    run_expected: list[float] = field(default_factory=list)
+    run_buckets: list[int] = field(default_factory=list)
+
+
 _INDEXED_WINDOWS = tuple(enumerate(WINDOWS))
 
 
@@ -75,40 +92,55 @@ class Detector:
 
     def step(self, moment: datetime, value: float) -> WindowSums:
         """Scores bucket ``moment`` against what came before, then learns from it."""
-        if not value >= 0:  # also catches NaN
-            raise ValueError(f"counts must be non-negative numbers, got {value!r}")
-        slot = slot_of(moment)
-        mu = self.baseline.expected(slot)
-        phis = [PHI_MIN if p < PHI_MIN else PHI_MAX if p > PHI_MAX else p for p in self.phi_raw]
-        warm = self.baseline.observed >= WARM_UP
-        self.cusum = (
-            min(CUSUM_CAP, max(0.0, self.cusum + _shift_llr(value, max(mu, MU_FLOOR), max(phis)))) if warm else 0.0
+        one = self.scan((moment,), (value,))
+        return WindowSums(one.observed, one.expected, one.phi, one.mu[0], one.warm[0], one.age[0], one.cusum[0],
+                          one.run_observed[0], one.run_expected[0], one.run_buckets[0])  # fmt: skip
+
+    def scan(self, moments: Sequence[datetime], values: Sequence[float]) -> Scan:
+        """:meth:`step` over many buckets, the results flat (what a whole series is scored from, at speed)."""
+        out = Scan()
+        observed, expected, phi_rows = out.observed.extend, out.expected.extend, out.phi.extend
+        mus, warms, ages, cusums = out.mu.append, out.warm.append, out.age.append, out.cusum.append
+        run_observed, run_expected, run_buckets = (
+            out.run_observed.append,
+            out.run_expected.append,
+            out.run_buckets.append,
         )
-        if self.cusum > 0.0:
-            self.run_observed += value
-            self.run_expected += mu
-            self.run_buckets += 1
-        else:
-            self.run_observed, self.run_expected, self.run_buckets = 0.0, 0.0, 0
-        sums = WindowSums(
-            [value + s for s in self.past_x],
-            [mu + s for s in self.past_mu],
-            phis,
-            mu,
-            warm,
-            self.baseline.observed,
-            self.cusum,
-            self.run_observed,
-            self.run_expected,
-            self.run_buckets,
-        )
-        capped = value
-        baseline = self.baseline
-        if baseline.observed:
-            capped = min(value, mu + WINSOR_SD * math.sqrt(mu + baseline.phi * mu * mu) + 1.0)
-        baseline.learn(slot, value, mu, capped)
-        self._advance(value, mu, capped, learn=baseline.observed > 1)
-        return sums
+        baseline, phi_raw, past_x, past_mu = self.baseline, self.phi_raw, self.past_x, self.past_mu
+        for moment, value in zip(moments, values, strict=True):
+            if not value >= 0:  # also catches NaN
+                raise ValueError(f"counts must be non-negative numbers, got {value!r}")
+            value = float(value)
+            slot = slot_of(moment)
+            mu = baseline.expected(slot)
+            phis = [PHI_MIN if p < PHI_MIN else PHI_MAX if p > PHI_MAX else p for p in phi_raw]
+            age = baseline.observed
+            warm = age >= WARM_UP
+            self.cusum = (
+                min(CUSUM_CAP, max(0.0, self.cusum + _shift_llr(value, max(mu, MU_FLOOR), max(phis)))) if warm else 0.0
+            )
+            if self.cusum > 0.0:
+                self.run_observed += value
+                self.run_expected += mu
+                self.run_buckets += 1
+            else:
+                self.run_observed, self.run_expected, self.run_buckets = 0.0, 0.0, 0
+            observed(map(value.__add__, past_x))  # [value + s for s in past_x], in C
+            expected(map(mu.__add__, past_mu))
+            phi_rows(phis)
+            mus(mu)
+            warms(warm)
+            ages(age)
+            cusums(self.cusum)
+            run_observed(self.run_observed)
+            run_expected(self.run_expected)
+            run_buckets(self.run_buckets)
+            capped = value
+            if age:
+                capped = min(value, mu + WINSOR_SD * math.sqrt(mu + baseline.phi * mu * mu) + 1.0)
+            baseline.learn(slot, value, mu, capped)
+            self._advance(value, mu, capped, learn=baseline.observed > 1)
+        return out
 
     def _advance(self, x: float, mu: float, capped: float, *, learn: bool) -> None:
         """Adds a bucket to the history: learns each window's overdispersion from its winsorised sum (if

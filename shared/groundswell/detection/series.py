@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from groundswell.detection.brand import RATIO_WINDOW, RECENT_WINDOWS, BrandDetector, decide, fired_numbers
-from groundswell.detection.detector import Detector, WindowSums
+from groundswell.detection.detector import Detector
 from groundswell.detection.evidence import WINDOWS, anomaly_score, combine, cusum_pvalue, swell_tail
 from groundswell.detection.incidents import ONSET_MEMORY, OnsetTracker, advance
 
@@ -68,32 +68,19 @@ def score_series(times: Sequence[datetime], values: Sequence[float]) -> SeriesSc
     """Expected counts and swell evidence per row (an empty window is no evidence)."""
     if len(times) != len(values):
         raise ValueError("times and values must have the same length")
-    detector = Detector()
-    # flat lists, reshaped once at the end: numpy converts a flat list of floats far faster than nested lists
-    observed_rows: list[float] = []
-    expected_rows: list[float] = []
-    phi_rows: list[float] = []
-    mu_rows, warm_rows, cusum_rows = [], [], []
-    runs: list[WindowSums] = []
-    for moment, value in zip(times, values, strict=True):
-        sums = detector.step(moment, float(value))
-        observed_rows.extend(sums.observed)
-        expected_rows.extend(sums.expected)
-        phi_rows.extend(sums.phi)
-        mu_rows.append(sums.mu)
-        warm_rows.append(sums.warm)
-        cusum_rows.append(sums.cusum)
-        runs.append(sums)
-    observed = np.array(observed_rows, dtype=float).reshape(-1, len(WINDOWS))
-    expected = np.array(expected_rows, dtype=float).reshape(-1, len(WINDOWS))
-    mu = np.array(mu_rows, dtype=float)
-    tails = swell_tail(observed, expected, np.array(phi_rows, dtype=float).reshape(-1, len(WINDOWS)))
-    quiet = (observed < 1) | ~np.array(warm_rows, dtype=bool)[:, None]
+    scan = Detector().scan(times, values)  # flat lists: numpy converts them far faster than nested ones
+    observed = np.array(scan.observed, dtype=float).reshape(-1, len(WINDOWS))
+    expected = np.array(scan.expected, dtype=float).reshape(-1, len(WINDOWS))
+    mu = np.array(scan.mu, dtype=float)
+    tails = swell_tail(observed, expected, np.array(scan.phi, dtype=float).reshape(-1, len(WINDOWS)))
+    quiet = (observed < 1) | ~np.array(scan.warm, dtype=bool)[:, None]
     tails = np.where(quiet, 1.0, tails)
     p_recent, _ = combine(tails[:, :RECENT_WINDOWS])
-    tails = np.column_stack([tails, cusum_pvalue(np.array(cusum_rows))])  # the last column: sustained shifts
+    tails = np.column_stack([tails, cusum_pvalue(np.array(scan.cusum))])  # the last column: sustained shifts
     pvalue, which = combine(tails)
-    fired_observed, fired_expected, window_minutes = fired_numbers(which, observed, expected, runs)
+    fired_observed, fired_expected, window_minutes = fired_numbers(
+        which, observed, expected, scan.run_observed, scan.run_expected, scan.run_buckets
+    )
     evidence = anomaly_score(pvalue)
     return SeriesScores(times, mu, pvalue, window_minutes, evidence, onsets(evidence), fired_observed,
                         fired_expected, p_recent, observed[:, RATIO_WINDOW],
