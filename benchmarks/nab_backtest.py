@@ -78,7 +78,7 @@ def main() -> None:
         result = score_series(times, values)
         files.append(labelled(name, times, windows[name]))
         scores.append(result.score)
-        alerts.append(result.alerts())
+        alerts.append(result.alert)
         rows += len(values)
     elapsed = time.perf_counter() - began
     windows_total = sum(len(f.windows) for f in files)

@@ -76,14 +76,14 @@ def test_quiet_seasonal_noise_rarely_alerts_and_a_swell_is_caught_early() -> Non
     rng = np.random.default_rng(11)
     times, counts = seasonal_counts(rng, days=10, peak=8)
     quiet = score_series(times, counts)
-    assert quiet.alerts().sum() <= 1  # ten days of ordinary noise
+    assert quiet.alert.sum() <= 1  # ten days of ordinary noise
     swell = counts.copy()
     start = 8 * 288 + 150  # day 9, mid-afternoon
     swell[start : start + 24] += rng.poisson(4 * quiet.expected[start : start + 24])  # 5x for two hours
     loud = score_series(times, swell)
-    first = np.flatnonzero(loud.alerts())
+    first = np.flatnonzero(loud.alert)
     assert len(first) and start <= first[0] <= start + 6  # within 30 minutes
-    assert loud.alerts()[start : start + 36].sum() == 1  # one incident for the swell: one alert row
+    assert loud.alert[start : start + 36].sum() == 1  # one incident for the swell: one alert row
     assert ((loud.score > 0) & (loud.pvalue <= 1e-6))[start : start + 36].sum() > 1  # though several onsets
 
 
@@ -95,7 +95,7 @@ def test_a_sustained_rise_found_by_the_cusum_reports_the_cusums_run() -> None:
     start = 8 * 288 + 100
     counts[start : start + 144] += rng.poisson(0.7 * score_series(times, counts).expected[start : start + 144])
     scores = score_series(times, counts)
-    (row,) = np.flatnonzero(scores.alerts())
+    (row,) = np.flatnonzero(scores.alert)
     minutes = int(scores.window_minutes[row])
     assert minutes not in [w * 5 for w in WINDOWS]  # the CUSUM's run fired
     assert minutes <= (row - start + 12) * 5  # and it began at most an hour before the rise
@@ -105,15 +105,15 @@ def test_a_sustained_rise_found_by_the_cusum_reports_the_cusums_run() -> None:
 def test_a_sparse_brand_works_too() -> None:
     rng = np.random.default_rng(5)
     times, counts = seasonal_counts(rng, days=10, peak=0.5, phi=0.3)
-    assert score_series(times, counts).alerts().sum() <= 1
+    assert score_series(times, counts).alert.sum() <= 1
     counts[9 * 288 + 120 : 9 * 288 + 132] += 3  # a dozen extra per hour where ~0.4 are normal
-    assert score_series(times, counts).alerts()[9 * 288 + 120 : 9 * 288 + 140].any()
+    assert score_series(times, counts).alert[9 * 288 + 120 : 9 * 288 + 140].any()
 
 
 def test_a_new_brand_stays_quiet_until_it_has_a_day_of_history() -> None:
     times = [START + timedelta(minutes=5 * i) for i in range(WARM_UP + 10)]
     values = [0.0] * 50 + [40.0] * (WARM_UP + 10 - 50)
-    assert score_series(times, values).alerts()[:WARM_UP].sum() == 0
+    assert score_series(times, values).alert[:WARM_UP].sum() == 0
 
 
 def test_each_row_depends_only_on_earlier_rows() -> None:
@@ -123,7 +123,7 @@ def test_each_row_depends_only_on_earlier_rows() -> None:
     full = score_series(times, counts)
     for cut in (400, 710, 1000):
         part = score_series(times[:cut], counts[:cut])
-        assert np.allclose(part.score, full.score[:cut]) and (part.alerts() == full.alerts()[:cut]).all()
+        assert np.allclose(part.score, full.score[:cut]) and (part.alert == full.alert[:cut]).all()
 
 
 def test_onsets_keep_only_new_highs() -> None:
@@ -229,3 +229,33 @@ def test_a_total_column_adds_the_share_signal_and_an_authors_column_the_crowd_te
     (tmp_path / "bad.csv").write_text("timestamp,value,total\n2026-01-01T00:00:00,5,3\n")
     with pytest.raises(CsvInputError, match=r"bad\.csv:2: value 5 is above total 3"):
         detect_csv(tmp_path / "bad.csv", tmp_path / "out.csv")
+
+
+def test_the_detect_scores_open_the_incidents_the_detector_function_opens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """JetBlue's airline tweets (the "Delta" rows) through the function's ``run_cycle``, one bucket per cycle, and
+    through the series scorer: the same openings. Its Sunday episode resolves with the CUSUM still high; the
+    function restarts it, and so must the scorer, or it opens a second incident at 01:20 (it did until
+    2026-11-24)."""
+    from benchmarks.airline_backtest import DEFAULT_START, series
+    from groundswell.detection import series as scoring
+    from groundswell.detection.cycle import BrandState, run_cycle
+    from groundswell.models import Bucket, bucket_start
+    from infra.memory import MemoryBuckets
+
+    cells = series("human")["Delta"]
+    start = bucket_start(max(DEFAULT_START, min(cells)))
+    times = [start + timedelta(minutes=5 * i) for i in range(int((max(cells) - start) / timedelta(minutes=5)) + 1)]
+    counts = [cells.get(t, [0, 0, set()]) for t in times]
+    stored = {t: Bucket(brand="b", start=t, total=c[0], negative=c[1], negative_authors=len(c[2]))
+              for t, c in zip(times, counts, strict=True)}  # fmt: skip
+    memory, state, opened = MemoryBuckets(stored), BrandState(last_bucket=start - timedelta(minutes=5)), []
+    for step in range(1, len(times) + 1):
+        report = run_cycle({"b": state}, start + timedelta(minutes=5 * (step + 1)), memory)
+        state = report.states["b"]
+        opened += [t.incident.opened_at for t in report.transitions if t.kind == "open"]
+    columns = [[float(c[1]) for c in counts], [float(c[0]) for c in counts], [float(len(c[2])) for c in counts]]
+    scored = score_brand_series(times, *columns).alert
+    assert opened == [datetime(2015, 2, 22, 17, 15, tzinfo=UTC)]
+    assert [times[i] for i in np.flatnonzero(scored)] == opened
+    monkeypatch.setattr(scoring._Cusum, "restart_after", lambda self, row, until: None)
+    assert score_brand_series(times, *columns).alert.sum() == 2  # without the restart

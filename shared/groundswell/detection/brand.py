@@ -79,8 +79,8 @@ def _matrix(rows: Sequence[WindowSums], attribute: str) -> NDArray[np.float64]:
 Floats = NDArray[np.float64]
 
 
-def fired_numbers(which: NDArray[np.int64], observed: Floats, expected: Floats, run_observed: Sequence[float],
-                  run_expected: Sequence[float], run_buckets: Sequence[int]
+def fired_numbers(which: NDArray[np.int64], observed: Floats, expected: Floats, run_observed: Floats,
+                  run_expected: Floats, run_buckets: NDArray[np.int64]
                   ) -> tuple[Floats, Floats, NDArray[np.int64]]:  # fmt: skip
     """Observed, expected and minutes of the test that gave each row's p-value (``which``: a window's index,
     or ``len(WINDOWS)`` for the CUSUM, which reports its run: the buckets since it last was 0)."""
@@ -114,9 +114,9 @@ def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None 
         which,
         neg_obs,
         neg_exp,
-        [s.run_observed for s in negative],
-        [s.run_expected for s in negative],
-        [s.run_buckets for s in negative],
+        np.array([s.run_observed for s in negative], dtype=float),
+        np.array([s.run_expected for s in negative], dtype=float),
+        np.array([s.run_buckets for s in negative], dtype=np.int64),
     )
 
     authors = [s.authors for s in signals]

@@ -97,7 +97,7 @@ def detect_csv(source: Path, target: Path, value_column: str = "value") -> int:
         scores = score_brand_series(times, counts[value_column], counts["total"], counts.get("authors"))
     else:
         scores = score_series(times, counts[value_column])
-    alerts = scores.alerts()
+    alerts = scores.alert
     with target.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow([*header, "anomaly_score", "alert"])

@@ -32,6 +32,34 @@ def _shift_llr(value: float, mu: float, phi: float) -> float:
     return value * math.log(SHIFT * (r + mu) / (r + SHIFT * mu)) + r * math.log((r + mu) / (r + SHIFT * mu))
 
 
+def cusum_next(cusum: float, run_observed: float, run_expected: float, run_buckets: int, increment: float,
+               value: float, mu: float) -> tuple[float, float, float, int]:  # fmt: skip
+    """Page's recursion S = min(CUSUM_CAP, max(0, S + increment)), and the run it covers (observed and expected
+    sums and the number of buckets since S last was 0). A bucket before warm-up has increment -inf."""
+    cusum = min(CUSUM_CAP, max(0.0, cusum + increment))
+    if cusum > 0.0:
+        return cusum, run_observed + value, run_expected + mu, run_buckets + 1
+    return 0.0, 0.0, 0.0, 0
+
+
+def replay_cusum(increments: Sequence[float], values: Sequence[float], mus: Sequence[float]
+                 ) -> tuple[list[float], list[float], list[float], list[int]]:  # fmt: skip
+    """The CUSUM and its run over these buckets, starting from 0 (after a restart): a path re-computed from the
+    increments :meth:`Detector.scan` recorded."""
+    state: tuple[float, float, float, int] = (0.0, 0.0, 0.0, 0)
+    cusums: list[float] = []
+    observed: list[float] = []
+    expected: list[float] = []
+    buckets: list[int] = []
+    for increment, value, mu in zip(increments, values, mus, strict=True):
+        state = cusum_next(*state, increment, value, mu)
+        cusums.append(state[0])
+        observed.append(state[1])
+        expected.append(state[2])
+        buckets.append(state[3])
+    return cusums, observed, expected, buckets
+
+
 @dataclass(slots=True)
 class WindowSums:
     """What one bucket contributes to the tests, per window: observed and expected sums, and phi."""
@@ -46,6 +74,7 @@ class WindowSums:
     run_observed: float  # the CUSUM's current run (the buckets since it was last 0): observed and expected sums,
     run_expected: float  # the numbers an incident opened by the CUSUM reports
     run_buckets: int
+    increment: float  # this bucket's CUSUM increment (-inf before warm-up), to replay the path after a restart
 
 
 @dataclass(slots=True)
@@ -62,6 +91,7 @@ class Scan:
     run_observed: list[float] = field(default_factory=list)
     run_expected: list[float] = field(default_factory=list)
     run_buckets: list[int] = field(default_factory=list)
+    increment: list[float] = field(default_factory=list)
 
 
 _INDEXED_WINDOWS = tuple(enumerate(WINDOWS))
@@ -94,7 +124,7 @@ class Detector:
         """Scores bucket ``moment`` against what came before, then learns from it."""
         one = self.scan((moment,), (value,))
         return WindowSums(one.observed, one.expected, one.phi, one.mu[0], one.warm[0], one.age[0], one.cusum[0],
-                          one.run_observed[0], one.run_expected[0], one.run_buckets[0])  # fmt: skip
+                          one.run_observed[0], one.run_expected[0], one.run_buckets[0], one.increment[0])  # fmt: skip
 
     def scan(self, moments: Sequence[datetime], values: Sequence[float]) -> Scan:
         """:meth:`step` over many buckets, the results flat (what a whole series is scored from, at speed)."""
@@ -106,6 +136,7 @@ class Detector:
             out.run_expected.append,
             out.run_buckets.append,
         )
+        increments = out.increment.append
         baseline, phi_raw, past_x, past_mu = self.baseline, self.phi_raw, self.past_x, self.past_mu
         for moment, value in zip(moments, values, strict=True):
             if not value >= 0:  # also catches NaN
@@ -116,15 +147,11 @@ class Detector:
             phis = [PHI_MIN if p < PHI_MIN else PHI_MAX if p > PHI_MAX else p for p in phi_raw]
             age = baseline.observed
             warm = age >= WARM_UP
-            self.cusum = (
-                min(CUSUM_CAP, max(0.0, self.cusum + _shift_llr(value, max(mu, MU_FLOOR), max(phis)))) if warm else 0.0
+            increment = _shift_llr(value, max(mu, MU_FLOOR), max(phis)) if warm else -math.inf
+            self.cusum, self.run_observed, self.run_expected, self.run_buckets = cusum_next(
+                self.cusum, self.run_observed, self.run_expected, self.run_buckets, increment, value, mu
             )
-            if self.cusum > 0.0:
-                self.run_observed += value
-                self.run_expected += mu
-                self.run_buckets += 1
-            else:
-                self.run_observed, self.run_expected, self.run_buckets = 0.0, 0.0, 0
+            increments(increment)
             observed(map(value.__add__, past_x))  # [value + s for s in past_x], in C
             expected(map(mu.__add__, past_mu))
             phi_rows(phis)

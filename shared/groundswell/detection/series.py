@@ -1,8 +1,14 @@
-"""Scoring a whole series, as the ``detect`` command and the backtests do; each row uses only rows before it."""
+"""Scoring a whole series, as the ``detect`` command and the backtests do; each row uses only rows before it.
+
+The evidence of every row is computed at once (vectorised), then incidents are followed row by row as the
+detector function follows them. Where an incident resolves, the function restarts the CUSUM (Page's restart);
+here the CUSUM's path is then replayed from that row until it would have reached 0 anyway, and those rows'
+evidence and onsets are recomputed, so the ``alert`` column is the function's decision.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from groundswell.detection.brand import RATIO_WINDOW, RECENT_WINDOWS, BrandDetector, decide, fired_numbers
-from groundswell.detection.detector import Detector
+from groundswell.detection.detector import Detector, WindowSums, replay_cusum
 from groundswell.detection.evidence import WINDOWS, anomaly_score, combine, cusum_pvalue, swell_tail
 from groundswell.detection.incidents import ONSET_MEMORY, OnsetTracker, advance
 
@@ -30,31 +36,32 @@ class SeriesScores:
     p_recent: NDArray[np.float64]  # the evidence of the last hour alone (is it calm now?)
     recent_observed: NDArray[np.float64]  # observed and expected in the last two hours (back to normal?)
     recent_expected: NDArray[np.float64]
+    alert: NDArray[np.int64]  # 1 where an incident opens at the preset's p-value (the detector function's decision)
 
-    def alerts(self, alert_p: float = DEFAULT_ALERT_P) -> NDArray[np.int64]:
-        """1 where the product would alert: where an incident opens (an onset with p <= ``alert_p``, no
-        incident open yet), as the detector function decides; 0 while it lasts and until it resolves."""
-        rows = len(self.pvalue)
-        out = np.zeros(rows, dtype=np.int64)
-        could_open = np.flatnonzero((self.score > 0) & (self.pvalue <= alert_p))
-        incident, row = None, 0
-        while row < rows:
-            if incident is None:  # nothing happens until the next row that could open one
-                following = int(np.searchsorted(could_open, row))
-                if following == len(could_open):
-                    break
-                row = int(could_open[following])
-            incident, transitions = advance(
-                incident, brand="series", bucket=self.times[row], pvalue=float(self.pvalue[row]),
-                onset=bool(self.score[row] > 0), observed=float(self.observed_sum[row]),
-                expected=float(self.expected_sum[row]), window_minutes=int(self.window_minutes[row]),
-                p_open=alert_p, recent_pvalue=float(self.p_recent[row]),
-                recent=(float(self.recent_observed[row]), float(self.recent_expected[row])),
-            )  # fmt: skip
-            if transitions and transitions[0].kind == "open":
-                out[row] = 1
-            row += 1
-        return out
+
+@dataclass
+class _Cusum:
+    """One CUSUM of a series, replayable: what each bucket added, and the current path with its run."""
+
+    increments: list[float]
+    values: list[float]
+    mus: list[float]
+    cusum: NDArray[np.float64]
+    run_observed: NDArray[np.float64]
+    run_expected: NDArray[np.float64]
+    run_buckets: NDArray[np.int64]
+
+    @classmethod
+    def of(cls, sums: Sequence[WindowSums]) -> _Cusum:
+        return cls([s.increment for s in sums], [s.observed[0] for s in sums], [s.mu for s in sums],
+                   np.array([s.cusum for s in sums], dtype=float), np.array([s.run_observed for s in sums]),
+                   np.array([s.run_expected for s in sums]), np.array([s.run_buckets for s in sums]))  # fmt: skip
+
+    def restart_after(self, row: int, until: int) -> None:
+        """Restarted after ``row``: the path up to ``until`` replayed from 0 (from there on it is unchanged)."""
+        part = slice(row + 1, until)
+        path = replay_cusum(self.increments[part], self.values[part], self.mus[part])
+        self.cusum[part], self.run_observed[part], self.run_expected[part], self.run_buckets[part] = path
 
 
 def onsets(evidence: NDArray[np.float64], memory: int = ONSET_MEMORY) -> NDArray[np.float64]:
@@ -64,31 +71,78 @@ def onsets(evidence: NDArray[np.float64], memory: int = ONSET_MEMORY) -> NDArray
     return np.array([value if tracker.is_onset(value, memory) else 0.0 for value in evidence.tolist()], dtype=float)
 
 
-def score_series(times: Sequence[datetime], values: Sequence[float]) -> SeriesScores:
-    """Expected counts and swell evidence per row (an empty window is no evidence)."""
+def _follow_incidents(scores: SeriesScores, cusums: Sequence[_Cusum], rescore: Callable[[int, int], None],
+                      alert_p: float) -> None:  # fmt: skip
+    """Fills ``scores.alert``: follows incidents row by row with the detector function's ``advance``, and after
+    each resolve restarts the CUSUMs as the function does, re-scoring the rows that changes (``rescore(a, b)``
+    recomputes rows a..b-1's evidence from the current CUSUM paths; their onsets are recomputed here)."""
+    rows = len(scores.pvalue)
+    incident, row = None, 0
+    while row < rows:
+        if incident is None:  # nothing happens until the next row that could open one
+            could_open = np.flatnonzero((scores.score[row:] > 0) & (scores.pvalue[row:] <= alert_p))
+            if not len(could_open):
+                break
+            row += int(could_open[0])
+        incident, transitions = advance(
+            incident, brand="series", bucket=scores.times[row], pvalue=float(scores.pvalue[row]),
+            onset=bool(scores.score[row] > 0), observed=float(scores.observed_sum[row]),
+            expected=float(scores.expected_sum[row]), window_minutes=int(scores.window_minutes[row]), p_open=alert_p,
+            recent_pvalue=float(scores.p_recent[row]),
+            recent=(float(scores.recent_observed[row]), float(scores.recent_expected[row])),
+        )  # fmt: skip
+        if transitions and transitions[0].kind == "open":
+            scores.alert[row] = 1
+        resolved = bool(transitions) and transitions[0].kind == "resolve"
+        if resolved and any(c.cusum[row] > 0 for c in cusums):  # as the function does: Page's restart
+            zeros = [np.flatnonzero(c.cusum[row + 1 :] == 0) for c in cusums]
+            until = row + 1 + max(int(z[0]) if len(z) else rows - row - 1 for z in zeros)
+            for cusum in cusums:
+                cusum.restart_after(row, until)
+            rescore(row + 1, until)
+            start, end = max(0, row + 1 - ONSET_MEMORY), min(rows, until + ONSET_MEMORY)
+            scores.score[row + 1 : end] = onsets(scores.evidence[start:end])[row + 1 - start :]
+        row += 1
+
+
+def score_series(times: Sequence[datetime], values: Sequence[float], alert_p: float = DEFAULT_ALERT_P) -> SeriesScores:
+    """Expected counts and swell evidence per row (an empty window is no evidence), and where incidents open at
+    ``alert_p``."""
     if len(times) != len(values):
         raise ValueError("times and values must have the same length")
     scan = Detector().scan(times, values)  # flat lists: numpy converts them far faster than nested ones
     observed = np.array(scan.observed, dtype=float).reshape(-1, len(WINDOWS))
     expected = np.array(scan.expected, dtype=float).reshape(-1, len(WINDOWS))
-    mu = np.array(scan.mu, dtype=float)
     tails = swell_tail(observed, expected, np.array(scan.phi, dtype=float).reshape(-1, len(WINDOWS)))
-    quiet = (observed < 1) | ~np.array(scan.warm, dtype=bool)[:, None]
-    tails = np.where(quiet, 1.0, tails)
+    tails = np.where((observed < 1) | ~np.array(scan.warm, dtype=bool)[:, None], 1.0, tails)
     p_recent, _ = combine(tails[:, :RECENT_WINDOWS])
-    tails = np.column_stack([tails, cusum_pvalue(np.array(scan.cusum))])  # the last column: sustained shifts
-    pvalue, which = combine(tails)
-    fired_observed, fired_expected, window_minutes = fired_numbers(
-        which, observed, expected, scan.run_observed, scan.run_expected, scan.run_buckets
-    )
-    evidence = anomaly_score(pvalue)
-    return SeriesScores(times, mu, pvalue, window_minutes, evidence, onsets(evidence), fired_observed,
-                        fired_expected, p_recent, observed[:, RATIO_WINDOW],
-                        expected[:, RATIO_WINDOW])  # fmt: skip
+    cusum = _Cusum(scan.increment, [float(v) for v in values], scan.mu, np.array(scan.cusum, dtype=float),
+                   np.array(scan.run_observed), np.array(scan.run_expected), np.array(scan.run_buckets))  # fmt: skip
+    rows = len(values)
+    empty = np.zeros(rows)
+    scores = SeriesScores(times, np.array(scan.mu, dtype=float), np.ones(rows), np.zeros(rows, dtype=np.int64),
+                          empty.copy(), empty.copy(), empty.copy(), empty.copy(), p_recent, observed[:, RATIO_WINDOW],
+                          expected[:, RATIO_WINDOW], np.zeros(rows, dtype=np.int64))  # fmt: skip
+
+    def rescore(first: int, end: int) -> None:
+        part = slice(first, end)
+        sustained = cusum_pvalue(cusum.cusum[part])  # the last column: sustained shifts
+        scores.pvalue[part], which = combine(np.column_stack([tails[part], sustained]))
+        scores.observed_sum[part], scores.expected_sum[part], scores.window_minutes[part] = fired_numbers(
+            which, observed[part], expected[part], cusum.run_observed[part], cusum.run_expected[part],
+            cusum.run_buckets[part],
+        )  # fmt: skip
+        scores.evidence[part] = anomaly_score(scores.pvalue[part])
+
+    rescore(0, rows)
+    scores.score[:] = onsets(scores.evidence)
+    _follow_incidents(scores, [cusum], rescore, alert_p)
+    return scores
 
 
 def score_brand_series(times: Sequence[datetime], negative: Sequence[float], total: Sequence[float],
-                       authors: Sequence[float] | None = None) -> SeriesScores:  # fmt: skip
+                       authors: Sequence[float] | None = None,
+                       alert_p: float = DEFAULT_ALERT_P) -> SeriesScores:  # fmt: skip
     """Like :func:`score_series`, with the brand's decision: negative count or negative share, carried by a
     crowd of distinct authors when ``authors`` is given (without it, every mention counts as its own author)."""
     if len({len(times), len(negative), len(total), len(times if authors is None else authors)}) > 1:
@@ -98,8 +152,26 @@ def score_brand_series(times: Sequence[datetime], negative: Sequence[float], tot
         detector.step(moment, float(all_), float(neg), float(neg if authors is None else authors[row]))
         for row, (moment, neg, all_) in enumerate(zip(times, negative, total, strict=True))
     ]
-    decision = decide(signals, authors_known=authors is not None)
-    evidence = anomaly_score(decision.pvalue)
-    return SeriesScores(times, np.array([s.negative.mu for s in signals]), decision.pvalue, decision.window_minutes,
-                        evidence, onsets(evidence), decision.observed, decision.expected, decision.p_recent,
-                        decision.recent_observed, decision.recent_expected)  # fmt: skip
+    series = [[s.negative for s in signals], [s.authors for s in signals]]
+    cusums = [_Cusum.of(sums) for sums in series]
+    rows = len(signals)
+    first = decide(signals, authors_known=authors is not None)
+    scores = SeriesScores(times, np.array([s.negative.mu for s in signals]), first.pvalue, first.window_minutes,
+                          anomaly_score(first.pvalue), np.zeros(rows), first.observed, first.expected, first.p_recent,
+                          first.recent_observed, first.recent_expected, np.zeros(rows, dtype=np.int64))  # fmt: skip
+
+    def rescore(start: int, end: int) -> None:
+        for sums, cusum in zip(series, cusums, strict=True):  # the replayed paths, into the buckets decide reads
+            for row in range(start, end):
+                sums[row].cusum = float(cusum.cusum[row])
+                sums[row].run_observed, sums[row].run_expected = cusum.run_observed[row], cusum.run_expected[row]
+                sums[row].run_buckets = int(cusum.run_buckets[row])
+        decision = decide(signals[start:end], authors_known=authors is not None)
+        part = slice(start, end)
+        scores.pvalue[part], scores.window_minutes[part] = decision.pvalue, decision.window_minutes
+        scores.observed_sum[part], scores.expected_sum[part] = decision.observed, decision.expected
+        scores.evidence[part] = anomaly_score(decision.pvalue)
+
+    scores.score[:] = onsets(scores.evidence)
+    _follow_incidents(scores, cusums, rescore, alert_p)
+    return scores
