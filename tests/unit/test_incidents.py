@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from groundswell.detection.brand import BrandDetector, decide
+from groundswell.detection.brand import BrandDetector, BrandScan, decide
 from groundswell.detection.incidents import CALM_BUCKETS, OnsetTracker, advance, severity
 
 START = datetime(2026, 11, 2, tzinfo=UTC)
@@ -30,7 +30,7 @@ def simulate(days: int, seed: int, *, flood: tuple[int, int] | None = None, crow
             negative = int(rng.binomial(total, 0.8))
             authors = negative
         signals.append(detector.step(START + timedelta(minutes=5 * i), total, negative, authors))
-    return decide(signals).pvalue.tolist()
+    return decide(BrandScan.of(signals)).pvalue.tolist()
 
 
 def test_a_crowd_alerts_and_one_person_flooding_does_not() -> None:

@@ -19,7 +19,7 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
-from groundswell.detection.detector import Detector, WindowSums
+from groundswell.detection.detector import Detector, Scan, WindowSums
 from groundswell.detection.evidence import WINDOWS, binomial_upper_tail, combine, cusum_pvalue, swell_tail
 
 SHARE_WINDOWS = (3, 4, 5)  # indices into WINDOWS: 60, 120, 240 minutes
@@ -40,6 +40,26 @@ class BucketSignals:
 
 
 @dataclass
+class BrandScan:
+    """The three series of many buckets as columns: one brand's history, or one cycle's buckets of all brands."""
+
+    negative: Scan
+    authors: Scan
+    total: Scan
+
+    @classmethod
+    def of(cls, signals: Sequence[BucketSignals]) -> BrandScan:
+        return cls(Scan.of([s.negative for s in signals]), Scan.of([s.authors for s in signals]),
+                   Scan.of([s.total for s in signals]))  # fmt: skip
+
+    def rows(self, start: int, end: int) -> BrandScan:
+        return BrandScan(self.negative.rows(start, end), self.authors.rows(start, end), self.total.rows(start, end))
+
+    def __len__(self) -> int:
+        return len(self.negative)
+
+
+@dataclass
 class BrandDetector:
     negative: Detector = field(default_factory=Detector)
     authors: Detector = field(default_factory=Detector)
@@ -50,6 +70,17 @@ class BrandDetector:
             raise ValueError(f"inconsistent bucket at {moment}: total {total}, negative {negative}, authors {authors}")
         return BucketSignals(self.negative.step(moment, negative), self.authors.step(moment, authors),
                              self.total.step(moment, total))  # fmt: skip
+
+    def scan(self, moments: Sequence[datetime], totals: Sequence[float], negatives: Sequence[float],
+             authors: Sequence[float]) -> BrandScan:  # fmt: skip
+        """:meth:`step` over many buckets, as columns."""
+        for moment, total, negative, author in zip(moments, totals, negatives, authors, strict=True):
+            if negative > total or author > negative:
+                raise ValueError(
+                    f"inconsistent bucket at {moment}: total {total}, negative {negative}, authors {author}"
+                )
+        return BrandScan(self.negative.scan(moments, negatives), self.authors.scan(moments, authors),
+                         self.total.scan(moments, totals))  # fmt: skip
 
     def restart_cusums(self) -> None:
         """After an episode: its accumulated evidence must not help open the next one."""
@@ -72,8 +103,8 @@ class Decision:
     recent_expected: NDArray[np.float64]  # current numbers)
 
 
-def _matrix(rows: Sequence[WindowSums], attribute: str) -> NDArray[np.float64]:
-    return np.array([getattr(r, attribute) for r in rows], dtype=float).reshape(-1, len(WINDOWS))
+def _matrix(flat: list[float]) -> NDArray[np.float64]:
+    return np.array(flat, dtype=float).reshape(-1, len(WINDOWS))
 
 
 Floats = NDArray[np.float64]
@@ -94,40 +125,37 @@ def fired_numbers(which: NDArray[np.int64], observed: Floats, expected: Floats, 
     return fired_observed, fired_expected, minutes.astype(np.int64)
 
 
-def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None = None, *,
+def decide(columns: BrandScan, min_negative: Sequence[int] | None = None, *,
            authors_known: bool = True, sustained: Sequence[bool] | None = None) -> Decision:  # fmt: skip
     """Vectorised over buckets (of one brand) or brands (of one cycle); ``min_negative`` per row (default
     ``MIN_NEGATIVE``): windows with fewer negative mentions are no evidence. Without ``authors_known`` (a
     count series with no author column) the crowd test is left out. Rows where ``sustained`` is False (during
     a planned event) leave out the sustained-shift test (the CUSUMs): a campaign's slow rise is expected."""
-    negative = [s.negative for s in signals]
-    age = np.array([s.negative.age for s in signals])
-    warm = (age >= EARLY)[:, None]
-    neg_obs, neg_exp = _matrix(negative, "observed"), _matrix(negative, "expected")
-    floor = np.full(len(signals), MIN_NEGATIVE) if min_negative is None else np.asarray(min_negative)
+    negative, authors, totals, rows = columns.negative, columns.authors, columns.total, len(columns)
+    warm = (np.array(negative.age) >= EARLY)[:, None]
+    neg_obs, neg_exp = _matrix(negative.observed), _matrix(negative.expected)
+    floor = np.full(rows, MIN_NEGATIVE) if min_negative is None else np.asarray(min_negative)
     quiet = (neg_obs < floor[:, None]) | ~warm
     no_cusum = quiet[:, -1] if sustained is None else quiet[:, -1] | ~np.asarray(sustained, dtype=bool)
-    count_tails = np.where(quiet, 1.0, swell_tail(neg_obs, neg_exp, _matrix(negative, "phi")))
-    count_cusum = np.where(no_cusum, 1.0, cusum_pvalue(np.array([s.cusum for s in negative])))
+    count_tails = np.where(quiet, 1.0, swell_tail(neg_obs, neg_exp, _matrix(negative.phi)))
+    count_cusum = np.where(no_cusum, 1.0, cusum_pvalue(np.array(negative.cusum)))
     p_count, which = combine(np.column_stack([count_tails, count_cusum]))
     observed, expected, window_minutes = fired_numbers(
         which,
         neg_obs,
         neg_exp,
-        np.array([s.run_observed for s in negative], dtype=float),
-        np.array([s.run_expected for s in negative], dtype=float),
-        np.array([s.run_buckets for s in negative], dtype=np.int64),
+        np.array(negative.run_observed, dtype=float),
+        np.array(negative.run_expected, dtype=float),
+        np.array(negative.run_buckets, dtype=np.int64),
     )
 
-    authors = [s.authors for s in signals]
-    author_tails = swell_tail(_matrix(authors, "observed"), _matrix(authors, "expected"), _matrix(authors, "phi"))
-    author_cusum = np.where(no_cusum, 1.0, cusum_pvalue(np.array([s.authors.cusum for s in signals])))
+    author_tails = swell_tail(_matrix(authors.observed), _matrix(authors.expected), _matrix(authors.phi))
+    author_cusum = np.where(no_cusum, 1.0, cusum_pvalue(np.array(authors.cusum)))
     p_authors, _ = combine(np.column_stack([np.where(quiet, 1.0, author_tails), author_cusum]))
     if not authors_known:
-        p_authors = np.zeros(len(signals))
+        p_authors = np.zeros(rows)
 
-    totals = [s.total for s in signals]
-    tot_obs, tot_exp = _matrix(totals, "observed"), _matrix(totals, "expected")
+    tot_obs, tot_exp = _matrix(totals.observed), _matrix(totals.expected)
     cols = list(SHARE_WINDOWS)
     share = np.clip(neg_exp[:, cols] / np.maximum(tot_exp[:, cols], 1e-9), 1e-3, 0.999)
     deflate = 1 + (tot_obs[:, cols] - 1).clip(min=0) * SHARE_ICC
@@ -137,7 +165,7 @@ def decide(signals: Sequence[BucketSignals], min_negative: Sequence[int] | None 
     p_share, _ = combine(share_tails)
 
     either = np.minimum(1.0, 2 * np.minimum(p_count, p_share))
-    limited = np.array([not s.negative.warm for s in signals], dtype=bool)
+    limited = ~np.array(negative.warm, dtype=bool)
     pvalue = np.where(
         limited, np.minimum(1.0, np.maximum(either, p_authors) * EARLY_PENALTY), np.maximum(either, p_authors)
     )

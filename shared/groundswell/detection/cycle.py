@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import TypeAdapter
 
-from groundswell.detection.brand import BrandDetector, BucketSignals, decide
+from groundswell.detection.brand import BrandDetector, BrandScan, BucketSignals, decide
 from groundswell.detection.evidence import benjamini_hochberg
 from groundswell.detection.incidents import EVIDENCE_SCALE, SENSITIVITY, Incident, OnsetTracker, Transition, advance
 from groundswell.models import BUCKET_SECONDS, Bucket, DetectionSettings, bucket_start
@@ -94,7 +94,7 @@ def run_cycle(
         return report
     configs = [settings.get(brand, default) for brand, _, _ in pending]
     sustained = [not config.planned_at(moment) for config, (_, moment, _) in zip(configs, pending, strict=True)]
-    decision = decide([signals for _, _, signals in pending], [config.min_negative for config in configs],
+    decision = decide(BrandScan.of([signals for _, _, signals in pending]), [config.min_negative for config in configs],
                       sustained=sustained)  # fmt: skip
     adjusted = _fdr_across_brands([moment for _, moment, _ in pending], decision.pvalue)
     for row, (brand, moment, signals) in enumerate(pending):

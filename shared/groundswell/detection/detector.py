@@ -93,7 +93,31 @@ class Scan:
     run_buckets: list[int] = field(default_factory=list)
     increment: list[float] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, rows: Sequence[WindowSums]) -> Scan:
+        """The columns of buckets stepped one by one (the detector function steps each brand's new buckets)."""
+        out = cls()
+        for row in rows:
+            out.observed.extend(row.observed)
+            out.expected.extend(row.expected)
+            out.phi.extend(row.phi)
+        for name in _PER_BUCKET:
+            getattr(out, name).extend(getattr(row, name) for row in rows)
+        return out
 
+    def rows(self, start: int, end: int) -> Scan:
+        """Buckets ``start`` to ``end - 1``."""
+        flat = slice(start * len(WINDOWS), end * len(WINDOWS))
+        part = Scan(self.observed[flat], self.expected[flat], self.phi[flat])
+        for name in _PER_BUCKET:
+            setattr(part, name, getattr(self, name)[start:end])
+        return part
+
+    def __len__(self) -> int:
+        return len(self.mu)
+
+
+_PER_BUCKET = ("mu", "warm", "age", "cusum", "run_observed", "run_expected", "run_buckets", "increment")
 _INDEXED_WINDOWS = tuple(enumerate(WINDOWS))
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from groundswell.detection.brand import RATIO_WINDOW, RECENT_WINDOWS, BrandDetector, decide, fired_numbers
-from groundswell.detection.detector import Detector, WindowSums, replay_cusum
+from groundswell.detection.detector import Detector, Scan, replay_cusum
 from groundswell.detection.evidence import WINDOWS, anomaly_score, combine, cusum_pvalue, swell_tail
 from groundswell.detection.incidents import ONSET_MEMORY, OnsetTracker, advance
 
@@ -52,10 +52,17 @@ class _Cusum:
     run_buckets: NDArray[np.int64]
 
     @classmethod
-    def of(cls, sums: Sequence[WindowSums]) -> _Cusum:
-        return cls([s.increment for s in sums], [s.observed[0] for s in sums], [s.mu for s in sums],
-                   np.array([s.cusum for s in sums], dtype=float), np.array([s.run_observed for s in sums]),
-                   np.array([s.run_expected for s in sums]), np.array([s.run_buckets for s in sums]))  # fmt: skip
+    def of(cls, scan: Scan) -> _Cusum:
+        return cls(scan.increment, scan.observed[:: len(WINDOWS)], scan.mu, np.array(scan.cusum, dtype=float),
+                   np.array(scan.run_observed, dtype=float), np.array(scan.run_expected, dtype=float),
+                   np.array(scan.run_buckets, dtype=np.int64))  # fmt: skip
+
+    def write_into(self, scan: Scan, start: int, end: int) -> None:
+        """The current path of buckets ``start`` to ``end - 1``, into the columns the decision reads."""
+        scan.cusum[start:end] = self.cusum[start:end].tolist()
+        scan.run_observed[start:end] = self.run_observed[start:end].tolist()
+        scan.run_expected[start:end] = self.run_expected[start:end].tolist()
+        scan.run_buckets[start:end] = self.run_buckets[start:end].tolist()
 
     def restart_after(self, row: int, until: int) -> None:
         """Restarted after ``row``: the path up to ``until`` replayed from 0 (from there on it is unchanged)."""
@@ -116,8 +123,7 @@ def score_series(times: Sequence[datetime], values: Sequence[float], alert_p: fl
     tails = swell_tail(observed, expected, np.array(scan.phi, dtype=float).reshape(-1, len(WINDOWS)))
     tails = np.where((observed < 1) | ~np.array(scan.warm, dtype=bool)[:, None], 1.0, tails)
     p_recent, _ = combine(tails[:, :RECENT_WINDOWS])
-    cusum = _Cusum(scan.increment, [float(v) for v in values], scan.mu, np.array(scan.cusum, dtype=float),
-                   np.array(scan.run_observed), np.array(scan.run_expected), np.array(scan.run_buckets))  # fmt: skip
+    cusum = _Cusum.of(scan)
     rows = len(values)
     empty = np.zeros(rows)
     scores = SeriesScores(times, np.array(scan.mu, dtype=float), np.ones(rows), np.zeros(rows, dtype=np.int64),
@@ -147,26 +153,19 @@ def score_brand_series(times: Sequence[datetime], negative: Sequence[float], tot
     crowd of distinct authors when ``authors`` is given (without it, every mention counts as its own author)."""
     if len({len(times), len(negative), len(total), len(times if authors is None else authors)}) > 1:
         raise ValueError("times, negative, total and authors must have the same length")
-    detector = BrandDetector()
-    signals = [
-        detector.step(moment, float(all_), float(neg), float(neg if authors is None else authors[row]))
-        for row, (moment, neg, all_) in enumerate(zip(times, negative, total, strict=True))
-    ]
-    series = [[s.negative for s in signals], [s.authors for s in signals]]
-    cusums = [_Cusum.of(sums) for sums in series]
-    rows = len(signals)
-    first = decide(signals, authors_known=authors is not None)
-    scores = SeriesScores(times, np.array([s.negative.mu for s in signals]), first.pvalue, first.window_minutes,
+    columns = BrandDetector().scan(times, total, negative, negative if authors is None else authors)
+    series = [columns.negative, columns.authors]  # the CUSUMs the decision reads (the total's is not used)
+    cusums = [_Cusum.of(scan) for scan in series]
+    rows = len(columns)
+    first = decide(columns, authors_known=authors is not None)
+    scores = SeriesScores(times, np.array(columns.negative.mu), first.pvalue, first.window_minutes,
                           anomaly_score(first.pvalue), np.zeros(rows), first.observed, first.expected, first.p_recent,
                           first.recent_observed, first.recent_expected, np.zeros(rows, dtype=np.int64))  # fmt: skip
 
     def rescore(start: int, end: int) -> None:
-        for sums, cusum in zip(series, cusums, strict=True):  # the replayed paths, into the buckets decide reads
-            for row in range(start, end):
-                sums[row].cusum = float(cusum.cusum[row])
-                sums[row].run_observed, sums[row].run_expected = cusum.run_observed[row], cusum.run_expected[row]
-                sums[row].run_buckets = int(cusum.run_buckets[row])
-        decision = decide(signals[start:end], authors_known=authors is not None)
+        for scan, cusum in zip(series, cusums, strict=True):
+            cusum.write_into(scan, start, end)
+        decision = decide(columns.rows(start, end), authors_known=authors is not None)
         part = slice(start, end)
         scores.pvalue[part], scores.window_minutes[part] = decision.pvalue, decision.window_minutes
         scores.observed_sum[part], scores.expected_sum[part] = decision.observed, decision.expected
