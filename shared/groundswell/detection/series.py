@@ -81,7 +81,7 @@ def onsets(evidence: NDArray[np.float64], memory: int = ONSET_MEMORY) -> NDArray
 def _follow_incidents(scores: SeriesScores, cusums: Sequence[_Cusum], rescore: Callable[[int, int], None],
                       alert_p: float) -> None:  # fmt: skip
     """Fills ``scores.alert``: follows incidents row by row with the detector function's ``advance``, and after
-    each resolve restarts the CUSUMs as the function does, re-scoring the rows that changes (``rescore(a, b)``
+    each resolve restarts the CUSUMs as the function does, re-scoring the rows this changes (``rescore(a, b)``
     recomputes rows a..b-1's evidence from the current CUSUM paths; their onsets are recomputed here)."""
     rows = len(scores.pvalue)
     incident, row = None, 0
