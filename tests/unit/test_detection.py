@@ -259,3 +259,18 @@ def test_the_detect_scores_open_the_incidents_the_detector_function_opens(monkey
     assert [times[i] for i in np.flatnonzero(scored)] == opened
     monkeypatch.setattr(scoring._Cusum, "restart_after", lambda self, row, until: None)
     assert score_brand_series(times, *columns).alert.sum() == 2  # without the restart
+
+
+def test_a_long_cusum_run_reports_its_last_four_hours_when_they_are_further_above_normal() -> None:
+    from groundswell.detection.brand import fired_numbers
+
+    observed, expected = np.zeros((3, len(WINDOWS))), np.ones((3, len(WINDOWS)))
+    observed[:, -1], expected[:, -1] = [320.0, 150.0, 99.0], 100.0  # the 4-hour window: 3.2x, 1.5x, 0.99x
+    cusum = np.array([len(WINDOWS)] * 3)  # the CUSUM fired on all three rows
+    runs = np.array([230.0, 230.0, 50.0]), np.array([100.0, 100.0, 25.0]), np.array([192, 192, 20])
+    fired_observed, fired_expected, minutes = fired_numbers(cusum, observed, expected, *runs)
+    assert list(zip(fired_observed, fired_expected, minutes, strict=True)) == [
+        (320.0, 100.0, 240),  # a 16-hour run at 2.3x whose last 4 hours are at 3.2x: those
+        (230.0, 100.0, 960),  # ... whose last 4 hours are at 1.5x: the run
+        (50.0, 25.0, 100),  # a run shorter than 4 hours: the run, even where the 4-hour window is below normal
+    ]

@@ -114,14 +114,19 @@ def fired_numbers(which: NDArray[np.int64], observed: Floats, expected: Floats, 
                   run_expected: Floats, run_buckets: NDArray[np.int64]
                   ) -> tuple[Floats, Floats, NDArray[np.int64]]:  # fmt: skip
     """Observed, expected and minutes of the test that gave each row's p-value (``which``: a window's index,
-    or ``len(WINDOWS)`` for the CUSUM, which reports its run: the buckets since it last was 0)."""
+    or ``len(WINDOWS)`` for the CUSUM). The CUSUM reports its run (the buckets since it last was 0, Page's
+    estimate of when the shift began); a run longer than the longest window reports that window instead when
+    its ratio is higher: the last 4 hours of a long run describe how far above normal it is now (a 16-hour run
+    at 2.3x whose last 4 hours are at 3.2x is reported, and graded, at 3.2x)."""
     rows = np.arange(len(which))
     window = np.minimum(which, len(WINDOWS) - 1)
     fired_observed, fired_expected = observed[rows, window], expected[rows, window]
     minutes = np.asarray(WINDOWS)[window] * 5
     for row in np.flatnonzero(which == len(WINDOWS)).tolist():
-        fired_observed[row], fired_expected[row] = run_observed[row], run_expected[row]
-        minutes[row] = run_buckets[row] * 5
+        run_ratio = run_observed[row] / max(run_expected[row], 1.0)
+        if run_buckets[row] <= WINDOWS[-1] or run_ratio >= observed[row, -1] / max(expected[row, -1], 1.0):
+            fired_observed[row], fired_expected[row] = run_observed[row], run_expected[row]
+            minutes[row] = run_buckets[row] * 5
     return fired_observed, fired_expected, minutes.astype(np.int64)
 
 
