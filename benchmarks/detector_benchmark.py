@@ -33,10 +33,10 @@ from infra.template_resources import provision
 def warm_state(rng: np.random.Generator) -> BrandState:
     state = BrandState()
     start = demo_start()
-    for i in range(288):
-        total = int(rng.poisson(8))
-        negative = int(rng.binomial(total, 0.25))
-        state.detector.step(start + timedelta(minutes=5 * i), total, negative, negative)
+    totals = rng.poisson(8, 288)
+    negatives = rng.binomial(totals, 0.25)
+    moments = [start + timedelta(minutes=5 * i) for i in range(288)]
+    state.detector.scan(moments, totals.tolist(), negatives.tolist(), negatives.tolist())
     state.last_bucket = start + timedelta(minutes=5 * 287)
     return state
 

@@ -66,8 +66,8 @@ def test_incremental_window_sums_equal_brute_force() -> None:
     rng = np.random.default_rng(3)
     detector = Detector()
     values = rng.poisson(4, 200).astype(float)
-    for i, value in enumerate(values):
-        sums = detector.step(START + timedelta(minutes=5 * i), value)
+    for i, value in enumerate(values):  # one bucket per call, as the detector function's cycles
+        sums = detector.scan([START + timedelta(minutes=5 * i)], [value])
         for index, window in enumerate(WINDOWS):
             assert sums.observed[index] == pytest.approx(values[max(0, i - window + 1) : i + 1].sum())
 
@@ -134,9 +134,9 @@ def test_onsets_keep_only_new_highs() -> None:
 
 def test_bad_counts_are_refused() -> None:
     with pytest.raises(ValueError, match="non-negative"):
-        Detector().step(START, -1.0)
+        Detector().scan([START], [-1.0])
     with pytest.raises(ValueError, match="non-negative"):
-        Detector().step(START, float("nan"))
+        Detector().scan([START], [float("nan")])
 
 
 def test_detect_command_writes_scores_and_names_bad_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

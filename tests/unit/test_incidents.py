@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from groundswell.detection.brand import BrandDetector, BrandScan, decide
+from groundswell.detection.brand import BrandDetector, decide
 from groundswell.detection.incidents import CALM_BUCKETS, OnsetTracker, advance, severity
 
 START = datetime(2026, 11, 2, tzinfo=UTC)
@@ -16,7 +16,7 @@ def simulate(days: int, seed: int, *, flood: tuple[int, int] | None = None, crow
              share_shift: tuple[int, int] | None = None) -> list[float]:  # fmt: skip
     """Per bucket p-values of a brand with ~6 mentions/5 min, 25% negative; optional disturbances."""
     rng = np.random.default_rng(seed)
-    detector, signals = BrandDetector(), []
+    rows: list[tuple[int, int, int]] = []
     for i in range(days * 288):
         total = int(rng.poisson(6))
         negative = int(rng.binomial(total, 0.25))
@@ -29,8 +29,10 @@ def simulate(days: int, seed: int, *, flood: tuple[int, int] | None = None, crow
         if share_shift and share_shift[0] <= i < share_shift[1]:  # same volume, mostly negative
             negative = int(rng.binomial(total, 0.8))
             authors = negative
-        signals.append(detector.step(START + timedelta(minutes=5 * i), total, negative, authors))
-    return decide(BrandScan.of(signals)).pvalue.tolist()
+        rows.append((total, negative, authors))
+    totals, negatives, authors_ = zip(*rows, strict=True)
+    moments = [START + timedelta(minutes=5 * i) for i in range(len(rows))]
+    return decide(BrandDetector().scan(moments, totals, negatives, authors_)).pvalue.tolist()
 
 
 def test_a_crowd_alerts_and_one_person_flooding_does_not() -> None:

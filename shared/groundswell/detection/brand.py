@@ -19,7 +19,7 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
-from groundswell.detection.detector import Detector, Scan, WindowSums
+from groundswell.detection.detector import Detector, Scan
 from groundswell.detection.evidence import WINDOWS, binomial_upper_tail, combine, cusum_pvalue, swell_tail
 
 SHARE_WINDOWS = (3, 4, 5)  # indices into WINDOWS: 60, 120, 240 minutes
@@ -33,13 +33,6 @@ EARLY_PENALTY = 1e3  # ... and until it has a day of history, its p-values are m
 
 
 @dataclass
-class BucketSignals:
-    negative: WindowSums
-    authors: WindowSums
-    total: WindowSums
-
-
-@dataclass
 class BrandScan:
     """The three series of many buckets as columns: one brand's history, or one cycle's buckets of all brands."""
 
@@ -48,9 +41,9 @@ class BrandScan:
     total: Scan
 
     @classmethod
-    def of(cls, signals: Sequence[BucketSignals]) -> BrandScan:
-        return cls(Scan.of([s.negative for s in signals]), Scan.of([s.authors for s in signals]),
-                   Scan.of([s.total for s in signals]))  # fmt: skip
+    def joined(cls, parts: Sequence[BrandScan]) -> BrandScan:
+        return cls(Scan.joined([p.negative for p in parts]), Scan.joined([p.authors for p in parts]),
+                   Scan.joined([p.total for p in parts]))  # fmt: skip
 
     def rows(self, start: int, end: int) -> BrandScan:
         return BrandScan(self.negative.rows(start, end), self.authors.rows(start, end), self.total.rows(start, end))
@@ -65,15 +58,10 @@ class BrandDetector:
     authors: Detector = field(default_factory=Detector)
     total: Detector = field(default_factory=Detector)
 
-    def step(self, moment: datetime, total: float, negative: float, authors: float) -> BucketSignals:
-        if negative > total or authors > negative:
-            raise ValueError(f"inconsistent bucket at {moment}: total {total}, negative {negative}, authors {authors}")
-        return BucketSignals(self.negative.step(moment, negative), self.authors.step(moment, authors),
-                             self.total.step(moment, total))  # fmt: skip
-
     def scan(self, moments: Sequence[datetime], totals: Sequence[float], negatives: Sequence[float],
              authors: Sequence[float]) -> BrandScan:  # fmt: skip
-        """:meth:`step` over many buckets, as columns."""
+        """The three series' windowed sums (:meth:`Detector.scan`), as columns; refuses a bucket with more
+        negatives than mentions or more negative authors than negatives."""
         for moment, total, negative, author in zip(moments, totals, negatives, authors, strict=True):
             if negative > total or author > negative:
                 raise ValueError(

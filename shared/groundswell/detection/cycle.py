@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import TypeAdapter
 
-from groundswell.detection.brand import BrandDetector, BrandScan, BucketSignals, decide
+from groundswell.detection.brand import BrandDetector, BrandScan, decide
 from groundswell.detection.evidence import benjamini_hochberg
 from groundswell.detection.incidents import EVIDENCE_SCALE, SENSITIVITY, Incident, OnsetTracker, Transition, advance
 from groundswell.models import BUCKET_SECONDS, Bucket, DetectionSettings, bucket_start
@@ -65,7 +65,8 @@ def run_cycle(
     default = DetectionSettings()
     until = bucket_start(now - LAG)
     report = CycleReport()
-    pending: list[tuple[str, datetime, BucketSignals]] = []
+    pending: list[tuple[str, datetime]] = []
+    scans: list[BrandScan] = []
     step = timedelta(seconds=BUCKET_SECONDS)
     # brands with a state need known bucket keys: one BatchGetItem per 100, not one Query per brand
     wanted = [(brand, moment) for brand, state in states.items() if state and state.last_bucket
@@ -79,12 +80,12 @@ def run_cycle(
         else:
             start = max(state.last_bucket + step, until - FIRST_LOOKBACK)
             stored = {m: known[(brand, m)] for m in _moments(start, until) if (brand, m) in known}
-        moment = start
-        while moment < until:  # missing buckets are buckets without mentions
-            bucket = stored.get(moment) or Bucket(brand=brand, start=moment)
-            signals = state.detector.step(moment, bucket.total, bucket.negative, bucket.negative_authors)
-            pending.append((brand, moment, signals))
-            moment += timedelta(seconds=BUCKET_SECONDS)
+        moments = _moments(start, until)
+        buckets = [stored.get(moment) or Bucket(brand=brand, start=moment) for moment in moments]  # missing: empty
+        if buckets:
+            scans.append(state.detector.scan(moments, [b.total for b in buckets], [b.negative for b in buckets],
+                                             [b.negative_authors for b in buckets]))  # fmt: skip
+            pending.extend((brand, moment) for moment in moments)
         if start < until:
             state.last_bucket = until - timedelta(seconds=BUCKET_SECONDS)
         report.states[brand] = state
@@ -92,12 +93,12 @@ def run_cycle(
     report.buckets = len(pending)
     if not pending:
         return report
-    configs = [settings.get(brand, default) for brand, _, _ in pending]
-    sustained = [not config.planned_at(moment) for config, (_, moment, _) in zip(configs, pending, strict=True)]
-    decision = decide(BrandScan.of([signals for _, _, signals in pending]), [config.min_negative for config in configs],
-                      sustained=sustained)  # fmt: skip
-    adjusted = _fdr_across_brands([moment for _, moment, _ in pending], decision.pvalue)
-    for row, (brand, moment, signals) in enumerate(pending):
+    columns = BrandScan.joined(scans)
+    configs = [settings.get(brand, default) for brand, _ in pending]
+    sustained = [not config.planned_at(moment) for config, (_, moment) in zip(configs, pending, strict=True)]
+    decision = decide(columns, [config.min_negative for config in configs], sustained=sustained)
+    adjusted = _fdr_across_brands([moment for _, moment in pending], decision.pvalue)
+    for row, (brand, moment) in enumerate(pending):
         state = report.states[brand]
         pvalue = float(adjusted[row])
         evidence = min(1.0, -np.log10(max(pvalue, 1e-300)) / EVIDENCE_SCALE)
@@ -106,7 +107,7 @@ def run_cycle(
             observed=float(decision.observed[row]), expected=float(decision.expected[row]),
             window_minutes=int(decision.window_minutes[row]),
             limited_history=bool(decision.limited_history[row]), p_open=_p_open(settings.get(brand, default), moment),
-            baseline_days=signals.negative.age / BUCKETS_PER_DAY,
+            baseline_days=columns.negative.age[row] / BUCKETS_PER_DAY,
             recent_pvalue=float(decision.p_recent[row]),
             recent=(float(decision.recent_observed[row]), float(decision.recent_expected[row])),
         )  # fmt: skip

@@ -1,6 +1,6 @@
 """The streaming detector state for one series: baseline, per-window overdispersion, running window sums.
 
-``step`` takes one bucket (``scan`` many) and returns the windowed sums to test (no scipy in the loop); the tails are
+``scan`` takes buckets and returns the windowed sums to test (no scipy in the loop); the tails are
 computed for many rows or many brands at once with :mod:`groundswell.detection.evidence`. Everything kept is
 a few hundred numbers, updated in O(windows) per bucket.
 """
@@ -61,25 +61,9 @@ def replay_cusum(increments: Sequence[float], values: Sequence[float], mus: Sequ
 
 
 @dataclass(slots=True)
-class WindowSums:
-    """What one bucket contributes to the tests, per window: observed and expected sums, and phi."""
-
-    observed: list[float]
-    expected: list[float]
-    phi: list[float]
-    mu: float
-    warm: bool  # False while the baseline has seen fewer than WARM_UP buckets
-    age: int  # buckets seen before this one
-    cusum: float  # Page's CUSUM of the log-likelihood ratio (rate x SHIFT vs x 1), including this bucket
-    run_observed: float  # the CUSUM's current run (the buckets since it was last 0): observed and expected sums,
-    run_expected: float  # the numbers an incident opened by the CUSUM reports
-    run_buckets: int
-    increment: float  # this bucket's CUSUM increment (-inf before warm-up), to replay the path after a restart
-
-
-@dataclass(slots=True)
 class Scan:
-    """:class:`WindowSums` of many buckets, flat: row r's window i is at ``r * len(WINDOWS) + i``."""
+    """What each bucket contributes to the tests: per window (flat: row r's window i is at
+    ``r * len(WINDOWS) + i``) the observed and expected sums and the dispersion; per bucket the rest."""
 
     observed: list[float] = field(default_factory=list)
     expected: list[float] = field(default_factory=list)
@@ -94,15 +78,12 @@ class Scan:
     increment: list[float] = field(default_factory=list)
 
     @classmethod
-    def of(cls, rows: Sequence[WindowSums]) -> Scan:
-        """The columns of buckets stepped one by one (the detector function steps each brand's new buckets)."""
+    def joined(cls, parts: Sequence[Scan]) -> Scan:
+        """One after the other (one cycle's brands)."""
         out = cls()
-        for row in rows:
-            out.observed.extend(row.observed)
-            out.expected.extend(row.expected)
-            out.phi.extend(row.phi)
-        for name in _PER_BUCKET:
-            getattr(out, name).extend(getattr(row, name) for row in rows)
+        for part in parts:
+            for name in ("observed", "expected", "phi", *_PER_BUCKET):
+                getattr(out, name).extend(getattr(part, name))
         return out
 
     def rows(self, start: int, end: int) -> Scan:
@@ -144,14 +125,9 @@ class Detector:
         """After an episode: its accumulated evidence must not help open the next one (Page's restart)."""
         self.cusum, self.run_observed, self.run_expected, self.run_buckets = 0.0, 0.0, 0.0, 0
 
-    def step(self, moment: datetime, value: float) -> WindowSums:
-        """Scores bucket ``moment`` against what came before, then learns from it."""
-        one = self.scan((moment,), (value,))
-        return WindowSums(one.observed, one.expected, one.phi, one.mu[0], one.warm[0], one.age[0], one.cusum[0],
-                          one.run_observed[0], one.run_expected[0], one.run_buckets[0], one.increment[0])  # fmt: skip
-
     def scan(self, moments: Sequence[datetime], values: Sequence[float]) -> Scan:
-        """:meth:`step` over many buckets, the results flat (what a whole series is scored from, at speed)."""
+        """Scores each bucket against what came before, then learns from it; the windowed sums to test, flat.
+        The detector function scans each brand's new buckets (usually one); a whole series is scanned at once."""
         out = Scan()
         observed, expected, phi_rows = out.observed.extend, out.expected.extend, out.phi.extend
         mus, warms, ages, cusums = out.mu.append, out.warm.append, out.age.append, out.cusum.append
