@@ -97,6 +97,27 @@ class Scan:
     def __len__(self) -> int:
         return len(self.mu)
 
+    def restart_after(self, row: int, until: int) -> tuple[float, float, float, int]:
+        """The CUSUM restarted after bucket ``row`` (Page's restart, after an episode): its path and run over
+        buckets ``row + 1`` to ``until - 1`` replayed from 0 with the recorded increments; returns the state after
+        them. (Where the old path reaches 0 the new one has too, and from there on they are the same.)"""
+        part = slice(row + 1, until)
+        values = self.observed[(row + 1) * len(WINDOWS) : until * len(WINDOWS) : len(WINDOWS)]  # window 1: the value
+        path = replay_cusum(self.increment[part], values, self.mu[part])
+        self.cusum[part], self.run_observed[part], self.run_expected[part], self.run_buckets[part] = path
+        if row + 1 >= until:
+            return 0.0, 0.0, 0.0, 0
+        return (
+            self.cusum[until - 1],
+            self.run_observed[until - 1],
+            self.run_expected[until - 1],
+            self.run_buckets[until - 1],
+        )
+
+    def first_calm_after(self, row: int) -> int:
+        """The first bucket after ``row`` where the CUSUM is 0 (``len(self)`` if none)."""
+        return next((i for i in range(row + 1, len(self.cusum)) if self.cusum[i] == 0.0), len(self.cusum))
+
 
 _PER_BUCKET = ("mu", "warm", "age", "cusum", "run_observed", "run_expected", "run_buckets", "increment")
 _INDEXED_WINDOWS = tuple(enumerate(WINDOWS))

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from groundswell.detection.brand import RATIO_WINDOW, RECENT_WINDOWS, BrandDetector, decide, fired_numbers
-from groundswell.detection.detector import Detector, Scan, replay_cusum
+from groundswell.detection.detector import Detector, Scan
 from groundswell.detection.evidence import WINDOWS, anomaly_score, combine, cusum_pvalue, swell_tail
 from groundswell.detection.incidents import ONSET_MEMORY, OnsetTracker, advance
 
@@ -39,38 +39,6 @@ class SeriesScores:
     alert: NDArray[np.int64]  # 1 where an incident opens at the preset's p-value (the detector function's decision)
 
 
-@dataclass
-class _Cusum:
-    """One CUSUM of a series, replayable: what each bucket added, and the current path with its run."""
-
-    increments: list[float]
-    values: list[float]
-    mus: list[float]
-    cusum: NDArray[np.float64]
-    run_observed: NDArray[np.float64]
-    run_expected: NDArray[np.float64]
-    run_buckets: NDArray[np.int64]
-
-    @classmethod
-    def of(cls, scan: Scan) -> _Cusum:
-        return cls(scan.increment, scan.observed[:: len(WINDOWS)], scan.mu, np.array(scan.cusum, dtype=float),
-                   np.array(scan.run_observed, dtype=float), np.array(scan.run_expected, dtype=float),
-                   np.array(scan.run_buckets, dtype=np.int64))  # fmt: skip
-
-    def write_into(self, scan: Scan, start: int, end: int) -> None:
-        """The current path of buckets ``start`` to ``end - 1``, into the columns the decision reads."""
-        scan.cusum[start:end] = self.cusum[start:end].tolist()
-        scan.run_observed[start:end] = self.run_observed[start:end].tolist()
-        scan.run_expected[start:end] = self.run_expected[start:end].tolist()
-        scan.run_buckets[start:end] = self.run_buckets[start:end].tolist()
-
-    def restart_after(self, row: int, until: int) -> None:
-        """Restarted after ``row``: the path up to ``until`` replayed from 0 (from there on it is unchanged)."""
-        part = slice(row + 1, until)
-        path = replay_cusum(self.increments[part], self.values[part], self.mus[part])
-        self.cusum[part], self.run_observed[part], self.run_expected[part], self.run_buckets[part] = path
-
-
 def onsets(evidence: NDArray[np.float64], memory: int = ONSET_MEMORY) -> NDArray[np.float64]:
     """``evidence[i]`` where it exceeds every value of the previous ``memory`` rows, else 0: the detector
     function's own onset rule (:class:`~groundswell.detection.incidents.OnsetTracker`) over a whole series."""
@@ -78,11 +46,12 @@ def onsets(evidence: NDArray[np.float64], memory: int = ONSET_MEMORY) -> NDArray
     return np.array([value if tracker.is_onset(value, memory) else 0.0 for value in evidence.tolist()], dtype=float)
 
 
-def _follow_incidents(scores: SeriesScores, cusums: Sequence[_Cusum], rescore: Callable[[int, int], None],
+def _follow_incidents(scores: SeriesScores, cusums: Sequence[Scan], rescore: Callable[[int, int], None],
                       alert_p: float) -> None:  # fmt: skip
     """Fills ``scores.alert``: follows incidents row by row with the detector function's ``advance``, and after
-    each resolve restarts the CUSUMs as the function does, re-scoring the rows this changes (``rescore(a, b)``
-    recomputes rows a..b-1's evidence from the current CUSUM paths; their onsets are recomputed here)."""
+    each resolve restarts the CUSUMs (``cusums``: the scans whose CUSUMs the decision reads) as the function
+    does, re-scoring the rows this changes (``rescore(a, b)`` recomputes rows a..b-1's evidence from the
+    scans; their onsets are recomputed here)."""
     rows = len(scores.pvalue)
     incident, row = None, 0
     while row < rows:
@@ -101,11 +70,10 @@ def _follow_incidents(scores: SeriesScores, cusums: Sequence[_Cusum], rescore: C
         if transitions and transitions[0].kind == "open":
             scores.alert[row] = 1
         resolved = bool(transitions) and transitions[0].kind == "resolve"
-        if resolved and any(c.cusum[row] > 0 for c in cusums):  # as the function does: Page's restart
-            zeros = [np.flatnonzero(c.cusum[row + 1 :] == 0) for c in cusums]
-            until = row + 1 + max(int(z[0]) if len(z) else rows - row - 1 for z in zeros)
-            for cusum in cusums:
-                cusum.restart_after(row, until)
+        if resolved and any(scan.cusum[row] > 0 for scan in cusums):  # as the function does: Page's restart
+            until = max(scan.first_calm_after(row) for scan in cusums)  # from there on nothing changes
+            for scan in cusums:
+                scan.restart_after(row, until)
             rescore(row + 1, until)
             start, end = max(0, row + 1 - ONSET_MEMORY), min(rows, until + ONSET_MEMORY)
             scores.score[row + 1 : end] = onsets(scores.evidence[start:end])[row + 1 - start :]
@@ -123,7 +91,6 @@ def score_series(times: Sequence[datetime], values: Sequence[float], alert_p: fl
     tails = swell_tail(observed, expected, np.array(scan.phi, dtype=float).reshape(-1, len(WINDOWS)))
     tails = np.where((observed < 1) | ~np.array(scan.warm, dtype=bool)[:, None], 1.0, tails)
     p_recent, _ = combine(tails[:, :RECENT_WINDOWS])
-    cusum = _Cusum.of(scan)
     rows = len(values)
     empty = np.zeros(rows)
     scores = SeriesScores(times, np.array(scan.mu, dtype=float), np.ones(rows), np.zeros(rows, dtype=np.int64),
@@ -132,17 +99,17 @@ def score_series(times: Sequence[datetime], values: Sequence[float], alert_p: fl
 
     def rescore(first: int, end: int) -> None:
         part = slice(first, end)
-        sustained = cusum_pvalue(cusum.cusum[part])  # the last column: sustained shifts
+        sustained = cusum_pvalue(np.array(scan.cusum[part]))  # the last column: sustained shifts
         scores.pvalue[part], which = combine(np.column_stack([tails[part], sustained]))
         scores.observed_sum[part], scores.expected_sum[part], scores.window_minutes[part] = fired_numbers(
-            which, observed[part], expected[part], cusum.run_observed[part], cusum.run_expected[part],
-            cusum.run_buckets[part],
+            which, observed[part], expected[part], np.array(scan.run_observed[part]), np.array(scan.run_expected[part]),
+            np.array(scan.run_buckets[part], dtype=np.int64),
         )  # fmt: skip
         scores.evidence[part] = anomaly_score(scores.pvalue[part])
 
     rescore(0, rows)
     scores.score[:] = onsets(scores.evidence)
-    _follow_incidents(scores, [cusum], rescore, alert_p)
+    _follow_incidents(scores, [scan], rescore, alert_p)
     return scores
 
 
@@ -154,8 +121,6 @@ def score_brand_series(times: Sequence[datetime], negative: Sequence[float], tot
     if len({len(times), len(negative), len(total), len(times if authors is None else authors)}) > 1:
         raise ValueError("times, negative, total and authors must have the same length")
     columns = BrandDetector().scan(times, total, negative, negative if authors is None else authors)
-    series = [columns.negative, columns.authors]  # the CUSUMs the decision reads (the total's is not used)
-    cusums = [_Cusum.of(scan) for scan in series]
     rows = len(columns)
     first = decide(columns, authors_known=authors is not None)
     scores = SeriesScores(times, np.array(columns.negative.mu), first.pvalue, first.window_minutes,
@@ -163,8 +128,6 @@ def score_brand_series(times: Sequence[datetime], negative: Sequence[float], tot
                           first.recent_observed, first.recent_expected, np.zeros(rows, dtype=np.int64))  # fmt: skip
 
     def rescore(start: int, end: int) -> None:
-        for scan, cusum in zip(series, cusums, strict=True):
-            cusum.write_into(scan, start, end)
         decision = decide(columns.rows(start, end), authors_known=authors is not None)
         part = slice(start, end)
         scores.pvalue[part], scores.window_minutes[part] = decision.pvalue, decision.window_minutes
@@ -172,5 +135,5 @@ def score_brand_series(times: Sequence[datetime], negative: Sequence[float], tot
         scores.evidence[part] = anomaly_score(decision.pvalue)
 
     scores.score[:] = onsets(scores.evidence)
-    _follow_incidents(scores, cusums, rescore, alert_p)
+    _follow_incidents(scores, [columns.negative, columns.authors], rescore, alert_p)  # (the total's is unused)
     return scores
