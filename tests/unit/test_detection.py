@@ -237,7 +237,7 @@ def test_the_detect_scores_open_the_incidents_the_detector_function_opens(monkey
     function restarts it, and so must the scorer, or it opens a second incident at 01:20 (it did until
     2026-11-24)."""
     from benchmarks.airline_backtest import DEFAULT_START, series
-    from groundswell.detection import series as scoring
+    from groundswell.detection.detector import Scan
     from groundswell.detection.cycle import BrandState, run_cycle
     from groundswell.models import Bucket, bucket_start
     from infra.memory import MemoryBuckets
@@ -257,7 +257,7 @@ def test_the_detect_scores_open_the_incidents_the_detector_function_opens(monkey
     scored = score_brand_series(times, *columns).alert
     assert opened == [datetime(2015, 2, 22, 17, 15, tzinfo=UTC)]
     assert [times[i] for i in np.flatnonzero(scored)] == opened
-    monkeypatch.setattr(scoring._Cusum, "restart_after", lambda self, row, until: None)
+    monkeypatch.setattr(Scan, "restart_after", lambda self, row, until: (0.0, 0.0, 0.0, 0))
     assert score_brand_series(times, *columns).alert.sum() == 2  # without the restart
 
 
