@@ -237,8 +237,8 @@ def test_the_detect_scores_open_the_incidents_the_detector_function_opens(monkey
     function restarts it, and so must the scorer, or it opens a second incident at 01:20 (it did until
     2026-11-24)."""
     from benchmarks.airline_backtest import DEFAULT_START, series
-    from groundswell.detection.detector import Scan
     from groundswell.detection.cycle import BrandState, run_cycle
+    from groundswell.detection.detector import Scan
     from groundswell.models import Bucket, bucket_start
     from infra.memory import MemoryBuckets
 
