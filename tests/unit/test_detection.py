@@ -232,10 +232,10 @@ def test_a_total_column_adds_the_share_signal_and_an_authors_column_the_crowd_te
 
 
 def test_the_detect_scores_open_the_incidents_the_detector_function_opens(monkeypatch: pytest.MonkeyPatch) -> None:
-    """JetBlue's airline tweets (the "Delta" rows) through the function's ``run_cycle``, one bucket per cycle, and
-    through the series scorer: the same openings. Its Sunday episode resolves with the CUSUM still high; the
-    function restarts it, and so must the scorer, or it opens a second incident at 01:20 (it did until
-    2026-11-24)."""
+    """JetBlue's airline tweets (the "Delta" rows) through the function's ``run_cycle``, one bucket per cycle and
+    a day per cycle (catching up), and through the series scorer: the same openings. Its Sunday episode resolves
+    with the CUSUM still high; the function restarts it, also for the buckets after it in a catch-up cycle, and
+    so must the scorer, or they open a second incident at 01:20 (both did until 2026-11-24)."""
     from benchmarks.airline_backtest import DEFAULT_START, series
     from groundswell.detection.cycle import BrandState, run_cycle
     from groundswell.detection.detector import Scan
@@ -248,14 +248,15 @@ def test_the_detect_scores_open_the_incidents_the_detector_function_opens(monkey
     counts = [cells.get(t, [0, 0, set()]) for t in times]
     stored = {t: Bucket(brand="b", start=t, total=c[0], negative=c[1], negative_authors=len(c[2]))
               for t, c in zip(times, counts, strict=True)}  # fmt: skip
-    memory, state, opened = MemoryBuckets(stored), BrandState(last_bucket=start - timedelta(minutes=5)), []
-    for step in range(1, len(times) + 1):
-        report = run_cycle({"b": state}, start + timedelta(minutes=5 * (step + 1)), memory)
-        state = report.states["b"]
-        opened += [t.incident.opened_at for t in report.transitions if t.kind == "open"]
+    for buckets_per_cycle in (1, 288):
+        memory, state, opened = MemoryBuckets(stored), BrandState(last_bucket=start - timedelta(minutes=5)), []
+        for step in range(buckets_per_cycle, len(times) + 2 * buckets_per_cycle, buckets_per_cycle):
+            report = run_cycle({"b": state}, start + timedelta(minutes=5 * (step + 1)), memory)
+            state = report.states["b"]
+            opened += [t.incident.opened_at for t in report.transitions if t.kind == "open"]
+        assert opened == [datetime(2015, 2, 22, 17, 15, tzinfo=UTC)], buckets_per_cycle
     columns = [[float(c[1]) for c in counts], [float(c[0]) for c in counts], [float(len(c[2])) for c in counts]]
     scored = score_brand_series(times, *columns).alert
-    assert opened == [datetime(2015, 2, 22, 17, 15, tzinfo=UTC)]
     assert [times[i] for i in np.flatnonzero(scored)] == opened
     monkeypatch.setattr(Scan, "restart_after", lambda self, row, until: (0.0, 0.0, 0.0, 0))
     assert score_brand_series(times, *columns).alert.sum() == 2  # without the restart

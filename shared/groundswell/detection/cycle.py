@@ -7,14 +7,14 @@ Pure domain code over a repository (no boto3): the detector function and the loc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Protocol
 
 import numpy as np
 from pydantic import TypeAdapter
 
-from groundswell.detection.brand import BrandDetector, BrandScan, decide
+from groundswell.detection.brand import BrandDetector, BrandScan, Decision, decide
 from groundswell.detection.evidence import benjamini_hochberg
 from groundswell.detection.incidents import EVIDENCE_SCALE, SENSITIVITY, Incident, OnsetTracker, Transition, advance
 from groundswell.models import BUCKET_SECONDS, Bucket, DetectionSettings, bucket_start
@@ -95,26 +95,42 @@ def run_cycle(
         return report
     columns = BrandScan.joined(scans)
     configs = [settings.get(brand, default) for brand, _ in pending]
+    minimums = [config.min_negative for config in configs]
     sustained = [not config.planned_at(moment) for config, (_, moment) in zip(configs, pending, strict=True)]
-    decision = decide(columns, [config.min_negative for config in configs], sustained=sustained)
-    adjusted = _fdr_across_brands([moment for _, moment in pending], decision.pvalue)
-    for row, (brand, moment) in enumerate(pending):
-        state = report.states[brand]
-        pvalue = float(adjusted[row])
-        evidence = min(1.0, -np.log10(max(pvalue, 1e-300)) / EVIDENCE_SCALE)
-        state.incident, transitions = advance(
-            state.incident, brand=brand, bucket=moment, pvalue=pvalue, onset=state.onsets.is_onset(evidence),
-            observed=float(decision.observed[row]), expected=float(decision.expected[row]),
-            window_minutes=int(decision.window_minutes[row]),
-            limited_history=bool(decision.limited_history[row]), p_open=_p_open(settings.get(brand, default), moment),
-            baseline_days=columns.negative.age[row] / BUCKETS_PER_DAY,
-            recent_pvalue=float(decision.p_recent[row]),
-            recent=(float(decision.recent_observed[row]), float(decision.recent_expected[row])),
-        )  # fmt: skip
-        report.transitions.extend(transitions)
-        if any(t.kind == "resolve" for t in transitions):
-            state.detector.restart_cusums()  # Page's procedure: the next episode starts from nothing
+    decision = decide(columns, minimums, sustained=sustained)
+    block_end = {brand: row + 1 for row, (brand, _) in enumerate(pending)}  # each brand's rows are contiguous
+    for moment, rows in _by_moment(pending):  # bucket by bucket: the FDR across brands, then each brand's incident
+        adjusted = benjamini_hochberg(decision.pvalue[rows]) if len(rows) > 1 else decision.pvalue[rows]
+        for row, pvalue in zip(rows, adjusted.tolist(), strict=True):
+            brand = pending[row][0]
+            state = report.states[brand]
+            evidence = min(1.0, -np.log10(max(pvalue, 1e-300)) / EVIDENCE_SCALE)
+            state.incident, transitions = advance(
+                state.incident, brand=brand, bucket=moment, pvalue=pvalue, onset=state.onsets.is_onset(evidence),
+                observed=float(decision.observed[row]), expected=float(decision.expected[row]),
+                window_minutes=int(decision.window_minutes[row]), limited_history=bool(decision.limited_history[row]),
+                p_open=_p_open(configs[row], moment), baseline_days=columns.negative.age[row] / BUCKETS_PER_DAY,
+                recent_pvalue=float(decision.p_recent[row]),
+                recent=(float(decision.recent_observed[row]), float(decision.recent_expected[row])),
+            )  # fmt: skip
+            report.transitions.extend(transitions)
+            if any(t.kind == "resolve" for t in transitions):  # Page's procedure: the next episode starts from 0
+                _restart_cusums(state.detector, columns, decision, row, block_end[brand], minimums, sustained)
     return report
+
+
+def _restart_cusums(detector: BrandDetector, columns: BrandScan, decision: Decision, row: int, end: int,
+                    minimums: list[int], sustained: list[bool]) -> None:  # fmt: skip
+    """Restarts the brand's CUSUMs after ``row``. In a catch-up cycle its later buckets (up to ``end``) were
+    already scanned: their CUSUMs are replayed from 0 and their decisions made again, before the FDR of their
+    buckets is computed; the detector keeps the state after its last bucket."""
+    for scan, series in ((columns.negative, detector.negative), (columns.authors, detector.authors),
+                         (columns.total, detector.total)):  # fmt: skip
+        series.cusum, series.run_observed, series.run_expected, series.run_buckets = scan.restart_after(row, end)
+    if row + 1 < end:
+        again = decide(columns.rows(row + 1, end), minimums[row + 1 : end], sustained=sustained[row + 1 : end])
+        for name in (f.name for f in fields(Decision)):
+            getattr(decision, name)[row + 1 : end] = getattr(again, name)
 
 
 def _p_open(config: DetectionSettings, moment: datetime) -> float:
@@ -127,13 +143,9 @@ def _moments(start: datetime, until: datetime) -> list[datetime]:
     return [start + timedelta(seconds=BUCKET_SECONDS * i) for i in range(count)]
 
 
-def _fdr_across_brands(moments: Sequence[datetime], pvalues: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values over all brands tested on the same bucket."""
-    adjusted = np.array(pvalues, dtype=float)
+def _by_moment(pending: Sequence[tuple[str, datetime]]) -> list[tuple[datetime, list[int]]]:
+    """The rows of each bucket time, in time order: all brands judged on the same bucket together."""
     groups: dict[datetime, list[int]] = {}
-    for row, moment in enumerate(moments):
+    for row, (_, moment) in enumerate(pending):
         groups.setdefault(moment, []).append(row)
-    for rows in groups.values():
-        if len(rows) > 1:
-            adjusted[rows] = benjamini_hochberg(adjusted[rows])
-    return adjusted
+    return sorted(groups.items())
