@@ -70,11 +70,6 @@ class BrandDetector:
         return BrandScan(self.negative.scan(moments, negatives), self.authors.scan(moments, authors),
                          self.total.scan(moments, totals))  # fmt: skip
 
-    def restart_cusums(self) -> None:
-        """After an episode: its accumulated evidence must not help open the next one."""
-        for detector in (self.negative, self.authors, self.total):
-            detector.restart_cusum()
-
 
 @dataclass
 class Decision:

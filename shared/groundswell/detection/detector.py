@@ -142,10 +142,6 @@ class Detector:
     run_expected: float = 0.0
     run_buckets: int = 0
 
-    def restart_cusum(self) -> None:
-        """After an episode: its accumulated evidence must not help open the next one (Page's restart)."""
-        self.cusum, self.run_observed, self.run_expected, self.run_buckets = 0.0, 0.0, 0.0, 0
-
     def scan(self, moments: Sequence[datetime], values: Sequence[float]) -> Scan:
         """Scores each bucket against what came before, then learns from it; the windowed sums to test, flat.
         The detector function scans each brand's new buckets (usually one); a whole series is scanned at once."""
