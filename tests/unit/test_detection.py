@@ -37,6 +37,20 @@ def test_upper_tail_matches_scipy_reference_values() -> None:
     assert upper_tail(np.array([0.0]), np.array([10.0]), np.array([0.1]))[0] == pytest.approx(1.0)
 
 
+def test_the_swell_tail_skips_only_sums_whose_tail_cannot_matter() -> None:
+    """swell_tail is upper_tail above expectation and 1 at or below it, where the true tail is at least 0.28 for
+    every phi the detector allows, so after combine's correction (x 4 or more) it is 1 either way."""
+    from groundswell.detection.evidence import swell_tail
+
+    rng = np.random.default_rng(8)
+    observed = rng.integers(0, 80, 2000).astype(float)
+    mean, phi = rng.uniform(0.02, 60, 2000), rng.uniform(0.005, 3.0, 2000)
+    above = np.ceil(observed) > mean
+    exact = upper_tail(observed, mean, phi)
+    assert np.array_equal(swell_tail(observed, mean, phi), np.where(above, exact, 1.0))
+    assert exact[~above].min() >= 0.28  # so the skipped cells never decide: 4 x 0.28 > 1
+
+
 def test_tails_and_fdr_match_scipy_stats() -> None:
     from scipy.stats import binom, false_discovery_control
 

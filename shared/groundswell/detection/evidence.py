@@ -34,7 +34,8 @@ def swell_tail(
     observed: NDArray[np.float64], mean: NDArray[np.float64], phi: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """:func:`upper_tail` where the observed sum is above its expectation, 1 elsewhere: a sum at or below it is
-    no evidence of a swell (its tail, above 0.3 for phi <= 3, cannot survive :func:`combine`'s correction), and
+    no evidence of a swell (its tail is at least 0.28 for phi <= 3, checked against ``scipy.stats.nbinom``, so
+    it cannot survive :func:`combine`'s correction over 4 or more tests), and
     the incomplete beta function is computed for those cells only (the detect command's speed)."""
     return _nb_tail(observed, mean, phi, only_above=True)
 
