@@ -21,10 +21,11 @@ from numpy.typing import NDArray
 
 from groundswell.detection.detector import Detector, Scan
 from groundswell.detection.evidence import WINDOWS, binomial_upper_tail, combine, cusum_pvalue, swell_tail
+from groundswell.detection.incidents import CURRENT_MINUTES
 
 SHARE_WINDOWS = (3, 4, 5)  # indices into WINDOWS: 60, 120, 240 minutes
 RECENT_WINDOWS = 4  # WINDOWS[:4]: 5 to 60 minutes
-RATIO_WINDOW = 4  # WINDOWS[4]: 120 minutes
+RATIO_WINDOW = WINDOWS.index(CURRENT_MINUTES // 5)  # the last two hours: back to normal? (and current numbers)
 SHARE_ICC = 0.02
 SHARE_MIN_TOTAL = 20
 MIN_NEGATIVE = 3  # a window with fewer negative mentions is no evidence (the minimum volume)

@@ -34,8 +34,9 @@ def read_counts(path: Path, value_column: str, optional: tuple[str, ...] = ()
     at_time = header.index("timestamp")
     wanted = [value_column, *(c for c in optional if c in header and c != value_column)]
     columns = {name: header.index(name) for name in wanted}
-    if any(len(row) != len(header) for row in rows):
-        number, row = next((n, r) for n, r in numbered if len(r) != len(header))
+    misshapen = next(((n, r) for n, r in numbered if len(r) != len(header)), None)
+    if misshapen:
+        number, row = misshapen
         raise CsvInputError(f"{path}:{number}: {len(row)} fields where the header has {len(header)}")
     times = _times(path, numbered, at_time)
     counts = {name: _column(path, numbered, name, at) for name, at in columns.items()}

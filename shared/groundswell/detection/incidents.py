@@ -16,7 +16,7 @@ P_OPEN = SENSITIVITY["balanced"]
 P_CALM = 0.05
 CALM_RATIO = 1.3  # ... and the last two hours at most 30% above expected: a sustained 2x day is not calm
 CALM_BUCKETS = 12  # an hour of calm resolves an incident
-CURRENT_MINUTES = 120  # an open incident's current numbers: the last two hours (brand.RATIO_WINDOW)
+CURRENT_MINUTES = 120  # an open incident's current numbers, and the span calm is judged over: the last two hours
 ONSET_MEMORY = 288  # a new incident needs evidence above the previous 24 hours'
 EVIDENCE_SCALE = 12.0
 DRIVERS_SPAN = timedelta(days=1)  # the longest span of mentions an incident's drivers are read from
