@@ -1,10 +1,13 @@
 """The brand detector on the airline tweets: which hand-labelled windows alert, how early, and what else.
 
-    python -m benchmarks.airline_backtest [--labels human|scorer]
+    python -m benchmarks.airline_backtest [--labels human|scorer] [--sensitivity fewer|balanced|more]
 
 Per airline, negative mentions (the crowd's labels, or the default scorer's), distinct negative authors and
 all mentions per 5 minutes, from the start of the airline's coverage (earlier hours are missing data, not
 calm: see ../shared/data/airline/README.md). Incidents come from the same code as the detector function.
+For a window that does not alert it prints the closest the evidence came (the smallest p-value judged in it,
+from ``groundswell detect``'s scoring, which makes the function's decisions), and whether an incident was
+already open.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from benchmarks.common import SHARED, airline_tweets
 from groundswell.detection.cycle import BrandState, run_cycle
 from groundswell.detection.drivers import describe
 from groundswell.detection.incidents import SENSITIVITY, Incident
+from groundswell.detection.series import SeriesScores, score_brand_series
 from groundswell.models import Bucket, DetectionSettings, Mention, Sentiment, bucket_start
 from infra.memory import MemoryBuckets
 
@@ -57,11 +61,39 @@ def negatives_between(buckets: dict[datetime, list], start: datetime, end: datet
     return [m for moment, cell in buckets.items() if start <= moment < end for m in cell[3]]
 
 
+def coverage_start(name: str, buckets: dict[datetime, list]) -> datetime:
+    return bucket_start(max(COVERAGE_START.get(name, DEFAULT_START), min(buckets)))
+
+
+def evidence(name: str, buckets: dict[datetime, list], alert_p: float) -> SeriesScores:
+    """Every bucket's evidence from the coverage start on, as ``groundswell detect`` computes it (the same
+    decisions as the function: tested), to say how far a quiet window was from alerting."""
+    start, times = coverage_start(name, buckets), []
+    while start <= max(buckets):
+        times.append(start)
+        start += timedelta(minutes=5)
+    cells = [buckets.get(t, [0, 0, set()]) for t in times]
+    return score_brand_series(times, [c[1] for c in cells], [c[0] for c in cells], [len(c[2]) for c in cells],
+                              alert_p=alert_p)  # fmt: skip
+
+
+def strongest(scores: SeriesScores, start: datetime, end: datetime) -> str:
+    """The smallest p-value judged inside [start, end), with what it saw."""
+    rows = [i for i, t in enumerate(scores.times) if start <= t < end]
+    if not rows:
+        return "not covered"
+    row = min(rows, key=lambda i: scores.pvalue[i])
+    if scores.times[row] < scores.times[0] + timedelta(days=1):
+        return "closest: none, the window is in the airline's first day of coverage (a new brand's warm-up)"
+    return (f"closest: p = {scores.pvalue[row]:.1g} at {scores.times[row]:%H:%M} ({scores.observed_sum[row]:.0f} vs "
+            f"{scores.expected_sum[row]:.1f} in {scores.window_minutes[row]} min)")  # fmt: skip
+
+
 def run_airline(name: str, buckets: dict[datetime, list], settings: DetectionSettings,
                 latest: dict[str, Incident]) -> list[Incident]:  # fmt: skip
     """The detector function's own cycle, called every simulated hour over the coverage (one brand: no FDR):
     the incidents as opened; ``latest`` gets each one's last described state (after escalations, updates)."""
-    start = bucket_start(max(COVERAGE_START.get(name, DEFAULT_START), min(buckets)))
+    start = coverage_start(name, buckets)
     repository = MemoryBuckets({m: Bucket(brand=name, start=m, total=c[0], negative=c[1], negative_authors=len(c[2]))
                                 for m, c in buckets.items() if m >= start})  # fmt: skip
     state = BrandState(last_bucket=start - timedelta(minutes=5))  # learn from the coverage start on
@@ -71,6 +103,9 @@ def run_airline(name: str, buckets: dict[datetime, list], settings: DetectionSet
         report = run_cycle({name: state}, now, repository, settings={name: settings})
         state = report.states[name]
         for transition in report.transitions:
+            if transition.kind == "resolve":
+                latest[transition.incident.id] = replace(latest[transition.incident.id],
+                                                         resolved_at=transition.incident.resolved_at)  # fmt: skip
             if transition.kind in ("open", "escalate", "update"):  # what the function adds from stored mentions
                 incident = transition.incident
                 begin, end = incident.evidence_span()
@@ -98,6 +133,7 @@ def main() -> None:
     settings = DetectionSettings(sensitivity=args.sensitivity)
     latest: dict[str, Incident] = {}
     opened = {name: run_airline(name, buckets, settings, latest) for name, buckets in sorted(data.items())}
+    scores = {name: evidence(name, buckets, p_open) for name, buckets in data.items()}
     print(f"negative labels: {args.labels}; sensitivity {args.sensitivity} (p <= {p_open:g}); "
           f"{sum(len(v) for v in opened.values())} incidents opened "
           f"({time.perf_counter() - began:.1f} s)")  # fmt: skip
@@ -113,6 +149,11 @@ def main() -> None:
         verdict = ("yes" if hits else "no") + (" (!)" if must_stay_quiet == bool(hits) else "")
         print(f"{w['airline_in_data']:<16}{start:%m-%d %H:%M}-{end:%H:%M}{'':<7}{w['kind']:<13}{verdict:<9}{delay:>7}  "
               f"{w['label'][:60]}")  # fmt: skip
+        if not hits:
+            ongoing = [i.opened_at for i in opened.get(w["airline_in_data"], [])
+                       if i.opened_at < start < (latest[i.id].resolved_at or end)]  # fmt: skip
+            within = f" (inside the incident opened {ongoing[0]:%m-%d %H:%M})" if ongoing else ""
+            print(f"{'':<16}{strongest(scores[w['airline_in_data']], start, end)}{within}")
         for incident in hits:
             print(f"{'':<16}drivers at opening: {', '.join(incident.drivers) or '(none)'}; over the episode: "
                   f"{', '.join(latest[incident.id].drivers) or '(none)'}")  # fmt: skip

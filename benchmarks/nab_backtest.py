@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import SHARED
-from benchmarks.nab_scorer import PROFILES, LabelledFile, best_threshold, normalised, score_file
+from benchmarks.nab_scorer import PROFILES, LabelledFile, best_threshold, file_counts, normalised, score_file
 from groundswell.detection.csvio import detect_csv
 from groundswell.detection.series import score_series
 
@@ -115,6 +115,22 @@ def main() -> None:
             f"{profile_name:<22}{normalised(raw, files, profile):>10.1f}{threshold:>13.3f}"
             f"{normalised(shipped, files, profile):>9.1f}"
         )
+    print_per_file(files, scores, alerts)
+
+
+def print_per_file(files: list[LabelledFile], scores: list[np.ndarray], alerts: list[np.ndarray]) -> None:
+    """Per file, standard profile: windows detected, detections outside every window and the raw score, for
+    the shipped ``alert`` column and at the optimised threshold (where the points are lost)."""
+    profile = PROFILES["standard"]
+    threshold, _ = best_threshold(scores, files, profile)
+    print(f"per file, standard profile: windows detected / outside every window / raw score "
+          f"(shipped alert; anomaly_score >= {threshold:.3f})")  # fmt: skip
+    for labels, score, alert in zip(files, scores, alerts, strict=True):
+        cells = []
+        for detections in (alert.astype(bool), score >= threshold):
+            found, outside = file_counts(detections, labels)
+            cells.append(f"{found}/{len(labels.windows)} {outside:>3} {score_file(detections, labels, profile):>6.2f}")
+        print(f"  {Path(labels.name).stem:<24}{cells[0]:>18}{cells[1]:>20}")
 
 
 if __name__ == "__main__":

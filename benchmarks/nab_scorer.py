@@ -67,6 +67,15 @@ def score_file(detections: NDArray[np.bool_], labels: LabelledFile, profile: dic
     return total
 
 
+def file_counts(detections: NDArray[np.bool_], labels: LabelledFile) -> tuple[int, int]:
+    """(windows with a detection, detections outside every window), after the probationary period."""
+    rows = np.flatnonzero(detections)
+    rows = rows[rows >= probation_rows(labels.rows)]
+    inside = [(rows >= first) & (rows <= last) for first, last in labels.windows]
+    in_any = np.logical_or.reduce(inside) if inside else np.zeros(len(rows), dtype=bool)
+    return sum(bool(hit.any()) for hit in inside), int((~in_any).sum())
+
+
 def normalised(raw: float, files: Sequence[LabelledFile], profile: dict[str, float]) -> float:
     """100 x (raw - null) / (perfect - null) over the same files."""
     windows = sum(len(f.windows) for f in files)

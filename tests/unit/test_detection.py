@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import nbinom
 
-from benchmarks.nab_scorer import PROFILES, LabelledFile, normalised, scaled_sigmoid, score_file
+from benchmarks.nab_scorer import PROFILES, LabelledFile, file_counts, normalised, scaled_sigmoid, score_file
 from groundswell.cli import main as cli
 from groundswell.detection.csvio import CsvInputError, detect_csv, read_counts
 from groundswell.detection.detector import WARM_UP, Detector
@@ -215,6 +215,7 @@ def test_nab_scorer_bounds_and_sigmoid() -> None:
     early_fp[100] = True  # before the probation ends (300 rows): ignored
     early_fp[1000] = True  # one window length after it: costs 0.11 * sigmoid(1)
     assert score_file(early_fp, labels, profile) == pytest.approx(scaled_sigmoid(-1) + 0.11 * scaled_sigmoid(1.01))
+    assert file_counts(early_fp, labels) == (1, 1) and file_counts(nothing, labels) == (0, 0)
 
 
 def test_a_total_column_adds_the_share_signal_and_an_authors_column_the_crowd_test(tmp_path: Path) -> None:
