@@ -82,9 +82,9 @@ def strongest(scores: SeriesScores, start: datetime, end: datetime) -> str:
     rows = [i for i, t in enumerate(scores.times) if start <= t < end]
     if not rows:
         return "not covered"
-    row = min(rows, key=lambda i: scores.pvalue[i])
-    if scores.times[row] < scores.times[0] + timedelta(days=1):
+    if end <= scores.times[0] + timedelta(days=1):
         return "closest: none, the window is in the airline's first day of coverage (a new brand's warm-up)"
+    row = min(rows, key=lambda i: scores.pvalue[i])
     return (f"closest: p = {scores.pvalue[row]:.1g} at {scores.times[row]:%H:%M} ({scores.observed_sum[row]:.0f} vs "
             f"{scores.expected_sum[row]:.1f} in {scores.window_minutes[row]} min)")  # fmt: skip
 
