@@ -190,10 +190,11 @@ def detect(now: datetime | None = None) -> dict[str, int]:
     from groundswell.detection.cycle import STATE, run_cycle
 
     repo = store()
+    moment = now or datetime.now(UTC)  # ``now`` stays None in AWS: the notifier's clock is its own
     brands = [b for b in repo.list_brands() if b.enabled]
     stored = repo.detector_states([b.name for b in brands])
-    states = {name: STATE.validate_json(raw) if raw else None for name, raw in stored.items()}
-    report = run_cycle(states, now or datetime.now(UTC), repo, settings={b.name: b.detection for b in brands})
+    states = {name: _detector_state(name, raw, repo, moment) for name, raw in stored.items()}
+    report = run_cycle(states, moment, repo, settings={b.name: b.detection for b in brands})
     published = 0
     configs = {b.name: b for b in brands}
     for transition in report.transitions:
@@ -217,6 +218,31 @@ def detect(now: datetime | None = None) -> dict[str, int]:
     if published:
         wake_notifier(now)
     return {"brands": report.brands, "buckets": report.buckets, "transitions": published}
+
+
+def _detector_state(brand: str, raw: bytes | None, repo: DynamoStore, now: datetime) -> Any:
+    """The brand's stored detector state; one that cannot be read is rebuilt (``cycle.rebuilt_state``) with
+    its open incident, so one bad item never stops the cycle for every brand nor alerts twice."""
+    from pydantic import ValidationError
+
+    from groundswell.detection.cycle import INCIDENT, STATE, rebuilt_state
+
+    if raw is None:
+        return None
+    try:
+        return STATE.validate_json(raw)
+    except ValidationError as exc:
+        logger.error("detector state unreadable: rebuilding it from the stored buckets",
+                     extra={"brand": brand, "problem": exc.errors()[0]["msg"] if raw else "not zlib data"})  # fmt: skip
+        count("UnreadableItems", 1, kind="detector_state")
+    latest = repo.incidents(brand)[-1:]  # oldest first: the last one is open or none is
+    try:
+        incident = INCIDENT.validate_json(latest[0]) if latest else None
+    except ValidationError as exc:
+        logger.error("stored incident unreadable: the rebuilt state starts without it",
+                     extra={"brand": brand, "problem": exc.errors()[0]["msg"]})  # fmt: skip
+        incident = None
+    return rebuilt_state(incident if incident and incident.resolved_at is None else None, now)
 
 
 def wake_notifier(now: datetime | None) -> None:

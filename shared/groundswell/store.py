@@ -39,8 +39,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from groundswell.models import Brand, Bucket, Mention, Sentiment, bucket_start
+from groundswell.observability import count, logger
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -143,9 +145,18 @@ class DynamoStore:
         return Brand.model_validate_json(item["config"]["S"]) if item else None
 
     def list_brands(self) -> list[Brand]:
+        """Every brand whose stored config is valid. One that is not (edited by hand, or written by another
+        version) is logged and left out, so that it cannot stop polling, detection and alerts for the others."""
         brands = []
         for item in self._query("BRANDS", "BRAND#"):
-            brands.append(Brand.model_validate_json(item["config"]["S"]))
+            try:
+                brands.append(Brand.model_validate_json(item["config"]["S"]))
+            except ValidationError as exc:
+                problem = exc.errors()[0]
+                logger.error("brand config is invalid: left out until it is fixed", extra={
+                    "brand": item["sk"]["S"].removeprefix("BRAND#"), "errors": exc.error_count(),
+                    "field": ".".join(str(part) for part in problem["loc"]), "problem": problem["msg"]})  # fmt: skip
+                count("UnreadableItems", 1, kind="brand_config")
         return brands
 
     def delete_brand(self, name: str) -> bool:
@@ -354,10 +365,15 @@ class DynamoStore:
     # ------------------------------------------------------------ detector state and incidents
 
     def detector_states(self, brands: Sequence[str]) -> dict[str, bytes | None]:
-        """Each brand's detector state JSON (None if it has none yet), 100 per BatchGetItem."""
+        """Each brand's detector state JSON (None if it has none yet; empty if the stored bytes do not
+        decompress: the caller rebuilds that brand's state), 100 per BatchGetItem."""
         found: dict[str, bytes | None] = dict.fromkeys(brands)
         for item in self._batch_get([_key(f"BRAND#{b}", "DETECTOR") for b in brands], consistent=True):
-            found[item["pk"]["S"].removeprefix("BRAND#")] = zlib.decompress(item["state"]["B"])
+            try:
+                state = zlib.decompress(item["state"]["B"])
+            except zlib.error:
+                state = b""
+            found[item["pk"]["S"].removeprefix("BRAND#")] = state
         return found
 
     def save_detector_states(self, states: dict[str, bytes]) -> None:

@@ -83,3 +83,52 @@ def test_a_catch_up_cycle_keeps_the_incidents_later_buckets_when_adding_drivers(
     assert state.last_bucket is not None and _time(published["peak_at"]) < state.last_bucket
     # the buckets after the last transition were kept: the current rate is the last bucket's, not 17:25's
     assert state.incident.current_observed != published["current_observed"]
+
+
+def test_an_unreadable_state_or_brand_config_stops_neither_the_cycle_nor_leads_to_a_second_alert(
+    aws: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A state that does not decompress, one that no longer validates (written by another version), and a
+    brand config edited by hand: each is logged, the others go on, and the open incident is not opened again."""
+    import zlib
+
+    from functions.detect_spikes import app as detect
+    from groundswell.detection.cycle import STATE
+    from groundswell.runtime import dispatch, store
+
+    resources, session = aws
+    for name in ("acme-air", "brightbank"):
+        store().put_brand(make_brand(name=name, sources=[{"type": "hackernews"}]))
+    store_scenario(BrandScenario("acme-air", "Acme Air", per_bucket=6.0, crisis_start_hour=40, crisis_hours=6), 46)
+    store_scenario(BrandScenario("brightbank", "BrightBank", per_bucket=1.5, flood_hour=38), 46)
+    start = demo_start()
+    detect.handler({"now": (start + timedelta(hours=36)).isoformat()}, LambdaContext())
+    for step in range(6, 6 * 12 + 1, 6):  # to hour 42: acme-air's incident is open
+        detect.handler({"now": (start + timedelta(hours=36, minutes=5 * step)).isoformat()}, LambdaContext())
+    opened = [json.loads(i) for i in store().incidents("acme-air")]
+    assert len(opened) == 1 and opened[0]["resolved_at"] is None
+    table, dynamodb = resources.tables["Table"], session.client("dynamodb")
+    for brand, state in (("acme-air", b"not zlib"), ("brightbank", zlib.compress(b'{"detector": 42}'))):
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": f"BRAND#{brand}"}, "sk": {"S": "DETECTOR"},
+                                                 "state": {"B": state}})  # fmt: skip
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "BRANDS"}, "sk": {"S": "BRAND#hand-edited"},
+                                             "config": {"S": '{"name": "hand-edited"}'}})  # fmt: skip
+    for step in range(6 * 12 + 6, 10 * 12 + 1, 6):  # hours 42 to 46, through the rest of the swell
+        assert detect.handler({"now": (start + timedelta(hours=36, minutes=5 * step)).isoformat()}, LambdaContext())
+    assert dispatch(start + timedelta(hours=46)) == 2  # the dispatcher goes on too: one poll per valid brand
+    logged = {(r.getMessage().split(":")[0], getattr(r, "brand", ""), getattr(r, "problem", "")) for r in caplog.records
+              if r.levelname == "ERROR"}  # fmt: skip
+    assert logged == {("detector state unreadable", "acme-air", "not zlib data"),
+                      ("detector state unreadable", "brightbank", "Input should be an object"),
+                      ("brand config is invalid", "hand-edited", "Field required")}  # fmt: skip
+    after = [json.loads(i) for i in store().incidents("acme-air")]
+    assert [i["id"] for i in after] == [opened[0]["id"]]  # the same incident: no second opening, no second alert
+    events = [item["sk"]["S"].split("#") for item in dynamodb.query(
+        TableName=table, KeyConditionExpression="pk = :pk AND begins_with(sk, :event)",
+        ExpressionAttributeValues={":pk": {"S": "BRAND#acme-air"}, ":event": {"S": "EVENT#"}})["Items"]]  # fmt: skip
+    assert [kind for _, _, kind, _ in events].count("open") == 1  # and no all-clear on the calm hours before it
+    assert all(_time(bucket) >= _time(opened[0]["opened_at"]) for _, _, _, bucket in events)
+    assert store().incidents("brightbank") == []
+    states = store().detector_states(["acme-air", "brightbank"])
+    for raw in states.values():  # readable again, and judged as usual from now on
+        assert STATE.validate_json(raw or b"").judge_from is None

@@ -122,5 +122,5 @@ def test_the_dashboard_is_valid_json_naming_real_resources() -> None:
 def test_alarms_cover_failures_silence_and_dead_letters() -> None:
     alarms = {k for k, v in RESOURCES.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
     assert {"PollerErrorsAlarm", "SilentSourcesAlarm", "DetectorErrorsAlarm", "PollDeadLettersAlarm",
-            "NotifyDeadLettersAlarm", "NotificationsFailedAlarm"} <= alarms  # fmt: skip
+            "NotifyDeadLettersAlarm", "NotificationsFailedAlarm", "UnreadableItemsAlarm"} <= alarms  # fmt: skip
     assert all(RESOURCES[a]["Properties"]["AlarmActions"] == [{"Ref": "OperatorTopic"}] for a in alarms)

@@ -34,9 +34,21 @@ class BrandState:
     onsets: OnsetTracker = field(default_factory=OnsetTracker)
     incident: Incident | None = None
     last_bucket: datetime | None = None
+    judge_from: datetime | None = None  # buckets before it are learned from, not judged (see ``rebuilt_state``)
 
 
 STATE = TypeAdapter(BrandState)
+INCIDENT = TypeAdapter(Incident)
+
+
+def rebuilt_state(open_incident: Incident | None, now: datetime) -> BrandState:
+    """A fresh state for a brand whose stored one cannot be read (corrupted, or written by an incompatible
+    version). Its next cycle relearns the baseline from up to ``FIRST_LOOKBACK`` of stored buckets, like a new
+    brand's, but judges only the bucket that cycle would judge anyway: the earlier ones were judged before, and
+    judging them again would resolve the open incident on calm hours before it or open a second one. The open
+    incident, if any, is carried over from the stored incidents."""
+    until = bucket_start(now - LAG)
+    return BrandState(incident=open_incident, judge_from=until - timedelta(seconds=BUCKET_SECONDS))
 
 
 class DetectionRepository(Protocol):
@@ -100,6 +112,9 @@ def run_cycle(
     decision = decide(columns, minimums, sustained=sustained)
     block_end = {brand: row + 1 for row, (brand, _) in enumerate(pending)}  # each brand's rows are contiguous
     for moment, rows in _by_moment(pending):  # bucket by bucket: the FDR across brands, then each brand's incident
+        rows = [row for row in rows if not _learn_only(report.states[pending[row][0]], moment)]
+        if not rows:
+            continue
         adjusted = benjamini_hochberg(decision.pvalue[rows]) if len(rows) > 1 else decision.pvalue[rows]
         for row, pvalue in zip(rows, adjusted.tolist(), strict=True):
             brand = pending[row][0]
@@ -116,7 +131,14 @@ def run_cycle(
             report.transitions.extend(transitions)
             if any(t.kind == "resolve" for t in transitions):  # Page's procedure: the next episode starts from 0
                 _restart_cusums(state.detector, columns, decision, row, block_end[brand], minimums, sustained)
+    for state in report.states.values():
+        if state.judge_from and state.last_bucket and state.last_bucket >= state.judge_from:
+            state.judge_from = None  # rebuilt: judged as usual from now on
     return report
+
+
+def _learn_only(state: BrandState, moment: datetime) -> bool:
+    return state.judge_from is not None and moment < state.judge_from
 
 
 def _restart_cusums(detector: BrandDetector, columns: BrandScan, decision: Decision, row: int, end: int,
