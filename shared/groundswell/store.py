@@ -423,9 +423,9 @@ class DynamoStore:
         item = self._db.get_item(TableName=self.table, Key=_key("ALERTS", incident_id), ConsistentRead=True).get("Item")
         return (item["state"]["S"], int(item["version"]["N"])) if item else None
 
-    def open_alert_states(self) -> list[tuple[str, int]]:
-        """Alert states of incidents not yet resolved (the reminder and ladder tick reads these)."""
-        return [(item["state"]["S"], int(item["version"]["N"])) for item in self._query("ALERTS", None)
+    def open_alert_states(self) -> list[tuple[str, str, int]]:
+        """(incident id, alert state JSON, version) of incidents not yet resolved (the tick reads these)."""
+        return [(item["sk"]["S"], item["state"]["S"], int(item["version"]["N"])) for item in self._query("ALERTS", None)
                 if item.get("status", {}).get("S") == "open"]  # fmt: skip
 
     def save_alert_state(self, incident_id: str, state: str, version: int, *, resolved: bool) -> bool:

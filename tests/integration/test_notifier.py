@@ -232,3 +232,24 @@ def test_webhook_recipients_get_slack_compatible_json(aws: Any) -> None:
     assert [url for url, _ in posted] == [hook["address"]]
     text = posted[0][1]["text"]
     assert "CRISIS ALERT" in text and "Acme Air" in text and "/a/" in text
+
+
+def test_an_unreadable_outbox_event_or_alert_state_is_skipped_and_kept(
+    notifier: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Written by another version, or edited by hand: logged, left where it is, and the rest is notified."""
+    db, table = runtime.store()._db, runtime.store().table
+    db.put_item(TableName=table, Item={"pk": {"S": "OUTBOX"}, "sk": {"S": "0-first#x:1#open"},
+                                       "brand": {"S": "acme-air"}, "kind": {"S": "open"},
+                                       "incident": {"S": '{"id": "x:1"}'}})  # fmt: skip
+    db.put_item(TableName=table, Item={"pk": {"S": "ALERTS"}, "sk": {"S": "y:1"}, "state": {"S": "{}"},
+                                       "version": {"N": "1"}, "status": {"S": "open"}})  # fmt: skip
+    publish("open")
+    assert notifier.drain(T0).sent == 2  # the readable event is notified
+    assert [e.key for e in runtime.store().outbox()] == ["0-first#x:1#open"]  # the other one is kept
+    notifier.tick(T0 + timedelta(minutes=31))  # the ladder goes on past the unreadable state
+    assert len(emails_sent()) == 2
+    assert notifier.inbound_sms(ONCALL, "ack", T0 + timedelta(minutes=32)) == "ack 1 incident(s)"
+    logged = {(r.getMessage(), getattr(r, "key", "")) for r in caplog.records if r.levelname == "ERROR"}
+    assert logged == {("outbox event unreadable: skipped and kept", "0-first#x:1#open"),
+                      ("alert state unreadable: skipped and kept", "y:1")}  # fmt: skip

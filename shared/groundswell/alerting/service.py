@@ -19,6 +19,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from groundswell.alerting import links
 from groundswell.alerting.gsm import segments
@@ -38,6 +41,7 @@ from groundswell.observability import count, logger, mask_email, mask_phone
 from groundswell.store import DynamoStore
 
 SAVE_TRIES = 5
+M = TypeVar("M", bound=BaseModel)
 FACTS_HISTORY = timedelta(days=8)  # the negative share's "usual" and the summary's 7-day average need 8 days
 
 
@@ -100,8 +104,12 @@ class Notifier:
         brands = brands if brands is not None else {b.name: b for b in self.store.list_brands()}
         work: dict[str, tuple[AlertState, int]] = {}
         dispatches: list[Dispatch] = []
+        handled = []
         for event in events:
-            incident = IncidentView.model_validate_json(event.incident)
+            incident = _readable(IncidentView, event.incident, "outbox event", event.key)
+            if incident is None:
+                continue  # left in the outbox for a version that can read it
+            handled.append(event.key)
             brand = brands.get(event.brand)
             if brand is None:
                 logger.warning("incident of a brand no longer watched; not notified", extra={"incident": incident.id})
@@ -113,7 +121,7 @@ class Notifier:
         report.events = len(events)
         failures = self._deliver(dispatches, {i: s for i, (s, _) in work.items()}, brands, now, report)
         self._save(work)
-        self.store.clear_outbox([e.key for e in events])
+        self.store.clear_outbox(handled)
         if failures:
             raise DeliveryFailed(failures)
         return report
@@ -125,10 +133,10 @@ class Notifier:
         brands = {b.name: b for b in self.store.list_brands()}
         work: dict[str, tuple[AlertState, int]] = {}
         dispatches: list[Dispatch] = []
-        for raw, version in self.store.open_alert_states():
-            state = AlertState.model_validate_json(raw)
-            brand = brands.get(state.incident.brand)
-            if brand is not None:
+        for incident_id, raw, version in self.store.open_alert_states():
+            state = _readable(AlertState, raw, "alert state", incident_id)
+            brand = brands.get(state.incident.brand) if state else None
+            if state is not None and brand is not None:
                 dispatches.extend(on_tick(state, brand, now))
                 work[state.incident.id] = (state, version)
         failures = self._deliver(dispatches, {i: s for i, (s, _) in work.items()}, brands, now, report)
@@ -192,9 +200,9 @@ class Notifier:
             hours = int(digits) if digits.isdigit() and 1 <= int(digits) <= 24 else 2
         brand_names = {b.name for b, _ in known}
         done = 0
-        for raw, _ in self.store.open_alert_states():
-            state = AlertState.model_validate_json(raw)
-            if state.incident.brand in brand_names and recipient.key in state.told:
+        for incident_id, raw, _ in self.store.open_alert_states():
+            state = _readable(AlertState, raw, "alert state", incident_id)
+            if state and state.incident.brand in brand_names and recipient.key in state.told:
                 done += self._acknowledge(state.incident.id, recipient.name, command.lower(), now, hours)
         return f"{command.lower()} {done} incident(s)"
 
@@ -539,3 +547,14 @@ def _masked(recipient: Recipient) -> str:
     if recipient.channel is Channel.EMAIL:
         return mask_email(recipient.address)
     return recipient.address.split("/")[2] if recipient.address.count("/") >= 2 else "webhook"
+
+
+def _readable(model: type[M], raw: str, what: str, key: str) -> M | None:
+    """``raw`` parsed as ``model``, or None after logging and counting it (``UnreadableItems``): one item written
+    by another version or edited by hand must not stop the notifier for every incident."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        logger.error(f"{what} unreadable: skipped and kept", extra={"key": key, "problem": exc.errors()[0]["msg"]})
+        count("UnreadableItems", 1, kind=what.replace(" ", "_"))
+        return None
