@@ -4,7 +4,8 @@
 
 For each crisis window (not the artifact and not_crisis ones), the drivers of its first ``--hours`` of
 negative tweets (the crowd's labels) against the ``--baseline-days`` before it, as the detector function
-computes them; a driver agrees when the window's label, evidence or top reasons contain it. Prints each
+computes them; a driver agrees when the window's label or evidence (what the labellers wrote) contains it, not
+the crowd's reason categories, which name "Flight" and "Customer Service" in nearly every window. Prints each
 window's drivers and, in total, how many drivers agree and how many windows have at least one that does.
 A rough check on a small labelled sample (11 windows), not a fitted score.
 """
@@ -34,7 +35,7 @@ def main() -> None:
         spike = negatives_between(data[name], start, start + timedelta(hours=args.hours))
         baseline = negatives_between(data[name], start - timedelta(days=args.baseline_days), start)
         terms = [d.term for d in find_drivers(spike, baseline, brand_terms=[name, HANDLES.get(name, "")])]
-        written = " ".join((window["label"], window["evidence"], window["top_negativereasons"])).lower()
+        written = " ".join((window["label"], window["evidence"])).lower()
         agree = [t for t in terms if t.strip("#@'") in written]
         found, agreeing, covered = found + len(terms), agreeing + len(agree), covered + bool(agree)
         print(f"{name:<15}{start:%m-%d %H:%M}  {window['label'][:48]:<50}{', '.join(terms) or '(none)'}")

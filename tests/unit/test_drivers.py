@@ -34,3 +34,18 @@ def test_one_person_repeating_a_word_is_not_a_driver() -> None:
     baseline = [mention(i, "Acme Air delayed", f"user{i}") for i in range(100)]
     spike = [mention(100 + i, "Acme Air ruined my honeymoon", "angry_customer") for i in range(15)]
     assert find_drivers(spike, baseline) == []
+
+
+def test_a_swell_of_the_usual_complaints_is_described_by_its_most_frequent_terms() -> None:
+    """Nothing stands out against the baseline (the same complaints, more of them): the drivers are the spike's
+    most frequent terms that are not under-represented, and never everyday words such as "today"."""
+    rng = random.Random(5)
+    usual = ["Acme Air cancelled my flight today", "on hold with Acme Air for an hour today",
+             "Acme Air cancelled again, on hold forever", "Acme Air lost my bag"]  # fmt: skip
+    baseline = [mention(i, rng.choice(usual), f"user{i}") for i in range(200)]
+    spike = [mention(1000 + i, rng.choice(usual), f"crowd{i}") for i in range(120)]
+    drivers = find_drivers(spike, baseline, brand_terms=["Acme Air"])
+    assert [d.term for d in drivers if d.z >= 2.5] == []
+    assert {d.term for d in drivers} <= {"cancelled", "flight", "hold", "hour", "forever", "lost", "bag"}
+    assert len(drivers) == 3  # "today" is in half the posts, but names no topic
+    assert drivers[0].spike >= drivers[1].spike >= drivers[2].spike and all(d.z >= 0 for d in drivers)

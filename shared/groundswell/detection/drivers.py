@@ -8,7 +8,10 @@ a_w = alpha * (y_s + y_b) / N over both corpora,
     z_w = delta_w / sqrt(1 / (y_s + a_w) + 1 / (y_b + a_w)).
 
 Terms with z above ``MIN_Z`` and seen in at least ``MIN_COUNT`` spike mentions (by different authors) are
-the drivers, strongest first. Pure Python: no numpy needed.
+the drivers, strongest first. A swell of the usual complaints has few such terms (its topics are the
+baseline's too), so when fewer than ``FEW`` stand out, the list is filled with the spike's most frequent terms
+that are not under-represented (z >= 0): "more of the same: cancelled, hold" says more than nothing. Words of
+everyday English that name no topic ("today", "people", "good") are never drivers. Pure Python: no numpy.
 """
 
 from __future__ import annotations
@@ -23,13 +26,19 @@ from groundswell.models import Mention
 
 MIN_Z = 2.5
 MIN_COUNT = 3
+FEW = 3  # fewer significant terms than this: fill up with the spike's most frequent ones
 ALPHA = 10.0  # prior strength
 STOPWORDS = frozenset(
     "the a an and or but if of to in on at for from by with about into over after before is are was were be "
     "been being am i me my we our you your he she it its they them their this that these those there here "
     "what which who whom when where why how all any both each few more most other some such no nor not only "
     "own same so than too very can will just don should now have has had do does did get got still again "
-    "would could also im ive dont cant wont isnt didnt doesnt thats theres youre were rt amp via".split()
+    "would could also im ive dont cant wont isnt didnt doesnt thats theres youre were rt amp via "
+    # everyday words that name no topic
+    "today tomorrow yesterday tonight good great people back time times since going know like really thanks "
+    "thank please need needs want one two even well way day days make made say said see much many every let "
+    "yes yet another ever never always already though actually right new last first next lol okay guys sure "
+    "take took come came went getting give gave tell told think look looking keep trying try".split()
 )
 _WORD = re.compile(r"[a-z][a-z'#@]{2,}")
 
@@ -44,7 +53,7 @@ class Driver:
 
 def _terms(text: str, ignore: frozenset[str]) -> set[str]:
     words = (w.strip("'") for w in _WORD.findall(text.lower().replace("https://", " ").replace("http://", " ")))
-    return {w for w in words if w not in STOPWORDS and w.lstrip("#@") not in ignore and len(w) > 2}
+    return {w for w in words if w.replace("'", "") not in STOPWORDS and w.lstrip("#@") not in ignore and len(w) > 2}
 
 
 def find_drivers(spike: Sequence[Mention], baseline: Sequence[Mention], *, brand_terms: Iterable[str] = (),
@@ -64,7 +73,7 @@ def find_drivers(spike: Sequence[Mention], baseline: Sequence[Mention], *, brand
     total = n_s + n_b
     if not n_s:
         return []
-    out = []
+    scored = []
     for term, y_s in spike_counts.items():
         if y_s < MIN_COUNT or len(spike_authors[term]) < MIN_COUNT:
             continue
@@ -74,9 +83,10 @@ def find_drivers(spike: Sequence[Mention], baseline: Sequence[Mention], *, brand
             (y_b + prior) / (n_b + ALPHA - y_b - prior)
         )
         z = delta / math.sqrt(1 / (y_s + prior) + 1 / (y_b + prior))
-        if z >= MIN_Z:
-            out.append(Driver(term, y_s, y_b, round(z, 2)))
-    return sorted(out, key=lambda d: -d.z)[:limit]
+        scored.append(Driver(term, y_s, y_b, round(z, 2)))
+    standing_out = sorted((d for d in scored if d.z >= MIN_Z), key=lambda d: -d.z)[:limit]
+    frequent = sorted((d for d in scored if 0 <= d.z < MIN_Z), key=lambda d: (-d.spike, -d.z))
+    return standing_out + frequent[: max(0, min(FEW, limit) - len(standing_out))]
 
 
 def describe(spike: Sequence[Mention], baseline: Sequence[Mention], brand_terms: Iterable[str]
