@@ -253,3 +253,21 @@ def test_an_unreadable_outbox_event_or_alert_state_is_skipped_and_kept(
     logged = {(r.getMessage(), getattr(r, "key", "")) for r in caplog.records if r.levelname == "ERROR"}
     assert logged == {("outbox event unreadable: skipped and kept", "0-first#x:1#open"),
                       ("alert state unreadable: skipped and kept", "y:1")}  # fmt: skip
+
+
+def test_a_paused_brand_gets_no_reminders_or_summaries_until_enabled_again(aws: Any) -> None:
+    ceo = {"name": "CEO", "channel": "sms", "address": "+14155550142", "role": "executive",
+           "timezone": "America/New_York"}  # fmt: skip
+    runtime.store().put_brand(make_brand(recipients=[*recipients(), ceo]))
+    notifier = runtime.notifier()
+    publish("open")
+    notifier.drain(T0)
+    told = len(sms_sent())
+    runtime.store().put_brand(make_brand(recipients=[*recipients(), ceo], enabled=False))
+    morning = datetime(2026, 11, 21, 13, 2, tzinfo=UTC)  # the CEO's 08:02, the next day
+    assert notifier.tick(T0 + timedelta(minutes=66)).sent == 0  # no reminder
+    assert notifier.tick(morning).summaries == 0
+    assert len(sms_sent()) == told
+    runtime.store().put_brand(make_brand(recipients=[*recipients(), ceo]))
+    assert notifier.tick(morning + timedelta(minutes=5)).summaries == 1
+    assert any("REMINDER" in text for _, text in sms_sent()[told:])  # the open incident's reminders resume

@@ -101,7 +101,7 @@ class Notifier:
         events = self.store.outbox()
         if not events:
             return report
-        brands = brands if brands is not None else {b.name: b for b in self.store.list_brands()}
+        brands = brands if brands is not None else self._watched()
         work: dict[str, tuple[AlertState, int]] = {}
         dispatches: list[Dispatch] = []
         handled = []
@@ -126,11 +126,16 @@ class Notifier:
             raise DeliveryFailed(failures)
         return report
 
+    def _watched(self) -> dict[str, Brand]:
+        """The enabled brands: a paused brand (``enabled: false``) gets no alerts, reminders or summaries until it
+        is enabled again; its incidents wait, and acknowledging them still works."""
+        return {b.name: b for b in self.store.list_brands() if b.enabled}
+
     def tick(self, now: datetime) -> NotifyReport:
         """Everything due by time: ladder rungs, reminders, released holds, daily summaries; then the outbox."""
         self._reads.clear()
         report = NotifyReport()
-        brands = {b.name: b for b in self.store.list_brands()}
+        brands = self._watched()
         work: dict[str, tuple[AlertState, int]] = {}
         dispatches: list[Dispatch] = []
         for incident_id, raw, version in self.store.open_alert_states():
