@@ -6,7 +6,8 @@ Brands with seasonal negative-binomial negative mentions (0.3 to 60 per 5 minute
 quiet nights, quieter weekends) run for three weeks through the detector function's own ``run_cycle`` (one call
 per simulated day). Injected in week 3: swells of 1.5x to 10x reached over a 15- or 120-minute ramp and held for
 3 hours (new authors), a one-person burst (20 complaints in an hour), and a slow +50% level shift over a day
-(undeclared, and declared as a planned event).
+(undeclared, and declared as a planned event). Also two days without buckets (days 14-15): a paused brand,
+every source silent, or nothing marked.
 Reported: detection rate and median delay of swells; false alerts per brand-week on clean weeks 2-3; and the
 same for the oracle: Page's CUSUM for a doubling on the *true* mean and phi, its threshold set so that it raises
 the same number of false alerts on the clean runs (at least one, so the comparison is not degenerate).
@@ -21,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from groundswell.detection.cycle import BrandState, run_cycle
+from groundswell.detection.cycle import BrandState, pause, run_cycle
 from groundswell.models import Bucket, DetectionSettings
 from infra.memory import MemoryBuckets
 
@@ -61,6 +62,32 @@ def detector_openings(negative: np.ndarray, authors: np.ndarray, settings: Detec
         state = report.states["b"]
         opened += [int((t.incident.opened_at - START).total_seconds() // 300) for t in report.transitions
                    if t.kind == "open"]  # fmt: skip
+    return opened
+
+
+def openings_after_a_gap(negative: np.ndarray, *, marked_after: timedelta | None) -> int:
+    """Incidents opened in the 5 days after two days without buckets (days 14-15). ``marked_after``: when the
+    detector learns that nothing is being observed and stops learning (``cycle.pause``): at once for a brand its
+    owner paused, after ``SilentSourceMinutes`` when the dispatcher finds every source silent; None: never (the
+    cycles run on and learn the empty buckets as calm)."""
+    gap_start = START + timedelta(days=14)
+    gap = range(14 * 288, 16 * 288)
+    stored = {START + timedelta(minutes=5 * i): Bucket(brand="b", start=START + timedelta(minutes=5 * i),
+                                                         total=int(4 * negative[i]), negative=int(negative[i]),
+                                                         negative_authors=int(negative[i]))
+              for i in range(BUCKETS) if i not in gap}  # fmt: skip
+    memory, state, opened = MemoryBuckets(stored), BrandState(last_bucket=START - timedelta(minutes=5)), 0
+    cycles = [START + timedelta(days=day, minutes=5) for day in range(1, 22)]  # daily, as in detector_openings
+    if marked_after is not None:  # the cycle that sees it, then none until buckets flow again
+        seen = gap_start + marked_after + timedelta(minutes=5)
+        cycles = [c for c in cycles if not gap_start < c < gap_start + timedelta(days=2)] + [seen]
+    for now in sorted(cycles):
+        report = run_cycle({"b": state}, now, memory)
+        state = report.states["b"]
+        opened += sum(1 for t in report.transitions if t.kind == "open" and t.incident.opened_at >= START
+                      + timedelta(days=16))  # fmt: skip
+        if marked_after is not None and now == gap_start + marked_after + timedelta(minutes=5):
+            pause(state, now)
     return opened
 
 
@@ -154,6 +181,13 @@ def main() -> None:
             y = draw(rng, mu * shift)
             shifts += sum(1 for o in detector_openings(y, y, preset) if o >= INJECT)
             planned_shifts += sum(1 for o in detector_openings(y, y, campaign) if o >= INJECT)
+    after_gap = {"paused": 0, "silent": 0, "unmarked": 0}
+    for rate in RATES:
+        for seed in range(seeds):
+            x = draw(np.random.default_rng([int(rate * 10), seed, 77]), baseline_means(rate))
+            after_gap["paused"] += openings_after_a_gap(x, marked_after=timedelta(0))
+            after_gap["silent"] += openings_after_a_gap(x, marked_after=timedelta(minutes=30))
+            after_gap["unmarked"] += openings_after_a_gap(x, marked_after=None)
     big = [r for r in scenario_rows if r[1] >= 3]
     rate_big = sum(r[2] for r in big) / (len(big) * seeds)
     ours_all, oracle_all = [d for r in big for d in r[3]], [d for r in big for d in r[4]]
@@ -162,9 +196,13 @@ def main() -> None:
         print(f"swells of 3x and more, median delay over all runs: detector {mine:.0f} min, oracle {best:.0f} min "
               f"({mine / best:.2f}x)")  # fmt: skip
     runs = len(RATES) * seeds
-    print(f"swells of 3x and more: {rate_big:.0%} detected; one-person bursts alerting: {bursts}/{runs}; "
-          f"slow +50% level shifts alerting: {shifts}/{runs} ({planned_shifts}/{runs} declared as a planned event); "
-          f"{time.perf_counter() - began:.0f} s")  # fmt: skip
+    print(
+        f"swells of 3x and more: {rate_big:.0%} detected; one-person bursts alerting: {bursts}/{runs}; "
+        f"slow +50% level shifts alerting: {shifts}/{runs} ({planned_shifts}/{runs} declared as a planned event); "
+        f"false alerts in the 5 days after two days without buckets: {after_gap['paused']} when the brand was "
+        f"paused, {after_gap['silent']} when every source was silent (marked after 30 min), "
+        f"{after_gap['unmarked']} if nothing marked it ({runs} runs each); {time.perf_counter() - began:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -94,7 +94,8 @@ def dispatch(now: datetime | None = None) -> int:
 
         raise ConfigError("POLL_QUEUE_URL is not set")
     requests = poll_requests(store().list_brands(), now)
-    report_silent_sources(requests, now or datetime.now(UTC))
+    silent = report_silent_sources(requests, now or datetime.now(UTC))
+    store().set_unobserved_brands(unobserved(requests, silent))
     sqs = client("sqs")
     sent = 0
     for start in range(0, len(requests), 10):
@@ -121,6 +122,18 @@ def report_silent_sources(requests: list[PollRequest], now: datetime) -> list[tu
         logger.warning("sources silent", extra={"silent": [f"{b}/{s}" for b, s in silent],
                                                 "minutes": settings().silent_source_minutes})  # fmt: skip
     return silent
+
+
+def unobserved(requests: list[PollRequest], silent: list[tuple[str, str]]) -> set[str]:
+    """Brands with every polled source silent: nothing is observed, so their empty buckets are missing data,
+    not calm (the detector treats them as paused until a source comes back)."""
+    polled: dict[str, set[str]] = {}
+    for request in requests:
+        polled.setdefault(request.brand, set()).add(request.source.value)
+    quiet: dict[str, set[str]] = {}
+    for brand, source in silent:
+        quiet.setdefault(brand, set()).add(source)
+    return {brand for brand, sources in polled.items() if quiet.get(brand) == sources}
 
 
 def poll(request: PollRequest) -> IngestReport | None:
@@ -186,14 +199,22 @@ def accept_push(body: bytes, signature: str | None, now: float | None = None) ->
 
 
 def detect(now: datetime | None = None) -> dict[str, int]:
-    """One detection cycle over every enabled brand: states in, decisions, states and incidents out."""
+    """One detection cycle over every enabled brand: states in, decisions, states and incidents out (a paused
+    brand's state is only marked paused, once)."""
     from groundswell.detection.cycle import STATE, run_cycle
 
     repo = store()
     moment = now or datetime.now(UTC)  # ``now`` stays None in AWS: the notifier's clock is its own
-    brands = [b for b in repo.list_brands() if b.enabled]
-    stored = repo.detector_states([b.name for b in brands])
-    states = {name: _detector_state(name, raw, repo, moment) for name, raw in stored.items()}
+    every = repo.list_brands()
+    unobserved = repo.unobserved_brands()  # every source silent: like paused, nothing to learn from
+    brands = [b for b in every if b.enabled and b.name not in unobserved]
+    stored = repo.detector_states([b.name for b in every])
+    states = {b.name: _detector_state(b.name, stored[b.name], repo, moment) for b in brands}
+    watched = {b.name for b in brands}
+    newly_paused = _newly_paused([b.name for b in every if b.name not in watched], stored, moment)
+    for name in unobserved & set(newly_paused):
+        logger.warning("brand unobserved (every source silent): its empty buckets are not learned",
+                       extra={"brand": name})  # fmt: skip
     report = run_cycle(states, moment, repo, settings={b.name: b.detection for b in brands})
     published = 0
     configs = {b.name: b for b in brands}
@@ -214,10 +235,30 @@ def detect(now: datetime | None = None) -> dict[str, int]:
             count("IncidentTransitions", 1, kind=transition.kind)
     # events first, state last: if the function stops in between, the next cycle redoes these buckets and the
     # events it finds already stored are not published again
-    repo.save_detector_states({name: STATE.dump_json(state) for name, state in report.states.items()})
+    states_out = {**report.states, **newly_paused}
+    repo.save_detector_states({name: STATE.dump_json(state) for name, state in states_out.items()})
     if published:
         wake_notifier(now)
     return {"brands": report.brands, "buckets": report.buckets, "transitions": published}
+
+
+def _newly_paused(paused: list[str], stored: dict[str, bytes | None], now: datetime) -> dict[str, Any]:
+    """The states of paused brands that the detector has not seen paused yet, marked (``cycle.pause``). An
+    unreadable one is left alone: it is rebuilt when the brand is enabled again."""
+    from pydantic import ValidationError
+
+    from groundswell.detection.cycle import STATE, pause
+
+    marked = {}
+    for brand in paused:
+        raw = stored.get(brand)
+        try:
+            state = STATE.validate_json(raw) if raw else None
+        except ValidationError:
+            continue
+        if state is not None and pause(state, now):
+            marked[brand] = state
+    return marked
 
 
 def _detector_state(brand: str, raw: bytes | None, repo: DynamoStore, now: datetime) -> Any:

@@ -11,6 +11,7 @@ bucket     ``BRAND#<name>``               ``BUCKET#<iso start>``          counts
 mention    ``MENTIONS#<name>#<day>``      ``<iso created>#<key hash>``    ``m``: the mention as JSON; TTL
 nonce      ``NONCE#<digest>``             ``NONCE``                       push replay guard; TTL
 detector   ``BRAND#<name>``               ``DETECTOR``                    state (zlib JSON, binary)
+unobserved ``WATCH``                      ``UNOBSERVED``                  brands with every source silent (set)
 incident   ``BRAND#<name>``               ``INCIDENT#<id>``               incident JSON, status
 event      ``BRAND#<name>``               ``EVENT#<id>#<kind>#<bucket>``  one per transition (idempotent)
 outbox     ``OUTBOX``                     ``<bucket>#<id>#<kind>``         transitions not yet notified
@@ -363,6 +364,18 @@ class DynamoStore:
         return [m for m in out if start <= m.created_at < end]
 
     # ------------------------------------------------------------ detector state and incidents
+
+    def unobserved_brands(self) -> set[str]:
+        """Brands whose every polled source is silent, as the dispatcher last saw them."""
+        return {brand for item in self._query("WATCH", "UNOBSERVED") for brand in item["brands"]["SS"]}
+
+    def set_unobserved_brands(self, brands: set[str]) -> None:
+        """Replaces the set (the dispatcher is its only writer); an empty set deletes the item."""
+        if brands:
+            item = {**_key("WATCH", "UNOBSERVED"), "brands": {"SS": sorted(brands)}, "updated_at": {"S": _now_iso()}}
+            self._db.put_item(TableName=self.table, Item=item)
+        else:
+            self._db.delete_item(TableName=self.table, Key=_key("WATCH", "UNOBSERVED"))
 
     def detector_states(self, brands: Sequence[str]) -> dict[str, bytes | None]:
         """Each brand's detector state JSON (None if it has none yet; empty if the stored bytes do not

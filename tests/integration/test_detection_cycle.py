@@ -132,3 +132,36 @@ def test_an_unreadable_state_or_brand_config_stops_neither_the_cycle_nor_leads_t
     states = store().detector_states(["acme-air", "brightbank"])
     for raw in states.values():  # readable again, and judged as usual from now on
         assert STATE.validate_json(raw or b"").judge_from is None
+
+
+@pytest.mark.parametrize("how", ["disabled", "every source silent"])
+def test_a_paused_brand_is_marked_once_and_skips_its_paused_span_when_back(aws: Any, how: str) -> None:
+    """Paused by its owner (``enabled: false``) or unobserved (the dispatcher found every source silent)."""
+    from functions.detect_spikes import app as detect
+    from groundswell.detection.cycle import STATE
+    from groundswell.runtime import store
+
+    brand = make_brand(name="acme-air", sources=[{"type": "hackernews"}])
+    store().put_brand(brand)
+    store_scenario(BrandScenario("acme-air", "Acme Air", per_bucket=6.0), 30)
+    start = demo_start()
+
+    def state_now() -> Any:
+        return STATE.validate_json(store().detector_states(["acme-air"])["acme-air"] or b"")
+
+    def pause(paused: bool) -> None:
+        if how == "disabled":
+            store().put_brand(brand.model_copy(update={"enabled": not paused}))
+        else:
+            store().set_unobserved_brands({"acme-air"} if paused else set())
+
+    detect.handler({"now": (start + timedelta(hours=30)).isoformat()}, LambdaContext())
+    pause(True)
+    assert detect.handler({"now": (start + timedelta(hours=31)).isoformat()}, LambdaContext())["brands"] == 0
+    assert state_now().paused_at == start + timedelta(hours=30, minutes=55)  # marked at the first paused cycle
+    detect.handler({"now": (start + timedelta(hours=40)).isoformat()}, LambdaContext())
+    assert state_now().paused_at == start + timedelta(hours=30, minutes=55)  # once
+    pause(False)
+    again = detect.handler({"now": (start + timedelta(hours=50)).isoformat()}, LambdaContext())
+    assert again["buckets"] == 1  # only the newest bucket: the paused span is not learned as calm
+    assert state_now().paused_at is None

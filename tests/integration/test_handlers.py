@@ -69,7 +69,7 @@ def test_dispatcher_fans_out_and_poller_reports_only_the_bad_message(aws: Any, t
 def test_dispatcher_reports_sources_not_polled_successfully_for_too_long(aws: Any, tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from groundswell.runtime import poll_requests, report_silent_sources, store
+    from groundswell.runtime import dispatch, poll_requests, report_silent_sources, store, unobserved
 
     brands = [make_brand(name="acme-air", sources=[{"type": "replay", "uri": str(replay_file(tmp_path))}]),
               make_brand(name="new-co", sources=[{"type": "hackernews"}])]  # fmt: skip
@@ -78,8 +78,16 @@ def test_dispatcher_reports_sources_not_polled_successfully_for_too_long(aws: An
     store().save_cursor("acme-air", "replay", {"line": 5}, 0, polled_at=polled)
     requests = poll_requests(brands, polled)
     assert report_silent_sources(requests, polled + timedelta(minutes=25)) == []
-    assert report_silent_sources(requests, polled + timedelta(minutes=31)) == [("acme-air", "replay")]  # 30 min
+    silent = report_silent_sources(requests, polled + timedelta(minutes=31))
+    assert silent == [("acme-air", "replay")]  # after SILENT_SOURCE_MINUTES (30)
     # new-co was never polled: it has no last success to be late on (its failures raise SourceErrors)
+    assert unobserved(requests, silent) == {"acme-air"}  # its only source: nothing observed, for the detector
+    assert unobserved(requests + poll_requests([make_brand(sources=[{"type": "hackernews"}])], polled), silent) == set()
+    dispatch(polled + timedelta(minutes=31))
+    assert store().unobserved_brands() == {"acme-air"}
+    store().save_cursor("acme-air", "replay", {"line": 6}, 1, polled_at=polled + timedelta(minutes=40))
+    dispatch(polled + timedelta(minutes=45))
+    assert store().unobserved_brands() == set()
 
 
 def _day() -> tuple[Any, Any]:

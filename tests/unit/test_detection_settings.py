@@ -95,3 +95,37 @@ def test_a_planned_event_keeps_a_campaigns_slow_rise_quiet() -> None:
     campaign = {"start": START + timedelta(days=2), "end": START + timedelta(days=5), "reason": "campaign"}
     assert opened(DetectionSettings()) != []  # undeclared, the slow rise ends up alerting
     assert opened(DetectionSettings(planned_events=[campaign])) == []
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_a_paused_brand_does_not_learn_its_paused_days_as_calm(seed: int) -> None:
+    """Two days paused (nothing polled, so no buckets), then mentions flow again. Learned as zeros, those days
+    lower the baseline and the return of ordinary volume alerts; marked paused, they are skipped."""
+    from groundswell.detection.cycle import pause
+
+    rng = np.random.default_rng(seed)
+    days, paused = 18, range(14 * 288, 16 * 288)
+    hours = np.arange(days * 288) * 5 / 60
+    mean = 20 * (0.3 + 1.4 * (0.5 - 0.5 * np.cos(2 * np.pi * ((hours % 24) - 4) / 24)))
+    negative = rng.negative_binomial(1 / 0.15, (1 / 0.15) / (1 / 0.15 + mean))
+    stored = {START + timedelta(minutes=5 * i): Bucket(brand="b", start=START + timedelta(minutes=5 * i),
+                                                       total=4 * int(n), negative=int(n), negative_authors=int(n))
+              for i, n in enumerate(negative) if i not in paused}  # fmt: skip
+    resumed = START + timedelta(days=16)
+
+    def opened_after_resume(*, marked: bool) -> list[str]:
+        memory, state, out = MemoryBuckets(stored), BrandState(last_bucket=START - timedelta(minutes=5)), []
+        cycles = [START + timedelta(days=d, minutes=5) for d in range(1, 15)]  # daily while learning
+        cycles += [resumed + timedelta(hours=h, minutes=5) for h in range(1, 48)]  # hourly after the pause
+        for now in cycles:
+            if marked and now == resumed + timedelta(hours=1, minutes=5):
+                pause(state, START + timedelta(days=14, minutes=5))  # the detector saw the brand paused then
+            elif not marked and now == resumed + timedelta(hours=1, minutes=5):  # polls failed: cycles ran on
+                state = run_cycle({"b": state}, resumed + timedelta(minutes=5), memory).states["b"]
+            report = run_cycle({"b": state}, now, memory)
+            state = report.states["b"]
+            out += [t.incident.id for t in report.transitions if t.kind == "open" and t.incident.opened_at >= resumed]
+        return out
+
+    assert opened_after_resume(marked=True) == []
+    assert opened_after_resume(marked=False) != []  # the same days learned as calm: a false alert

@@ -35,10 +35,21 @@ class BrandState:
     incident: Incident | None = None
     last_bucket: datetime | None = None
     judge_from: datetime | None = None  # buckets before it are learned from, not judged (see ``rebuilt_state``)
+    paused_at: datetime | None = None  # the brand was paused (``enabled: false``) then: see ``pause``
 
 
 STATE = TypeAdapter(BrandState)
 INCIDENT = TypeAdapter(Incident)
+
+
+def pause(state: BrandState, now: datetime) -> bool:
+    """Notes that the brand is paused (no polls run for it); True if the state changed and must be saved. When
+    it comes back, its next cycle skips the paused span: those buckets are empty because nothing was polled, and
+    learning them as calm would lower its baseline and raise false alerts once mentions flow again."""
+    if state.paused_at is not None:
+        return False
+    state.paused_at = bucket_start(now - LAG)
+    return True
 
 
 def rebuilt_state(open_incident: Incident | None, now: datetime) -> BrandState:
@@ -80,6 +91,11 @@ def run_cycle(
     pending: list[tuple[str, datetime]] = []
     scans: list[BrandScan] = []
     step = timedelta(seconds=BUCKET_SECONDS)
+    for state in states.values():
+        if state and state.paused_at is not None:  # back from a pause: nothing was polled meanwhile (``pause``)
+            if state.last_bucket is not None:
+                state.last_bucket = max(state.last_bucket, until - 2 * step)
+            state.paused_at = None
     # brands with a state need known bucket keys: one BatchGetItem per 100, not one Query per brand
     wanted = [(brand, moment) for brand, state in states.items() if state and state.last_bucket
               for moment in _moments(max(state.last_bucket + step, until - FIRST_LOOKBACK), until)]  # fmt: skip
