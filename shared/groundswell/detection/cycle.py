@@ -35,7 +35,7 @@ class BrandState:
     incident: Incident | None = None
     last_bucket: datetime | None = None
     judge_from: datetime | None = None  # buckets before it are learned from, not judged (see ``rebuilt_state``)
-    paused_at: datetime | None = None  # the brand was paused (``enabled: false``) then: see ``pause``
+    paused_at: datetime | None = None  # paused (``enabled: false``) or unobserved since then: see ``pause``
 
 
 STATE = TypeAdapter(BrandState)
@@ -43,9 +43,10 @@ INCIDENT = TypeAdapter(Incident)
 
 
 def pause(state: BrandState, now: datetime) -> bool:
-    """Notes that the brand is paused (no polls run for it); True if the state changed and must be saved. When
-    it comes back, its next cycle skips the paused span: those buckets are empty because nothing was polled, and
-    learning them as calm would lower its baseline and raise false alerts once mentions flow again."""
+    """Notes that nothing is observed for the brand (paused by its owner, or every source silent); True if the
+    state changed and must be saved. When it comes back, its next cycle skips the span: those buckets are empty
+    because nothing was polled, and learning them as calm would lower its baseline and raise false alerts once
+    mentions flow again."""
     if state.paused_at is not None:
         return False
     state.paused_at = bucket_start(now - LAG)
