@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from groundswell.config import settings
@@ -95,7 +96,6 @@ def dispatch(now: datetime | None = None) -> int:
         raise ConfigError("POLL_QUEUE_URL is not set")
     requests = poll_requests(store().list_brands(), now)
     silent = report_silent_sources(requests, now or datetime.now(UTC))
-    store().set_unobserved_brands(unobserved(requests, silent))
     sqs = client("sqs")
     sent = 0
     for start in range(0, len(requests), 10):
@@ -106,6 +106,10 @@ def dispatch(now: datetime | None = None) -> int:
             raise RuntimeError(f"SQS refused {len(reply['Failed'])} poll requests: {reply['Failed'][0]}")
         sent += len(chunk)
     count("PollsDispatched", sent)
+    try:  # after the polls, which matter more; the next cycle writes it again
+        store().set_unobserved_brands(unobserved(requests, silent))
+    except ClientError as exc:
+        logger.error("could not store the brands with every source silent", extra={"error": str(exc)})
     return sent
 
 
