@@ -7,7 +7,7 @@ quiet nights, quieter weekends) run for three weeks through the detector functio
 per simulated day). Injected in week 3: swells of 1.5x to 10x reached over a 15- or 120-minute ramp and held for
 3 hours (new authors), a one-person burst (20 complaints in an hour), and a slow +50% level shift over a day
 (undeclared, and declared as a planned event). Also two days without buckets (days 14-15): a paused brand,
-every source silent, or nothing marked.
+every source silent, or nothing marked; and two days at half the mentions (one of two sources failing).
 Reported: detection rate and median delay of swells; false alerts per brand-week on clean weeks 2-3; and the
 same for the oracle: Page's CUSUM for a doubling on the *true* mean and phi, its threshold set so that it raises
 the same number of false alerts on the clean runs (at least one, so the comparison is not degenerate).
@@ -65,17 +65,18 @@ def detector_openings(negative: np.ndarray, authors: np.ndarray, settings: Detec
     return opened
 
 
-def openings_after_a_gap(negative: np.ndarray, *, marked_after: timedelta | None) -> int:
-    """Incidents opened in the 5 days after two days without buckets (days 14-15). ``marked_after``: when the
-    detector learns that nothing is being observed and stops learning (``cycle.pause``): at once for a brand its
-    owner paused, after ``SilentSourceMinutes`` when the dispatcher finds every source silent; None: never (the
-    cycles run on and learn the empty buckets as calm)."""
+def openings_after_a_gap(negative: np.ndarray, *, marked_after: timedelta | None, kept: float = 0.0) -> int:
+    """Incidents opened in the 5 days after two days without buckets (days 14-15), or with only the share
+    ``kept`` of the mentions (some of the brand's sources failing). ``marked_after``: when the detector learns
+    that nothing is being observed and stops learning (``cycle.pause``): at once for a brand its owner paused,
+    after ``SilentSourceMinutes`` when the dispatcher finds every source silent; None: never (the cycles run on
+    and learn the gap's buckets as they are)."""
     gap_start = START + timedelta(days=14)
     gap = range(14 * 288, 16 * 288)
+    counts = [round(float(n) * kept) if i in gap else int(n) for i, n in enumerate(negative)]
     stored = {START + timedelta(minutes=5 * i): Bucket(brand="b", start=START + timedelta(minutes=5 * i),
-                                                         total=int(4 * negative[i]), negative=int(negative[i]),
-                                                         negative_authors=int(negative[i]))
-              for i in range(BUCKETS) if i not in gap}  # fmt: skip
+                                                         total=4 * n, negative=n, negative_authors=n)
+              for i, n in enumerate(counts) if n or i not in gap}  # fmt: skip
     memory, state, opened = MemoryBuckets(stored), BrandState(last_bucket=START - timedelta(minutes=5)), 0
     cycles = [START + timedelta(days=day, minutes=5) for day in range(1, 22)]  # daily, as in detector_openings
     if marked_after is not None:  # the cycle that sees it, then none until buckets flow again
@@ -181,13 +182,14 @@ def main() -> None:
             y = draw(rng, mu * shift)
             shifts += sum(1 for o in detector_openings(y, y, preset) if o >= INJECT)
             planned_shifts += sum(1 for o in detector_openings(y, y, campaign) if o >= INJECT)
-    after_gap = {"paused": 0, "silent": 0, "unmarked": 0}
+    after_gap = {"paused": 0, "silent": 0, "unmarked": 0, "half": 0}
     for rate in RATES:
         for seed in range(seeds):
             x = draw(np.random.default_rng([int(rate * 10), seed, 77]), baseline_means(rate))
             after_gap["paused"] += openings_after_a_gap(x, marked_after=timedelta(0))
             after_gap["silent"] += openings_after_a_gap(x, marked_after=timedelta(minutes=30))
             after_gap["unmarked"] += openings_after_a_gap(x, marked_after=None)
+            after_gap["half"] += openings_after_a_gap(x, marked_after=None, kept=0.5)
     big = [r for r in scenario_rows if r[1] >= 3]
     rate_big = sum(r[2] for r in big) / (len(big) * seeds)
     ours_all, oracle_all = [d for r in big for d in r[3]], [d for r in big for d in r[4]]
@@ -201,7 +203,8 @@ def main() -> None:
         f"slow +50% level shifts alerting: {shifts}/{runs} ({planned_shifts}/{runs} declared as a planned event); "
         f"false alerts in the 5 days after two days without buckets: {after_gap['paused']} when the brand was "
         f"paused, {after_gap['silent']} when every source was silent (marked after 30 min), "
-        f"{after_gap['unmarked']} if nothing marked it ({runs} runs each); {time.perf_counter() - began:.0f} s"
+        f"{after_gap['unmarked']} if nothing marked it, {after_gap['half']} after two days at half the mentions "
+        f"(one of two sources failing) ({runs} runs each); {time.perf_counter() - began:.0f} s"
     )
 
 
