@@ -354,13 +354,23 @@ class DynamoStore:
         return found
 
     def mentions(self, brand: str, start: datetime, end: datetime) -> list[Mention]:
-        """Stored mentions of ``brand`` created in [start, end), oldest first (one query per UTC day)."""
+        """Stored mentions of ``brand`` created in [start, end), oldest first (one query per UTC day). One that
+        does not validate (stored by another version) is left out and logged: mentions feed drivers and sample
+        posts, never counts, so an incident is still described and alerted."""
         out: list[Mention] = []
+        unreadable: list[str] = []
         day = start.astimezone(UTC).date()
         while day <= end.astimezone(UTC).date():
             for item in self._query(f"MENTIONS#{brand}#{day.isoformat()}", None, between=(_stamp(start), _stamp(end))):
-                out.append(_mention_from_item(brand, item))
+                try:
+                    out.append(_mention_from_item(brand, item))
+                except ValueError as exc:  # a ValidationError, or not JSON at all
+                    unreadable.append(str(exc).splitlines()[0][:200])
             day += timedelta(days=1)
+        if unreadable:
+            logger.error("stored mentions unreadable: left out", extra={"brand": brand, "count": len(unreadable),
+                                                                       "problem": unreadable[0]})  # fmt: skip
+            count("UnreadableItems", len(unreadable), kind="mention")
         return [m for m in out if start <= m.created_at < end]
 
     # ------------------------------------------------------------ detector state and incidents

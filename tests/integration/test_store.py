@@ -110,6 +110,19 @@ def test_mentions_carry_a_ttl_and_read_back_whole(store: DynamoStore) -> None:
     assert ttl == int((original.created_at + timedelta(days=30)).timestamp())
 
 
+def test_a_mention_stored_by_another_version_is_left_out_of_reads(
+    store: DynamoStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    store.store_mentions([mention(1, minutes=1), mention(2, minutes=2)])
+    raw = store._db.scan(TableName=store.table)["Items"]
+    first = next(i for i in raw if i["pk"]["S"].startswith("MENTIONS#"))
+    store._db.put_item(TableName=store.table, Item={**first, "m": {"S": '{"id": "1", "text": "no source"}'}})
+    assert [m.id for m in store.mentions("acme-air", T0, T0 + timedelta(hours=1))] == ["2"]
+    assert [(r.getMessage(), getattr(r, "count", 0)) for r in caplog.records if r.levelname == "ERROR"] == [
+        ("stored mentions unreadable: left out", 1)
+    ]
+
+
 def test_cursor_moves_only_from_the_version_it_was_read_at(store: DynamoStore) -> None:
     cursor = store.load_cursor("acme-air", "hackernews")
     assert cursor.state is None and cursor.version == 0
