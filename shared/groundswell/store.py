@@ -498,6 +498,12 @@ class DynamoStore:
         found = self._db.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
         return found["status"]["S"] if found else "sending"
 
+    def sent_deliveries(self, incident_id: str) -> list[tuple[str, str]]:
+        """(step, recipient key) of every message sent about the incident."""
+        sent = [item["sk"]["S"] for item in self._query(f"DELIVERY#{incident_id}", None)
+                if item.get("status", {}).get("S") == "sent"]  # fmt: skip
+        return [(key.split("#", 1)[0], key.split("#", 1)[1]) for key in sent]
+
     def finish_delivery(self, incident_id: str, step: str, recipient: str, status: str, detail: str = "") -> None:
         """Marks a claimed message ``sent`` (detail: the provider's message id) or ``failed`` (detail: why)."""
         self._db.update_item(

@@ -271,3 +271,33 @@ def test_a_paused_brand_gets_no_reminders_or_summaries_until_enabled_again(aws: 
     runtime.store().put_brand(make_brand(recipients=[*recipients(), ceo]))
     assert notifier.tick(morning + timedelta(minutes=5)).summaries == 1
     assert any("REMINDER" in text for _, text in sms_sent()[told:])  # the open incident's reminders resume
+
+
+def test_an_unreadable_alert_state_of_a_live_incident_is_replaced_and_summaries_go_on(
+    aws: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The incident's own alert state, and one stored incident, written by another version: the escalation is
+    still sent (the delivery claims keep every message to one send) and the CEO still gets the summary."""
+    from groundswell.alerting.lifecycle import AlertState
+
+    ceo = {"name": "CEO", "channel": "sms", "address": "+14155550142", "role": "executive",
+           "timezone": "America/New_York"}  # fmt: skip
+    runtime.store().put_brand(make_brand(recipients=[*recipients(), ceo]))
+    notifier = runtime.notifier()
+    view = publish("open")
+    notifier.drain(T0)
+    db, table = runtime.store()._db, runtime.store().table
+    db.update_item(TableName=table, Key={"pk": {"S": "ALERTS"}, "sk": {"S": view.id}},
+                   UpdateExpression="SET #s = :bad", ExpressionAttributeNames={"#s": "state"},
+                   ExpressionAttributeValues={":bad": {"S": '{"version": 2}'}})  # fmt: skip
+    db.put_item(TableName=table, Item={"pk": {"S": "BRAND#acme-air"}, "sk": {"S": "INCIDENT#acme-air:old"},
+                                       "incident": {"S": '{"id": "acme-air:old"}'},
+                                       "status": {"S": "resolved"}})  # fmt: skip
+    publish("escalate", severity=4, observed=300)
+    assert notifier.drain(T0 + timedelta(minutes=10)).sent >= 1
+    assert any("WORSE" in text for phone, text in sms_sent() if phone == ONCALL)  # told before: the escalation
+    stored = runtime.store().alert_state(view.id)
+    assert stored is not None and AlertState.model_validate_json(stored[0]).incident.severity == 4  # replaced
+    assert notifier.tick(datetime(2026, 11, 21, 13, 2, tzinfo=UTC)).summaries == 1  # 08:02 in New York
+    assert {r.getMessage() for r in caplog.records if r.levelname == "ERROR"} == {
+        "alert state unreadable: skipped and kept", "incident unreadable: skipped and kept"}  # fmt: skip

@@ -137,3 +137,14 @@ def test_one_message_carries_each_incident_once_in_its_latest_state() -> None:
             Dispatch(owl, "b:2", AlertKind.ESCALATE, "sev3")]  # fmt: skip
     assert [(d.incident_id, d.kind) for d in latest_per_incident(held)] == [
         ("a:1", AlertKind.RESOLVED), ("b:2", AlertKind.ESCALATE)]  # fmt: skip
+
+
+def test_a_state_rebuilt_from_the_messages_sent_escalates_to_those_told() -> None:
+    from groundswell.alerting.lifecycle import rebuilt_state
+
+    b = brand()
+    oncall, lead = (r.key for r in b.recipients[:2])
+    state = rebuilt_state(make_incident(severity=4), [("open", oncall), ("sev3", lead), ("reminder1", oncall)])
+    assert {k: t.severity for k, t in state.told.items()} == {oncall: 1, lead: 3}
+    assert sent(on_transition(state, "escalate", b, T0), state, T0) == [  # and the never told hear it opened
+        ("Lead", "escalate", "sev4"), ("Night owl", "open", "open"), ("On-call", "escalate", "sev4")]  # fmt: skip

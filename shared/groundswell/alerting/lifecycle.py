@@ -116,6 +116,18 @@ def record_sent(state: AlertState, dispatch: Dispatch, now: datetime) -> None:
     state.told[dispatch.recipient.key] = Told(severity=state.incident.severity, at=now)
 
 
+def rebuilt_state(incident: IncidentView, sent: Iterable[tuple[str, str]]) -> AlertState:
+    """An alert state rebuilt from the messages sent, (step, recipient key), when the stored one cannot be read:
+    who was told, at the severity their last escalation named (``sev<n>``) or 1, as of the opening. Replies
+    (acknowledged, snoozed) are not in the messages and are lost."""
+    told: dict[str, Told] = {}
+    for step, recipient in sent:
+        severity = int(step[3:]) if step.startswith("sev") and step[3:].isdigit() else 1
+        if recipient not in told or severity > told[recipient].severity:
+            told[recipient] = Told(severity=severity, at=incident.opened_at)
+    return AlertState(incident=incident, told=told)
+
+
 def merge(ours: AlertState, theirs: AlertState) -> AlertState:
     """Two invocations' versions of one state: who was told (union, latest), ack and snooze (either), resolved
     (either), the incident with the later peak."""

@@ -32,6 +32,7 @@ from groundswell.alerting.lifecycle import (
     merge,
     on_tick,
     on_transition,
+    rebuilt_state,
     record_sent,
 )  # fmt: skip
 from groundswell.alerting.notices import AlertKind, IncidentView, Notice, facts
@@ -441,7 +442,8 @@ class Notifier:
             days = []
             for brand in watched:
                 buckets = self._recent_buckets(brand.name, now, earliest=now - FACTS_HISTORY)
-                incidents = [IncidentView.model_validate_json(raw) for raw in self.store.incidents(brand.name)]
+                incidents = [i for raw in self.store.incidents(brand.name)
+                             if (i := _readable(IncidentView, raw, "incident", brand.name))]  # fmt: skip
                 days.append(brand_day(brand.label, buckets, incidents, now))
             text = summary_text(days, day)
             try:
@@ -484,8 +486,8 @@ class Notifier:
             stored = self.store.alert_state(incident_id)
             if stored is None:
                 return False
-            state = AlertState.model_validate_json(stored[0])
-            if state.resolved:
+            state = _readable(AlertState, stored[0], "alert state", incident_id)
+            if state is None or state.resolved:
                 return False
             if action == "ack":
                 state.acked_by, state.acked_at = state.acked_by or who, state.acked_at or now
@@ -503,13 +505,17 @@ class Notifier:
         stored = self.store.alert_state(incident.id)
         if stored is None:
             return AlertState(incident=incident), 0
-        return AlertState.model_validate_json(stored[0]), stored[1]
+        state = _readable(AlertState, stored[0], "alert state", incident.id)
+        if state is None:  # rebuilt from the messages sent; the delivery claims keep each message to one send
+            state = rebuilt_state(incident, self.store.sent_deliveries(incident.id))
+        return state, stored[1]
 
     def _load_into(self, incident_id: str, work: dict[str, tuple[AlertState, int]]) -> bool:
         stored = self.store.alert_state(incident_id)
-        if stored is not None:
-            work[incident_id] = (AlertState.model_validate_json(stored[0]), stored[1])
-        return stored is not None
+        state = _readable(AlertState, stored[0], "alert state", incident_id) if stored else None
+        if stored is not None and state is not None:
+            work[incident_id] = (state, stored[1])
+        return state is not None
 
     def _save(self, work: dict[str, tuple[AlertState, int]]) -> None:
         """Saves each state; on a concurrent change, merges with the stored one (who was told: union; ack and
@@ -522,8 +528,8 @@ class Notifier:
                 if stored is None:
                     version = 0
                     continue
-                theirs = AlertState.model_validate_json(stored[0])
-                state = merge(state, theirs)
+                theirs = _readable(AlertState, stored[0], "alert state", incident_id)
+                state = merge(state, theirs) if theirs else state  # an unreadable one is replaced
                 version = stored[1]
             else:
                 logger.error("alert state not saved after retries", extra={"incident": incident_id})
