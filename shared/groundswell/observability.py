@@ -69,6 +69,16 @@ def count(name: str, value: float = 1, **dimensions: str) -> None:
             metric.add_dimension(name=key, value=dim)
 
 
+def unreadable(kind: str, message: str, error: Exception, items: int = 1, **context: Any) -> None:
+    """A stored item that cannot be read (written by another version, or edited by hand): logged with what was
+    done instead (``message``) and the first problem, and counted in ``UnreadableItems`` (its alarm), so that
+    one bad item is seen without stopping the rest."""
+    errors = getattr(error, "errors", None)  # pydantic's ValidationError names each problem
+    problem = errors()[0]["msg"] if callable(errors) else (str(error).splitlines() or [""])[0][:200]
+    logger.error(message, extra={**context, "problem": problem})
+    count("UnreadableItems", items, kind=kind)
+
+
 def milliseconds(name: str, value: float, **dimensions: str) -> None:
     with single_metric(name=name, unit=MetricUnit.Milliseconds, value=value, namespace=NAMESPACE) as metric:
         for key, dim in dimensions.items():

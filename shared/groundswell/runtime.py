@@ -11,12 +11,12 @@ from functools import cache
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from groundswell.config import settings
 from groundswell.listening import IngestReport, ingest, poll_once
 from groundswell.models import BRAND_NAME_PATTERN, Brand, SourceType
-from groundswell.observability import count, logger
+from groundswell.observability import count, logger, unreadable
 from groundswell.sentiment import Scorer, make_scorer
 from groundswell.sources.base import Problem, Source
 from groundswell.store import DynamoStore
@@ -249,8 +249,6 @@ def detect(now: datetime | None = None) -> dict[str, int]:
 def _newly_paused(paused: list[str], stored: dict[str, bytes | None], now: datetime) -> dict[str, Any]:
     """The states of paused brands that the detector has not seen paused yet, marked (``cycle.pause``). An
     unreadable one is left alone: it is rebuilt when the brand is enabled again."""
-    from pydantic import ValidationError
-
     from groundswell.detection.cycle import STATE, pause
 
     marked = {}
@@ -268,8 +266,6 @@ def _newly_paused(paused: list[str], stored: dict[str, bytes | None], now: datet
 def _detector_state(brand: str, raw: bytes | None, repo: DynamoStore, now: datetime) -> Any:
     """The brand's stored detector state; one that cannot be read is rebuilt (``cycle.rebuilt_state``) with
     its open incident, so one bad item never stops the cycle for every brand nor alerts twice."""
-    from pydantic import ValidationError
-
     from groundswell.detection.cycle import INCIDENT, STATE, rebuilt_state
 
     if raw is None:
@@ -277,9 +273,8 @@ def _detector_state(brand: str, raw: bytes | None, repo: DynamoStore, now: datet
     try:
         return STATE.validate_json(raw)
     except ValidationError as exc:
-        logger.error("detector state unreadable: rebuilding it from the stored buckets",
-                     extra={"brand": brand, "problem": exc.errors()[0]["msg"] if raw else "not zlib data"})  # fmt: skip
-        count("UnreadableItems", 1, kind="detector_state")
+        unreadable("detector_state", "detector state unreadable: rebuilding it from the stored buckets",
+                   exc if raw else ValueError("not zlib data"), brand=brand)  # fmt: skip
     latest = repo.incidents(brand)[-1:]  # oldest first: the last one is open or none is
     try:
         incident = INCIDENT.validate_json(latest[0]) if latest else None

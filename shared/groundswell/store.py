@@ -43,7 +43,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from groundswell.models import Brand, Bucket, Mention, Sentiment, bucket_start
-from groundswell.observability import count, logger
+from groundswell.observability import unreadable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -153,11 +153,9 @@ class DynamoStore:
             try:
                 brands.append(Brand.model_validate_json(item["config"]["S"]))
             except ValidationError as exc:
-                problem = exc.errors()[0]
-                logger.error("brand config is invalid: left out until it is fixed", extra={
-                    "brand": item["sk"]["S"].removeprefix("BRAND#"), "errors": exc.error_count(),
-                    "field": ".".join(str(part) for part in problem["loc"]), "problem": problem["msg"]})  # fmt: skip
-                count("UnreadableItems", 1, kind="brand_config")
+                unreadable("brand_config", "brand config is invalid: left out until it is fixed", exc,
+                           brand=item["sk"]["S"].removeprefix("BRAND#"), errors=exc.error_count(),
+                           field=".".join(str(part) for part in exc.errors()[0]["loc"]))  # fmt: skip
         return brands
 
     def delete_brand(self, name: str) -> bool:
@@ -358,19 +356,18 @@ class DynamoStore:
         does not validate (stored by another version) is left out and logged: mentions feed drivers and sample
         posts, never counts, so an incident is still described and alerted."""
         out: list[Mention] = []
-        unreadable: list[str] = []
+        errors: list[ValueError] = []
         day = start.astimezone(UTC).date()
         while day <= end.astimezone(UTC).date():
             for item in self._query(f"MENTIONS#{brand}#{day.isoformat()}", None, between=(_stamp(start), _stamp(end))):
                 try:
                     out.append(_mention_from_item(brand, item))
                 except ValueError as exc:  # a ValidationError, or not JSON at all
-                    unreadable.append(str(exc).splitlines()[0][:200])
+                    errors.append(exc)
             day += timedelta(days=1)
-        if unreadable:
-            logger.error("stored mentions unreadable: left out", extra={"brand": brand, "count": len(unreadable),
-                                                                       "problem": unreadable[0]})  # fmt: skip
-            count("UnreadableItems", len(unreadable), kind="mention")
+        if errors:
+            unreadable("mention", "stored mentions unreadable: left out", errors[0], len(errors), brand=brand,
+                       count=len(errors))  # fmt: skip
         return [m for m in out if start <= m.created_at < end]
 
     # ------------------------------------------------------------ detector state and incidents
@@ -500,9 +497,9 @@ class DynamoStore:
 
     def sent_deliveries(self, incident_id: str) -> list[tuple[str, str]]:
         """(step, recipient key) of every message sent about the incident."""
-        sent = [item["sk"]["S"] for item in self._query(f"DELIVERY#{incident_id}", None)
+        keys = [item["sk"]["S"].partition("#") for item in self._query(f"DELIVERY#{incident_id}", None)
                 if item.get("status", {}).get("S") == "sent"]  # fmt: skip
-        return [(key.split("#", 1)[0], key.split("#", 1)[1]) for key in sent]
+        return [(step, recipient) for step, _, recipient in keys]
 
     def finish_delivery(self, incident_id: str, step: str, recipient: str, status: str, detail: str = "") -> None:
         """Marks a claimed message ``sent`` (detail: the provider's message id) or ``failed`` (detail: why)."""

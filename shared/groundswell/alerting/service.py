@@ -38,7 +38,7 @@ from groundswell.alerting.lifecycle import (
 from groundswell.alerting.notices import AlertKind, IncidentView, Notice, facts
 from groundswell.alerting.senders import DeliveryError, OperatorNotices, OptedOut, SesEmail, SmsSender, Webhook
 from groundswell.models import Brand, Bucket, Channel, Recipient
-from groundswell.observability import count, logger, mask_email, mask_phone
+from groundswell.observability import count, logger, mask_email, mask_phone, unreadable
 from groundswell.store import DynamoStore
 
 SAVE_TRIES = 5
@@ -513,7 +513,7 @@ class Notifier:
     def _load_into(self, incident_id: str, work: dict[str, tuple[AlertState, int]]) -> bool:
         stored = self.store.alert_state(incident_id)
         state = _readable(AlertState, stored[0], "alert state", incident_id) if stored else None
-        if stored is not None and state is not None:
+        if state is not None and stored is not None:
             work[incident_id] = (state, stored[1])
         return state is not None
 
@@ -566,6 +566,5 @@ def _readable(model: type[M], raw: str, what: str, key: str) -> M | None:
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        logger.error(f"{what} unreadable: skipped and kept", extra={"key": key, "problem": exc.errors()[0]["msg"]})
-        count("UnreadableItems", 1, kind=what.replace(" ", "_"))
+        unreadable(what.replace(" ", "_"), f"{what} unreadable: skipped and kept", exc, key=key)
         return None
