@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from groundswell import runtime
 from groundswell.observability import logger, metrics, traced
@@ -13,8 +14,10 @@ from groundswell.observability import logger, metrics, traced
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def record_handler(record: SQSRecord) -> None:
-    runtime.poll(runtime.PollRequest.model_validate_json(record.body))
+def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
+    """Powertools passes the context to a record handler with a ``lambda_context`` parameter."""
+    time_left = lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context is not None else None
+    runtime.poll(runtime.PollRequest.model_validate_json(record.body), time_left=time_left)
 
 
 @traced

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -14,6 +15,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, ValidationError
 
 from groundswell.config import settings
+from groundswell.http import deadline
 from groundswell.listening import IngestReport, ingest, poll_once
 from groundswell.models import BRAND_NAME_PATTERN, Brand, SourceType
 from groundswell.observability import count, logger, unreadable
@@ -140,21 +142,31 @@ def unobserved(requests: list[PollRequest], silent: list[tuple[str, str]]) -> se
     return {brand for brand, sources in polled.items() if quiet.get(brand) == sources}
 
 
-def poll(request: PollRequest) -> IngestReport | None:
-    """Polls one (brand, source); ``None`` when the brand no longer exists or is disabled."""
+POLL_RESERVE_SECONDS = 15.0  # of the Lambda's time, kept to store what was fetched or record the failure
+
+
+def poll(request: PollRequest, time_left: float | None = None) -> IngestReport | None:
+    """Polls one (brand, source); ``None`` when the brand no longer exists or is disabled.
+
+    ``time_left`` (seconds, the Lambda's remaining time) bounds the fetch with its retries, keeping
+    ``POLL_RESERVE_SECONDS`` so a failing poll is always recorded and counted before the Lambda ends."""
     brand = store().get_brand(request.brand)
     if brand is None or not brand.enabled or brand.source(request.source.value) is None:
         logger.info("poll request for a brand/source no longer watched; dropped", extra=request.model_dump())
         return None
     now = request.now or datetime.now(UTC)
-    return poll_once(
-        brand,
-        source(request.source.value),
-        repository=store(),
-        scorer=scorer(),
-        now=now,
-        failing_threshold=settings().failing_source_threshold,
-    )
+    budget: AbstractContextManager[None] = nullcontext()
+    if time_left is not None:
+        budget = deadline(time_left - POLL_RESERVE_SECONDS)
+    with budget:
+        return poll_once(
+            brand,
+            source(request.source.value),
+            repository=store(),
+            scorer=scorer(),
+            now=now,
+            failing_threshold=settings().failing_source_threshold,
+        )
 
 
 @cache

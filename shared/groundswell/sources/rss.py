@@ -60,10 +60,10 @@ class RssFeeds:
         for mention in fresh:
             newest = max(newest, mention.created_at.isoformat())
         new_state = {"newest": newest}
-        if response.headers.get("etag"):
-            new_state["etag"] = response.headers["etag"]
-        if response.headers.get("last-modified"):
-            new_state["last_modified"] = response.headers["last-modified"]
+        if etag := response.header("etag"):
+            new_state["etag"] = etag
+        if last_modified := response.header("last-modified"):
+            new_state["last_modified"] = last_modified
         return new_state
 
 
