@@ -107,11 +107,11 @@ def stdlib_transport(request: urllib.request.Request, timeout: float) -> Respons
     else:
         connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
     expired = threading.Event()
+    sockets: list[socket.socket] = []  # the connection lets go of its socket once the reply owns it
 
     def expire() -> None:
         expired.set()
-        sock = connection.sock
-        if sock is not None:
+        for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
@@ -119,10 +119,15 @@ def stdlib_transport(request: urllib.request.Request, timeout: float) -> Respons
     watchdog.daemon = True
     watchdog.start()
     try:
+        connection.connect()
+        if connection.sock is not None:
+            sockets.append(connection.sock)
+            if expired.is_set():  # the deadline passed while connecting (TLS handshake included)
+                expire()
         target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
         connection.request(request.get_method(), target, body=request.data, headers=dict(request.header_items()))
         reply = connection.getresponse()
-        body = _read_body(reply, connection, started + timeout, expired)
+        body = _read_body(reply, sockets, started + timeout, expired)
         headers = {k.lower(): v for k, v in reply.getheaders()}
         return Response(reply.status, headers, body)
     except (OSError, http.client.HTTPException) as exc:
@@ -134,10 +139,12 @@ def stdlib_transport(request: urllib.request.Request, timeout: float) -> Respons
     finally:
         watchdog.cancel()
         connection.close()
+        for sock in sockets:
+            sock.close()
 
 
 def _read_body(
-    reply: http.client.HTTPResponse, connection: http.client.HTTPConnection, end: float, expired: threading.Event
+    reply: http.client.HTTPResponse, sockets: list[socket.socket], end: float, expired: threading.Event
 ) -> bytes:
     chunks: list[bytes] = []
     size = 0
@@ -145,8 +152,8 @@ def _read_body(
         left = end - time.monotonic()
         if left <= 0 or expired.is_set():
             raise TimeoutError("the answer did not complete in time")
-        if connection.sock is not None:
-            connection.sock.settimeout(left)
+        for sock in sockets:
+            sock.settimeout(left)
         chunk = reply.read1(64 * 1024)
         if not chunk:
             break
