@@ -27,6 +27,7 @@ RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 3
 MAX_BODY_BYTES = 5 * 1024 * 1024
+ERROR_BODY_BYTES = 2048  # of an error answer, kept to read its error code
 MAX_HEADER_CHARS = 1024  # a header value kept longer than this is a hostile or broken server
 MIN_ATTEMPT_SECONDS = 0.5  # less time left than this in the budget: do not start another attempt
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -38,11 +39,30 @@ _BUDGET_END: contextvars.ContextVar[float | None] = contextvars.ContextVar("grou
 class HttpError(Exception):
     """A request failed for good: a client error, or a transient one that outlasted the retries or the budget."""
 
-    def __init__(self, message: str, *, status: int | None = None, url: str = "", retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        url: str = "",
+        retry_after: float | None = None,
+        body: bytes = b"",
+    ):
         super().__init__(message)
         self.status = status
         self.url = url
         self.retry_after = retry_after
+        self.body = body[:ERROR_BODY_BYTES]
+
+    @property
+    def error_code(self) -> str | None:
+        """The ``error`` field of a JSON error body (XRPC's ``ExpiredToken``, ``RateLimitExceeded``), if any."""
+        try:
+            parsed = json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        code = parsed.get("error") if isinstance(parsed, dict) else None
+        return code[:100] if isinstance(code, str) else None
 
     @property
     def transient(self) -> bool:
@@ -233,6 +253,16 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> float
     return min(max(0.0, when - (time.time() if now is None else now)), MAX_RETRY_AFTER_HEADER)
 
 
+def rate_limit_reset_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds until a ``RateLimit-Reset`` header: delta-seconds, or a Unix time as Bluesky sends it."""
+    if not value or not value.strip().isascii() or not value.strip().isdigit() or len(value) > 20:
+        return None
+    number = float(value.strip())
+    if number > 1e9:  # a moment, not a delay
+        number = number - (time.time() if now is None else now)
+    return min(max(0.0, number), MAX_RETRY_AFTER_HEADER)
+
+
 def _safe_url(url: str) -> str:
     """The URL without its query string (it may carry tokens) for logs and errors."""
     parts = urllib.parse.urlsplit(url)
@@ -333,11 +363,14 @@ class HttpClient:
                 if 200 <= response.status < 300 or response.status in accept:
                     return response
                 retry_after = retry_after_seconds(response.header("retry-after"))
+                if retry_after is None:
+                    retry_after = rate_limit_reset_seconds(response.header("ratelimit-reset"))
                 last_error = HttpError(
                     f"HTTP {response.status} from {self.name}",
                     status=response.status,
                     url=_safe_url(url),
                     retry_after=retry_after,
+                    body=response.body,
                 )
                 if response.status not in RETRYABLE_STATUS:
                     raise last_error

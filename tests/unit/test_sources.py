@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from groundswell.http import HttpClient, RateLimiter, Response
+from groundswell.http import HttpClient, HttpError, RateLimiter, Response
 from groundswell.sources.bluesky import BlueskyCredentials, BlueskySearch, BlueskySession
 from groundswell.sources.hackernews import HackerNewsSearch
 from groundswell.sources.mastodon import MastodonTags
@@ -96,6 +96,156 @@ def test_bluesky_renews_an_expired_session() -> None:
     BlueskySearch(client, session).fetch(make_brand(sources=[{"type": "bluesky"}]), None, NOW)
     assert calls["search"] == 2
     assert any("refreshSession" in r.full_url for r in router.requests)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def bluesky_polls(
+    login: Any, *, minutes: int = 60, brands: int = 3, search: Any = None, creds: Any = None
+) -> tuple[Router, Clock, list[Exception]]:
+    """Polls ``brands`` brands every minute for ``minutes`` through one session; ``login`` answers
+    createSession. Returns the requests, the clock and the errors the polls raised."""
+    router = Router({"createSession": login, "refreshSession": {"accessJwt": "a2", "refreshJwt": "r2"},
+                     "searchPosts": search or {"posts": []}})  # fmt: skip
+    clock = Clock()
+    client = http(router)
+    session = BlueskySession(client, creds or (lambda: BlueskyCredentials("me", "pw")), "https://pds.test",
+                             clock=clock)  # fmt: skip
+    source = BlueskySearch(client, session)
+    errors: list[Exception] = []
+    for _ in range(minutes):
+        for i in range(brands):
+            try:
+                source.fetch(make_brand(name=f"brand-{i}", sources=[{"type": "bluesky"}]), None, NOW)
+            except Exception as exc:
+                errors.append(exc)
+        clock.now += 60
+    return router, clock, errors
+
+
+def logins(router: Router) -> int:
+    return sum("createSession" in r.full_url for r in router.requests)
+
+
+def test_a_revoked_app_password_is_sent_once_until_the_secret_changes() -> None:
+    from groundswell.sources.bluesky import LoginRefused
+
+    password = ["revoked"]
+
+    def login(request: Any) -> Any:
+        if json.loads(request.data)["password"] == "revoked":
+            return Response(401, {}, b'{"error": "AuthenticationRequired", "message": "Invalid identifier or password"}')
+        return {"accessJwt": "a1", "refreshJwt": "r1"}
+
+    router, _, errors = bluesky_polls(login, minutes=20, creds=lambda: BlueskyCredentials("me", password[0]))
+    assert logins(router) == 1  # 60 polls of three brands: one login (two per poll before)
+    assert len(errors) == 60 and all(isinstance(e, LoginRefused) for e in errors)
+    assert "put a new one in the secret" in str(errors[-1])
+
+
+def test_a_new_password_in_the_secret_is_tried_at_the_next_recheck() -> None:
+    password = ["revoked"]
+
+    def login(request: Any) -> Any:
+        if json.loads(request.data)["password"] == "revoked":
+            password[0] = "fresh"  # the operator rotates the secret right after the refusal
+            return Response(401, {}, b'{"error": "AuthenticationRequired"}')
+        return {"accessJwt": "a1", "refreshJwt": "r1"}
+
+    router, _, errors = bluesky_polls(login, minutes=10, creds=lambda: BlueskyCredentials("me", password[0]))
+    assert logins(router) == 2
+    assert len(errors) == 15  # refused for five minutes (three brands a minute), then polling again
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Response(429, {"ratelimit-reset": "0"}, b'{"error": "RateLimitExceeded"}'),
+        Response(429, {}, b'{"error": "RateLimitExceeded"}'),
+        Response(503, {}, b""),
+        Response(401, {}, b'{"error": "AuthenticationRequired"}'),
+        Response(400, {}, b'{"error": "AccountTakedown"}'),
+        TimeoutError("timed out"),
+    ],
+)
+def test_logins_stay_within_blueskys_limits_under_any_failure(failure: Any) -> None:
+    def login(request: Any) -> Any:
+        if isinstance(failure, Exception):
+            raise failure
+        return failure
+
+    router, _, _ = bluesky_polls(login, minutes=24 * 60, brands=3)
+    assert 1 <= logins(router) <= 50  # a day of polls of three brands; Bluesky allows 300 a day
+
+
+def test_a_session_refused_as_soon_as_made_logs_in_at_most_five_times_in_five_minutes() -> None:
+    from groundswell.sources.bluesky import MAX_LOGINS_PER_DAY, MAX_LOGINS_PER_WINDOW
+
+    stamps: list[float] = []
+    clock_ref: list[Clock] = []
+
+    def login(request: Any) -> Any:  # succeeds, but every token it hands out is refused at once
+        stamps.append(clock_ref[0].now)
+        return {"accessJwt": "a1", "refreshJwt": "r1"}
+
+    refused = Response(401, {}, b'{"error": "InvalidToken"}')
+    router = Router({"createSession": login, "refreshSession": refused, "searchPosts": refused})
+    clock = Clock()
+    clock_ref.append(clock)
+    client = http(router)
+    session = BlueskySession(client, lambda: BlueskyCredentials("me", "pw"), "https://pds.test", clock=clock)
+    for _ in range(24 * 60 * 6):  # a day, every 10 s, as a crowd of brands and SQS redeliveries might
+        try:
+            BlueskySearch(client, session).fetch(make_brand(sources=[{"type": "bluesky"}]), None, NOW)
+        except Exception:
+            pass
+        clock.now += 10
+    assert all(sum(t <= s < t + 300 for s in stamps) <= MAX_LOGINS_PER_WINDOW for t in stamps)
+    assert len(stamps) <= MAX_LOGINS_PER_DAY
+
+
+def test_a_refresh_that_fails_for_a_passing_reason_keeps_the_refresh_token() -> None:
+    refreshes: list[str] = []
+
+    def refresh(request: Any) -> Any:
+        refreshes.append(request.get_header("Authorization"))
+        if len(refreshes) <= 4:  # the first poll's four attempts meet an outage
+            return Response(502, {}, b"")
+        return {"accessJwt": "a2", "refreshJwt": "r2"}
+
+    def search(request: Any) -> Any:
+        if request.get_header("Authorization") == "Bearer a1":
+            return Response(400, {}, b'{"error": "ExpiredToken"}')
+        return {"posts": []}
+
+    router = Router({"createSession": {"accessJwt": "a1", "refreshJwt": "r1"}, "refreshSession": refresh,
+                     "searchPosts": search})  # fmt: skip
+    client = http(router)
+    session = BlueskySession(client, lambda: BlueskyCredentials("me", "pw"), "https://pds.test")
+    brand = make_brand(sources=[{"type": "bluesky"}])
+    with pytest.raises(HttpError, match="502"):
+        BlueskySearch(client, session).fetch(brand, None, NOW)
+    BlueskySearch(client, session).fetch(brand, None, NOW)  # the outage is over: the kept token refreshes
+    assert logins(router) == 1
+    assert set(refreshes) == {"Bearer r1"}
+
+
+def test_a_bad_query_does_not_rotate_the_session() -> None:
+    router = Router({"createSession": {"accessJwt": "a1", "refreshJwt": "r1"},
+                     "searchPosts": Response(400, {}, b'{"error": "InvalidRequest", "message": "bad q"}')})  # fmt: skip
+    client = http(router)
+    session = BlueskySession(client, lambda: BlueskyCredentials("me", "pw"), "https://pds.test")
+    for _ in range(3):
+        with pytest.raises(HttpError, match="HTTP 400"):
+            BlueskySearch(client, session).fetch(make_brand(sources=[{"type": "bluesky"}]), None, NOW)
+    assert logins(router) == 1
+    assert not any("refreshSession" in r.full_url for r in router.requests)
 
 
 # ----------------------------------------------------------------- Mastodon

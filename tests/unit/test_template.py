@@ -124,3 +124,23 @@ def test_alarms_cover_failures_silence_and_dead_letters() -> None:
     assert {"PollerErrorsAlarm", "SilentSourcesAlarm", "DetectorErrorsAlarm", "PollDeadLettersAlarm",
             "NotifyDeadLettersAlarm", "NotificationsFailedAlarm", "UnreadableItemsAlarm"} <= alarms  # fmt: skip
     assert all(RESOURCES[a]["Properties"]["AlarmActions"] == [{"Ref": "OperatorTopic"}] for a in alarms)
+
+
+def test_every_alarm_on_our_metrics_matches_the_dimension_sets_they_are_emitted_with(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An alarm on a plain metric matches one exact dimension set; ``count`` emits each metric with its own
+    (``SourceErrors`` with ``source``, ``SilentSources`` with none), never the ``service`` dimension. So an
+    alarm on our namespace must use a Metrics Insights query, which sums over every dimension set."""
+    from groundswell.observability import count
+
+    count("SourceErrors", 1, source="bluesky")
+    count("SilentSources", 2)
+    emitted = [json.loads(line)["_aws"]["CloudWatchMetrics"][0] for line in capsys.readouterr().out.splitlines()]
+    assert len(emitted) == 2 and all("service" not in dims for m in emitted for dims in m["Dimensions"])
+    ours = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    plain = [k for k, p in ours.items() if p.get("Namespace") == "Groundswell"]
+    assert plain == [], f"alarms that can never fire: {plain}"
+    queries = [m["Expression"] for p in ours.values() for m in p.get("Metrics", []) if "Expression" in m]
+    for metric in ("SourceErrors", "SilentSources", "BlueskyLoginRefused", "UnreadableItems"):
+        assert any(f"({metric})" in q and "FROM Groundswell" in q for q in queries), metric
