@@ -80,4 +80,27 @@ def test_replay_files_are_read_from_s3(aws: Any) -> None:
     s3.put_object(Bucket="replays", Key="acme/2026-11-20.jsonl", Body=b"\n".join(lines) + b"\n")
     brand = make_brand(sources=[{"type": "replay", "uri": "s3://replays/acme/2026-11-20.jsonl"}])
     result = ReplayFeed().fetch(brand, None, NOW)
-    assert [m.id for m in result.mentions] == ["1", "2"] and result.cursor == {"line": 2}
+    assert [m.id for m in result.mentions] == ["1", "2"] and result.cursor and result.cursor["line"] == 2
+
+
+def test_a_replaced_replay_file_loses_nothing_and_counts_nothing_twice(aws: Any, tmp_path: Any) -> None:
+    """A log rotated under the poller: the new file repeats the old one's last lines and adds new ones."""
+    from groundswell.sources.replay import ReplayFeed
+
+    def lines(ids: range) -> bytes:
+        return b"".join(
+            b'{"id": "%d", "created_at": "2026-11-20T14:%02d:00Z", "text": "Acme Air", "author": "a"}\n' % (i, i)
+            for i in ids
+        )
+
+    path = tmp_path / "acme.jsonl"
+    path.write_bytes(lines(range(6)))
+    resources, session = aws
+    store = DynamoStore(session.client("dynamodb"), resources.tables["Table"])
+    brand = make_brand(sources=[{"type": "replay", "uri": str(path)}])
+    poll_once(brand, ReplayFeed(), repository=store, scorer=ComplaintAwareVader(), now=NOW)
+    path.write_bytes(lines(range(4, 9)))  # rotated: two lines again, three new
+    report = poll_once(brand, ReplayFeed(), repository=store, scorer=ComplaintAwareVader(), now=NOW)
+    assert (report.stored, report.duplicates) == (3, 2)
+    buckets = store.buckets(brand.name, datetime(2026, 11, 20, 14, tzinfo=UTC), NOW)
+    assert sum(b.total for b in buckets) == 9

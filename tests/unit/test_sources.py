@@ -404,6 +404,68 @@ def test_replay_reads_up_to_now_skips_bad_lines_and_resumes_from_its_cursor(tmp_
         "sentiment 'furious' ignored",
     ):
         assert expected in reasons
-    assert result.cursor == {"line": 6}  # line 7 is in the future
+    assert result.cursor and result.cursor["line"] == 6  # line 7 is in the future
     later = ReplayFeed().fetch(brand, result.cursor, datetime(2026, 11, 21, tzinfo=UTC))
-    assert [m.id for m in later.mentions] == ["6"] and later.cursor == {"line": 7}
+    assert [m.id for m in later.mentions] == ["6"] and later.cursor and later.cursor["line"] == 7
+    assert later.cursor["offset"] == path.stat().st_size
+
+
+def line(ident: str, minute: int = 0) -> bytes:
+    return json.dumps({"id": ident, "created_at": f"2026-11-20T10:{minute:02d}:00Z", "text": "Acme Air",
+                       "author": "a"}).encode()  # fmt: skip
+
+
+def test_replay_stops_before_a_half_written_last_line_and_reads_it_once_complete(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    whole = line("3", 2)
+    path.write_bytes(line("1") + b"\n" + line("2", 1) + b"\n" + whole[:20])
+    brand = make_brand(sources=[{"type": "replay", "uri": str(path)}])
+    first = ReplayFeed().fetch(brand, None, NOW)
+    assert [m.id for m in first.mentions] == ["1", "2"] and first.problems == []
+    with path.open("ab") as handle:
+        handle.write(whole[20:] + b"\n")
+    second = ReplayFeed().fetch(brand, first.cursor, NOW)
+    assert [m.id for m in second.mentions] == ["3"] and second.cursor and second.cursor["line"] == 3
+
+
+def test_replay_reads_an_unterminated_whole_last_line_but_keeps_its_cursor_before_it(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    path.write_bytes(line("1") + b"\n" + line("2", 1))  # a file saved without its last newline
+    brand = make_brand(sources=[{"type": "replay", "uri": str(path)}])
+    first = ReplayFeed().fetch(brand, None, NOW)
+    assert [m.id for m in first.mentions] == ["1", "2"]
+    assert first.cursor and first.cursor["line"] == 1 and first.cursor["pending"]
+    with path.open("ab") as handle:
+        handle.write(b"\n" + line("3", 2) + b"\n")
+    second = ReplayFeed().fetch(brand, first.cursor, NOW)
+    assert [m.id for m in second.mentions] == ["2", "3"]  # "2" again: the store recognises it
+    assert second.may_overlap and second.cursor and second.cursor["line"] == 3
+
+
+@pytest.mark.parametrize("change", ["truncated", "replaced", "rotated"])
+def test_replay_notices_a_truncated_or_replaced_file_and_reads_the_new_one_from_its_start(
+    tmp_path: Path, change: str
+) -> None:
+    path = tmp_path / "m.jsonl"
+    write_lines(path, [line(str(i), i) for i in range(5)])
+    brand = make_brand(sources=[{"type": "replay", "uri": str(path)}])
+    first = ReplayFeed().fetch(brand, None, NOW)
+    assert len(first.mentions) == 5
+    new = {
+        "truncated": [line("new-1", 10)],  # shorter than the cursor
+        "replaced": [line(str(9 - i), i) for i in range(5)],  # same length, other lines
+        "rotated": [line(str(i), i) for i in range(3, 5)] + [line(f"new-{i}", 10 + i) for i in range(4)],
+    }[change]
+    write_lines(path, new)
+    second = ReplayFeed().fetch(brand, first.cursor, NOW)
+    assert len(second.mentions) == len(new)  # from line 1; the store drops what it has already
+    assert second.may_overlap
+    assert second.cursor and second.cursor["line"] == len(new)
+
+
+def test_a_cursor_written_before_the_check_is_trusted_and_upgraded(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "m.jsonl", [line(str(i), i) for i in range(3)])
+    brand = make_brand(sources=[{"type": "replay", "uri": str(path)}])
+    result = ReplayFeed().fetch(brand, {"line": 2}, NOW)
+    assert [m.id for m in result.mentions] == ["2"]
+    assert result.cursor and result.cursor["head"] and result.cursor["offset"] == path.stat().st_size
