@@ -49,8 +49,12 @@ def cmd_brands(args: argparse.Namespace) -> int:
     _target(args)
     repo = store()
     if args.action == "add":
+        from groundswell.alerting.people import conflicts
+
         repo.put_brands(brands)
         print(f"saved {len(brands)} brand(s): {', '.join(b.name for b in brands)}")
+        for line in conflicts(repo.list_brands()):
+            print(f"warning: {line} (one person, one set of preferences: docs/alerts.md)", file=sys.stderr)
     elif args.action == "list":
         for brand in repo.list_brands():
             sources = ",".join(s.type for s in brand.sources)
@@ -62,10 +66,35 @@ def cmd_brands(args: argparse.Namespace) -> int:
             return 1
         print(found.model_dump_json(indent=2))
     elif args.action == "remove":
-        if not repo.delete_brand(args.name):
-            print(f"no brand {args.name!r} (see 'groundswell brands list')", file=sys.stderr)
-            return 1
-        print(f"removed {args.name} (its stored mentions expire with their TTL)")
+        return _remove_brand(repo, args.name)
+    return 0
+
+
+def _remove_brand(repo: Any, name: str) -> int:
+    """Removes a brand unless an incident of it is open (its recipients would never hear the all clear)."""
+    from datetime import UTC, datetime
+
+    from pydantic import ValidationError
+
+    from groundswell.alerting.notices import IncidentView
+
+    if repo.get_brand(name) is None:
+        print(f"no brand {name!r} (see 'groundswell brands list')", file=sys.stderr)
+        return 1
+    latest = repo.incidents(name)[-1:]  # oldest first: the last one is open or none is
+    try:
+        incident = IncidentView.model_validate_json(latest[0]) if latest else None
+    except ValidationError:
+        incident = None
+    if incident is not None and incident.resolved_at is None:
+        print(f"{name} has an open incident ({incident.id}); remove the brand once it is resolved, or pause it "
+              "now with \"enabled\": false in its file and 'groundswell brands add'", file=sys.stderr)  # fmt: skip
+        return 2
+    if not repo.delete_brand(name, datetime.now(UTC)):
+        print(f"no brand {name!r} (see 'groundswell brands list')", file=sys.stderr)
+        return 1
+    print(f"removed {name}: no more polls or alerts; its counts are kept (adding it again resumes them, and the "
+          "days in between are not learned as calm)")  # fmt: skip
     return 0
 
 

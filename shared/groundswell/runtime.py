@@ -221,7 +221,7 @@ def detect(now: datetime | None = None) -> dict[str, int]:
 
     repo = store()
     moment = now or datetime.now(UTC)  # ``now`` stays None in AWS: the notifier's clock is its own
-    every = repo.list_brands()
+    every = repo.list_brands(include_removed=True)  # a removed brand is paused: its absence is not calm
     unobserved = repo.unobserved_brands()  # every source silent: like paused, nothing to learn from
     brands = [b for b in every if b.enabled and b.name not in unobserved]
     stored = repo.detector_states([b.name for b in every])

@@ -5,7 +5,7 @@ One table, keys ``pk``/``sk`` (docs/storage.md has the design and the write cost
 =========  =============================  ==============================  =====================================
 item       pk                             sk                              notes
 =========  =============================  ==============================  =====================================
-brand      ``BRANDS``                     ``BRAND#<name>``                config as JSON; one query lists all
+brand      ``BRANDS``                     ``BRAND#<name>``                config as JSON; ``removed_at``: a tombstone
 cursor     ``BRAND#<name>``               ``CURSOR#<source>``             state JSON, version, failure count
 bucket     ``BRAND#<name>``               ``BUCKET#<iso start>``          counts (ADD), negative author set
 mention    ``MENTIONS#<name>#<day>``      ``<iso created>#<key hash>``    ``m``: the mention as JSON; TTL
@@ -140,27 +140,50 @@ class DynamoStore:
                 raise RuntimeError(f"{len(pending)} items were not written after retries (throttled)")
 
     def get_brand(self, name: str) -> Brand | None:
+        """The brand's config; None when there is none or the brand was removed."""
         item = self._db.get_item(TableName=self.table, Key=_key("BRANDS", f"BRAND#{name}"), ConsistentRead=True).get(
             "Item"
         )
-        return Brand.model_validate_json(item["config"]["S"]) if item else None
+        return Brand.model_validate_json(item["config"]["S"]) if item and "removed_at" not in item else None
 
-    def list_brands(self) -> list[Brand]:
+    def list_brands(self, *, include_removed: bool = False) -> list[Brand]:
         """Every brand whose stored config is valid. One that is not (edited by hand, or written by another
-        version) is logged and left out, so that it cannot stop polling, detection and alerts for the others."""
+        version) is logged and left out, so that it cannot stop polling, detection and alerts for the others.
+
+        ``include_removed``: removed brands too, as paused ones (``enabled: false``); the detector needs them
+        so that their absence is not learned as calm if they come back."""
         brands = []
         for item in self._query("BRANDS", "BRAND#"):
+            removed = "removed_at" in item
+            if removed and not include_removed:
+                continue
             try:
-                brands.append(Brand.model_validate_json(item["config"]["S"]))
+                brand = Brand.model_validate_json(item["config"]["S"])
+                brands.append(brand.model_copy(update={"enabled": False}) if removed else brand)
             except ValidationError as exc:
                 unreadable("brand_config", "brand config is invalid: left out until it is fixed", exc,
                            brand=item["sk"]["S"].removeprefix("BRAND#"), errors=exc.error_count(),
                            field=".".join(str(part) for part in exc.errors()[0]["loc"]))  # fmt: skip
         return brands
 
-    def delete_brand(self, name: str) -> bool:
-        reply = self._db.delete_item(TableName=self.table, Key=_key("BRANDS", f"BRAND#{name}"), ReturnValues="ALL_OLD")
-        return "Attributes" in reply
+    def delete_brand(self, name: str, now: datetime) -> bool:
+        """Removes a brand: its item stays as a tombstone (hidden from everything but the detector, which
+        treats it as paused) until the buckets it guards have expired; adding the brand again replaces it.
+        False when there is no such brand."""
+        expires = int((now + self._bucket_ttl).timestamp())
+        try:
+            self._db.update_item(
+                TableName=self.table,
+                Key=_key("BRANDS", f"BRAND#{name}"),
+                UpdateExpression="SET removed_at = :at, expires_at = :exp",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(removed_at)",
+                ExpressionAttributeValues={":at": {"S": now.isoformat()}, ":exp": {"N": str(expires)}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # ------------------------------------------------------------ cursors
 

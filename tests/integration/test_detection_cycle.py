@@ -134,7 +134,7 @@ def test_an_unreadable_state_or_brand_config_stops_neither_the_cycle_nor_leads_t
         assert STATE.validate_json(raw or b"").judge_from is None
 
 
-@pytest.mark.parametrize("how", ["disabled", "every source silent"])
+@pytest.mark.parametrize("how", ["disabled", "every source silent", "removed and added again"])
 def test_a_paused_brand_is_marked_once_and_skips_its_paused_span_when_back(aws: Any, how: str) -> None:
     """Paused by its owner (``enabled: false``) or unobserved (the dispatcher found every source silent)."""
     from functions.detect_spikes import app as detect
@@ -152,6 +152,11 @@ def test_a_paused_brand_is_marked_once_and_skips_its_paused_span_when_back(aws: 
     def pause(paused: bool) -> None:
         if how == "disabled":
             store().put_brand(brand.model_copy(update={"enabled": not paused}))
+        elif how == "removed and added again":
+            if paused:
+                assert store().delete_brand("acme-air", start + timedelta(hours=30, minutes=30))
+            else:
+                store().put_brand(brand)
         else:
             store().set_unobserved_brands({"acme-air"} if paused else set())
 

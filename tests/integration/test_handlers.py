@@ -181,6 +181,16 @@ def test_brands_cli_round_trip_with_clear_errors(aws: Any, tmp_path: Path, capsy
     err = capsys.readouterr().err
     assert "name: String should match pattern" in err and "sources.0.rss.feeds.0" in err
     assert cli(["brands", "show", "nope"]) == 1
+    from groundswell.runtime import store
+    from tests.conftest import make_incident
+
+    incident = make_incident()
+    store().record_transition("acme-air", incident.id, "open", incident.peak_at, incident.model_dump_json(), False)
+    capsys.readouterr()
+    assert cli(["brands", "remove", "acme-air"]) == 2  # its recipients would never hear the all clear
+    assert "has an open incident (acme-air:20261120T1405)" in capsys.readouterr().err
+    resolved = incident.model_copy(update={"resolved_at": incident.peak_at})
+    store().record_transition("acme-air", incident.id, "resolve", incident.peak_at, resolved.model_dump_json(), True)
     assert cli(["brands", "remove", "acme-air"]) == 0
     capsys.readouterr()
     assert cli(["brands", "list"]) == 0

@@ -301,3 +301,33 @@ def test_an_unreadable_alert_state_of_a_live_incident_is_replaced_and_summaries_
     assert notifier.tick(datetime(2026, 11, 21, 13, 2, tzinfo=UTC)).summaries == 1  # 08:02 in New York
     assert {r.getMessage() for r in caplog.records if r.levelname == "ERROR"} == {
         "alert state unreadable: skipped and kept", "incident unreadable: skipped and kept"}  # fmt: skip
+
+
+@pytest.mark.parametrize("executive_of", ["a-air", "b-air"])
+def test_a_person_on_two_brands_gets_one_summary_of_both_whatever_the_order(aws: Any, executive_of: str) -> None:
+    """The executive of one brand who is also on call for another: one daily summary at their hour, covering
+    both brands, whichever brand is listed first (before, only when the executive entry came first)."""
+    person = {"name": "Dana", "channel": "sms", "address": "+14155550142", "timezone": "America/New_York"}
+    for name in ("a-air", "b-air"):
+        role = "executive" if name == executive_of else "pr_oncall"
+        runtime.store().put_brand(make_brand(name=name, display_name=name.upper(),
+                                             recipients=[{**person, "role": role}]))  # fmt: skip
+    notifier = runtime.notifier()
+    morning = datetime(2026, 11, 20, 13, 2, tzinfo=UTC)  # 08:02 EST
+    assert notifier.tick(morning).summaries == 1
+    assert notifier.tick(morning + timedelta(minutes=5)).summaries == 0
+    [(_, text)] = sms_sent()
+    assert "A-AIR" in text and "B-AIR" in text
+
+
+def test_a_persons_quiet_hours_hold_their_alerts_from_every_brand(aws: Any) -> None:
+    night = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)  # 23:00 in New York
+    person = {"name": "Dana", "channel": "sms", "address": ONCALL, "role": "pr_oncall"}
+    runtime.store().put_brand(make_brand(name="acme-air", recipients=[person]))  # listed first, no quiet hours
+    runtime.store().put_brand(make_brand(name="zenith", recipients=[{**person, "timezone": "America/New_York",
+                                                                     "quiet_hours": [22, 7]}]))  # fmt: skip
+    notifier = runtime.notifier()
+    publish("open", opened_at=night, peak_at=night, id="acme-air:night")
+    assert notifier.drain(night).held == 1 and sms_sent() == []
+    notifier.tick(datetime(2026, 11, 21, 12, 1, tzinfo=UTC))  # 07:01 local
+    assert len(sms_sent()) == 1

@@ -153,8 +153,14 @@ def test_brands_are_stored_listed_and_removed_with_batches_of_25(
     assert calls == [25, 5]  # moto would accept 26; real DynamoDB would not
     assert [b.name for b in store.list_brands()] == [b.name for b in brands]
     assert store.get_brand("brand-07") == brands[7]
-    assert store.delete_brand("brand-07") and not store.delete_brand("brand-07")
-    assert store.get_brand("brand-07") is None
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    assert store.delete_brand("brand-07", now) and not store.delete_brand("brand-07", now)
+    assert not store.delete_brand("no-such-brand", now)
+    assert store.get_brand("brand-07") is None and "brand-07" not in [b.name for b in store.list_brands()]
+    [tombstone] = [b for b in store.list_brands(include_removed=True) if b.name == "brand-07"]
+    assert not tombstone.enabled  # the detector sees it as paused
+    store.put_brand(brands[7])  # added again
+    assert store.get_brand("brand-07") == brands[7]
 
 
 def test_push_nonces_are_single_use(store: DynamoStore) -> None:

@@ -36,6 +36,7 @@ from groundswell.alerting.lifecycle import (
     record_sent,
 )  # fmt: skip
 from groundswell.alerting.notices import AlertKind, IncidentView, Notice, facts
+from groundswell.alerting.people import shared_preferences
 from groundswell.alerting.senders import DeliveryError, OperatorNotices, OptedOut, SesEmail, SmsSender, Webhook
 from groundswell.models import Brand, Bucket, Channel, Recipient
 from groundswell.observability import count, logger, mask_email, mask_phone, unreadable
@@ -130,7 +131,7 @@ class Notifier:
     def _watched(self) -> dict[str, Brand]:
         """The enabled brands: a paused brand (``enabled: false``) gets no alerts, reminders or summaries until it
         is enabled again; its incidents wait, and acknowledging them still works."""
-        return {b.name: b for b in self.store.list_brands() if b.enabled}
+        return {b.name: b for b in shared_preferences(self.store.list_brands()) if b.enabled}
 
     def tick(self, now: datetime) -> NotifyReport:
         """Everything due by time: ladder rungs, reminders, released holds, daily summaries; then the outbox."""
@@ -186,7 +187,7 @@ class Notifier:
         """An SMS reply (``ACK``, ``SNOOZE 2H``, ``STOP``, ``START``) from a known recipient; returns what was done."""
         words = body.strip().upper().split()
         command = words[0] if words else ""
-        brands = self.store.list_brands()
+        brands = shared_preferences(self.store.list_brands())
         known = [(b, r) for b in brands for r in b.recipients if r.channel is Channel.SMS and r.address == phone]
         if not known:
             count("InboundSmsUnknown")
