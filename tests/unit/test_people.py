@@ -15,8 +15,10 @@ def brands() -> list:  # type: ignore[type-arg]
     return [
         make_brand(name="a-air", recipients=[{**PERSON, "role": "pr_oncall", "quiet_hours": [22, 7]}]),
         make_brand(name="b-air", recipients=[{**PERSON, "role": "executive", "timezone": "Europe/Paris"}]),
-        make_brand(name="c-air", recipients=[{**PERSON, "address": "DANA@example.com", "quiet_hours": [23, 6],
-                                              "summary_at": "07:30"}]),  # fmt: skip
+        make_brand(
+            name="c-air",
+            recipients=[{**PERSON, "address": "DANA@example.com", "quiet_hours": [23, 6], "summary_at": "07:30"}],
+        ),
     ]
 
 
