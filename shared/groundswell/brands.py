@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from groundswell.models import Brand
+from groundswell.http import HttpError, check_url
+from groundswell.models import Brand, MastodonSource, RssSource
 
 
 class BrandConfigError(ValueError):
@@ -37,11 +38,34 @@ def parse_brands(data: Any, origin: str = "input") -> list[Brand]:
             errors.append(describe(exc, str(name)))
     if errors:
         raise BrandConfigError(f"{origin}:\n" + "\n".join(errors))
+    insecure = [f"brand {b.name!r}: {url} is not https (only https is fetched: credentials and posts stay private)"
+                for b in brands for url in _urls(b) if check_url_problem(url)]  # fmt: skip
+    if insecure:
+        raise BrandConfigError(f"{origin}:\n" + "\n".join(insecure))
     names = [b.name for b in brands]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise BrandConfigError(f"{origin}: brand names repeated: {', '.join(repeated)}")
     return brands
+
+
+def _urls(brand: Brand) -> list[str]:
+    urls: list[str] = []
+    for source in brand.sources:
+        if isinstance(source, MastodonSource):
+            urls += [str(u) for u in source.servers]
+        elif isinstance(source, RssSource):
+            urls += [str(u) for u in source.feeds]
+    return urls
+
+
+def check_url_problem(url: str) -> str:
+    """Why the HTTP client would refuse ``url`` (plain http off this machine), or ""."""
+    try:
+        check_url(url)
+    except HttpError as exc:
+        return str(exc)
+    return ""
 
 
 def load_brand_file(path: str | Path) -> list[Brand]:

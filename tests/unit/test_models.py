@@ -53,3 +53,12 @@ def test_repeated_brand_names_in_one_file_are_rejected() -> None:
     config = make_brand().model_dump(mode="json")
     with pytest.raises(BrandConfigError, match="repeated: acme-air"):
         parse_brands({"brands": [config, config]})
+
+
+def test_a_brand_file_with_a_plain_http_feed_is_refused_with_a_clear_line() -> None:
+    brand = {"name": "acme-air", "terms": {"keywords": ["acme"]},
+             "sources": [{"type": "rss", "feeds": ["http://news.example/feed.xml"]}]}  # fmt: skip
+    with pytest.raises(BrandConfigError, match=r"http://news\.example/feed\.xml is not https"):
+        parse_brands(brand)
+    brand["sources"] = [{"type": "rss", "feeds": ["https://news.example/feed.xml"]}]
+    assert parse_brands(brand)[0].name == "acme-air"
