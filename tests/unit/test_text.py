@@ -9,18 +9,67 @@ import pytest
 from groundswell.text import MAX_TEXT_CHARS, TextRepair, clean_text, decode_utf8, parse_timestamp
 
 
-def test_html_is_stripped_and_entities_decoded() -> None:
+def test_html_is_stripped_and_entities_decoded_for_sources_that_send_html() -> None:
     raw = '<p>&quot;Lost&quot; my bag</p><p><a href="https://x.example">link</a><script>alert(1)</script></p>'
-    assert clean_text(raw) == '"Lost" my bag\nlink'
+    assert clean_text(raw, html=True) == '"Lost" my bag\nlink'
+    assert clean_text("one<br>two<br/>three</p>four", html=True) == "one\ntwo\nthree\nfour"
+    mastodon = '<p>Hi <span class="h-card"><a href="https://m.example/@acme">@<span>acme</span></a></span> &lt;3</p>'
+    assert clean_text(mastodon, html=True) == "Hi @acme <3"
+    assert clean_text("x < y and <b>bold</b> &amp; done", html=True) == "x < y and bold & done"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Love you <3 @AcmeAir but 2h on hold -> not ok",
+        "price < 5 and > 3 is fine",
+        "if (a<b && b>c) { return x<<2; }",
+        "2 < 3 > 1, x <= y >= z, a<->b, <= 10 min",
+        "<-- that was fun --> really >_< :-> <_<",
+        "Use <div> or <span class='x'> in your HTML",
+        "e = mc^2; ∑ x_i < ∞; 3 > 2 ≥ 1",
+        "→ gate B12 ← moved ⇒ delay ≈ 2h",
+        "Vec<Option<String>> and List<int> are generics",
+    ],
+)
+def test_plain_text_is_never_eaten(text: str) -> None:
+    """Bluesky, pushes and replays send plain text: nothing between < and > is markup there."""
+    assert clean_text(text) == text
+
+
+def test_character_references_in_plain_text_are_decoded_as_tweet_exports_need() -> None:
+    assert clean_text("AT&T &amp; Acme &lt;3 &#39;quoted&#39; & more") == "AT&T & Acme <3 'quoted' & more"
 
 
 def test_invisible_and_direction_changing_characters_are_removed() -> None:
     assert clean_text("pay\u202eday\u200b \x00now") == "payday now"
+    for invisible in ("\u2060", "\u061c", "\u00ad", "\ufeff", "\u200b", "\u2066", "\U000e0041", "\x9b"):
+        assert clean_text(f"acme{invisible}air") == "acmeair", repr(invisible)
+    assert clean_text("line\u2028two") == "line\ntwo"
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert clean_text(f"acme\u200dair {family}") == f"acmeair {family}"  # a joiner stays inside emoji only
+
+
+def test_the_keyword_matches_through_an_invisible_character() -> None:
+    from groundswell.sources.base import TermMatcher
+    from tests.conftest import make_brand
+
+    matcher = TermMatcher(make_brand(terms={"keywords": ["acme air"]}).terms)
+    assert matcher.matches(clean_text("acme\u2060 air\u00ad lost my bag"))
+
+
+def test_every_unicode_format_character_is_removed() -> None:
+    import sys
+    import unicodedata
+
+    format_chars = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    kept = [hex(ord(c)) for c in format_chars if clean_text(f"a{c}b") != "ab"]
+    assert kept == []
 
 
 def test_a_50kb_html_laden_text_is_bounded_and_reported() -> None:
     repair = TextRepair()
-    text = clean_text("<div><b>refund</b> please</div>" * 1800, repair=repair)
+    text = clean_text("<div><b>refund</b> please</div>" * 1800, html=True, repair=repair)
     assert len(text) <= MAX_TEXT_CHARS
     assert text.endswith("…")
     assert repair.truncated and repair.html_stripped

@@ -77,11 +77,13 @@ def _matcher(terms_json: str) -> TermMatcher:
 
 
 def build_mention(
-    problems: list[Problem], *, source: str, item_id: str, text_html: str, **fields: Any
+    problems: list[Problem], *, source: str, item_id: str, text: str, html: bool = False, **fields: Any
 ) -> Mention | None:
-    """A validated mention with cleaned text, or ``None`` with the reason added to ``problems``."""
+    """A validated mention with cleaned text, or ``None`` with the reason added to ``problems``.
+
+    ``html``: ``text`` is HTML (the source sends markup); otherwise it is plain text, taken as written."""
     repair = TextRepair()
-    text = clean_text(text_html, repair=repair)
+    text = clean_text(text, html=html, repair=repair)
     if not text:
         problems.append(Problem(source, item_id, "empty text"))
         return None

@@ -253,7 +253,7 @@ class BlueskySearch:
             problems,
             source="bluesky",
             item_id=uri,
-            text_html=str(record.get("text") or ""),
+            text=str(record.get("text") or ""),
             brand=brand,
             author=str(handle),
             created_at=record.get("createdAt") or post.get("indexedAt"),

@@ -7,6 +7,7 @@ what is newer than the last hit it stored.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from html import escape
 from typing import Any
 
 from groundswell.http import HttpClient, HttpError
@@ -76,15 +77,17 @@ def _to_mention(hit: Any, brand: str, problems: list[Problem]) -> Any:
     if object_id == "?" or not isinstance(hit, dict):
         problems.append(Problem("hackernews", object_id, "hit without objectID"))
         return None
-    parts = [hit.get("title"), hit.get("story_text"), hit.get("comment_text")]
-    text = "\n".join(str(p) for p in parts if p)
+    title = escape(str(hit.get("title") or ""))  # plain text; story and comment texts are HTML
+    parts = [f"<p>{title}</p>" if title else "", hit.get("story_text"), hit.get("comment_text")]
+    text = "".join(str(p) for p in parts if p)
     created = hit.get("created_at_i") if hit.get("created_at_i") is not None else hit.get("created_at")
     url = hit.get("url") or f"https://news.ycombinator.com/item?id={object_id}"
     return build_mention(
         problems,
         source="hackernews",
         item_id=object_id,
-        text_html=text,
+        text=text,
+        html=True,
         brand=brand,
         author=str(hit.get("author") or "?"),
         created_at=created,

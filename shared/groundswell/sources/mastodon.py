@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from groundswell.http import HttpClient
@@ -96,15 +97,16 @@ class MastodonTags:
         if uri == "?" or not isinstance(account, dict):
             problems.append(Problem("mastodon", item_id(status, "id"), "status without uri or account"))
             return None
-        text = str(original.get("content") or "")
-        if original.get("spoiler_text"):
-            text = f"{original['spoiler_text']}\n{text}"
+        text = str(original.get("content") or "")  # HTML
+        if original.get("spoiler_text"):  # plain text
+            text = f"<p>{escape(str(original['spoiler_text']))}</p>{text}"
         url = original.get("url") if isinstance(original.get("url"), str) else None
         return build_mention(
             problems,
             source="mastodon",
             item_id=uri,
-            text_html=text,
+            text=text,
+            html=True,
             brand=brand,
             author=str(account.get("acct") or account.get("username") or "?"),
             created_at=original.get("created_at"),

@@ -48,7 +48,7 @@ def parse_record(
         problems,
         source=str(source)[:40],
         item_id=ident,
-        text_html=raw["text"],
+        text=raw["text"],
         brand=brand,
         author=str(raw["author"])[:200],
         created_at=raw["created_at"],

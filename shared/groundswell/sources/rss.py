@@ -7,6 +7,7 @@ XML is parsed with defusedxml (no entity expansion, no external entities).
 from __future__ import annotations
 
 from datetime import datetime
+from html import escape
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -105,7 +106,8 @@ def _rss_item(item: Element, feed_url: str, brand: str, problems: list[Problem])
         problems,
         source="rss",
         item_id=ident,
-        text_html=f"{title}\n{_summary(body, title)}",
+        text=f"<p>{escape(title)}</p>{_summary(body, title)}",
+        html=True,
         brand=brand,
         author=author,
         created_at=_text(item, "pubDate") or _text(item, f"{DC}date"),
@@ -126,7 +128,8 @@ def _atom_entry(entry: Element, feed_url: str, brand: str, problems: list[Proble
         problems,
         source="rss",
         item_id=ident,
-        text_html=f"{title}\n{_summary(body, title)}",
+        text=f"<p>{escape(title)}</p>{_summary(body, title)}",
+        html=True,
         brand=brand,
         author=_text(entry, f"{ATOM}author/{ATOM}name") or feed_url,
         created_at=_text(entry, f"{ATOM}published") or _text(entry, f"{ATOM}updated"),
