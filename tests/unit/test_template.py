@@ -144,3 +144,68 @@ def test_every_alarm_on_our_metrics_matches_the_dimension_sets_they_are_emitted_
     queries = [m["Expression"] for p in ours.values() for m in p.get("Metrics", []) if "Expression" in m]
     for metric in ("SourceErrors", "SilentSources", "BlueskyLoginRefused", "UnreadableItems"):
         assert any(f"({metric})" in q and "FROM Groundswell" in q for q in queries), metric
+
+
+def _ref(value: Any) -> str | None:
+    return value.get("Ref") if isinstance(value, dict) else None
+
+
+def _allows(policy: dict[str, Any], service: str, action: str) -> bool:
+    """Whether a policy document lets ``service`` do ``action`` (``kms:GenerateDataKey*`` matches the wildcard)."""
+    for statement in policy["Statement"]:
+        principal = statement.get("Principal", {})
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
+        services = [services] if isinstance(services, str) else services
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Effect"] == "Allow" and service in services and action in actions:
+            return True
+    return False
+
+
+def test_alarms_and_inbound_sms_can_reach_their_encrypted_topics() -> None:
+    """moto enforces neither key nor topic policies: CloudWatch alarms and End User Messaging two-way SMS can
+    publish only to a topic whose key (not alias/aws/sns) and topic policy let them."""
+    topics = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == "AWS::SNS::Topic"}
+    keys = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == "AWS::KMS::Key"}
+    topic_policies: dict[str, list[dict[str, Any]]] = {}
+    for resource in RESOURCES.values():
+        if resource["Type"] == "AWS::SNS::TopicPolicy":
+            for topic in resource["Properties"]["Topics"]:
+                topic_policies.setdefault(_ref(topic) or "", []).append(resource["Properties"]["PolicyDocument"])
+    for name, topic in topics.items():
+        assert topic.get("KmsMasterKeyId") != "alias/aws/sns", f"{name}: the AWS-managed key locks services out"
+        assert _ref(topic.get("KmsMasterKeyId")) in keys, f"{name} is not encrypted with a key of the stack's"
+
+    publishers: dict[str, set[str]] = {}  # topic -> services that publish to it
+    for resource in RESOURCES.values():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            for topic in resource["Properties"].get("AlarmActions", []) + resource["Properties"].get("OKActions", []):
+                publishers.setdefault(_ref(topic) or "", set()).add("cloudwatch.amazonaws.com")
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event["Type"] == "SNS":  # a function fed by a topic: the inbound SMS topic
+                publishers.setdefault(_ref(event["Properties"]["Topic"]) or "", set()).add("sms-voice.amazonaws.com")
+    if TRANSLATED.exists():  # what CloudFormation gets: the function's SNS event is a subscription there
+        translated = json.loads(TRANSLATED.read_text())["Resources"]
+        subscribed = {_ref(r["Properties"]["TopicArn"]) for r in translated.values()
+                      if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] == "lambda"}  # fmt: skip
+        assert subscribed == {"InboundSmsTopic"}
+        assert all(r["Properties"]["KmsMasterKeyId"] == {"Ref": "TopicKey"}
+                   for r in translated.values() if r["Type"] == "AWS::SNS::Topic")  # fmt: skip
+    assert publishers["OperatorTopic"] == {"cloudwatch.amazonaws.com"}
+    assert publishers["InboundSmsTopic"] == {"sms-voice.amazonaws.com"}
+    for topic, services in publishers.items():
+        key = keys[_ref(topics[topic]["KmsMasterKeyId"]) or ""]
+        for service in services:
+            assert any(_allows(p, service, "sns:Publish") for p in topic_policies.get(topic, [])), (topic, service)
+            for action in ("kms:GenerateDataKey*", "kms:Decrypt"):
+                assert _allows(key["KeyPolicy"], service, action), (topic, service, action)
+
+
+def test_functions_that_publish_to_an_encrypted_topic_may_use_its_key() -> None:
+    for function in [k for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"]:
+        granted = statements(function)
+        encrypted = ("OperatorTopic", "InboundSmsTopic")
+        publishes = [s for s in granted if "sns:Publish" in s["Action"] and _ref(s["Resource"]) in encrypted]
+        if publishes:
+            kms = [s for s in granted if s["Resource"] == {"Fn::GetAtt": ["TopicKey", "Arn"]}]
+            assert kms and {"kms:GenerateDataKey", "kms:Decrypt"} <= set(kms[0]["Action"]), function
