@@ -6,7 +6,10 @@ BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test browser lint typecheck unit template sam-build benchmarks clean
+STACK ?= groundswell-dev
+SAM := $(SAM_VENV)/bin/sam
+
+.PHONY: demo test browser lint typecheck unit template sam-build benchmarks clean deploy sync logs delete
 
 $(BIN)/groundswell: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +27,29 @@ demo: $(BIN)/groundswell
 	$(BIN)/groundswell demo --output out/demo
 
 ## test: set up, then lint, type-check, lint the template (also SAM-translated), run the tests, sam build
-test: browser lint typecheck template unit sam-build
+test: lint typecheck template unit sam-build
 
-# headless Chromium renders alert emails in tests/e2e/test_email_screenshot.py (Debian's package)
+# headless Chromium renders alert emails in tests/e2e/test_email_screenshot.py; without it that test is
+# skipped (CI installs it in .ci/run). On Debian/Ubuntu, as root: make browser
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+## deploy: build and deploy to your AWS account (guided the first time; samconfig.toml keeps the answers)
+deploy: $(SAM_VENV)/bin/sam
+	$(SAM) build
+	$(SAM) deploy --guided --stack-name $(STACK)
+
+## sync: push code changes to a dev stack as you save (sam sync --watch)
+sync: $(SAM_VENV)/bin/sam
+	$(SAM) sync --stack-name $(STACK) --watch
+
+## logs: follow every function's logs of the stack
+logs: $(SAM_VENV)/bin/sam
+	$(SAM) logs --stack-name $(STACK) --tail
+
+## delete: delete the stack (the table is retained: DeletionPolicy Retain)
+delete: $(SAM_VENV)/bin/sam
+	$(SAM) delete --stack-name $(STACK)
 
 lint: $(BIN)/groundswell
 	$(BIN)/ruff check .

@@ -14,4 +14,4 @@ from groundswell.text import parse_timestamp
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     now = parse_timestamp(event["now"]) if isinstance(event, dict) and event.get("now") else None
-    return runtime.detect(now)
+    return runtime.detect(now, owner=getattr(context, "aws_request_id", None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -214,7 +215,25 @@ def accept_push(body: bytes, signature: str | None, now: float | None = None) ->
     }
 
 
-def detect(now: datetime | None = None) -> dict[str, int]:
+DETECTOR_LEASE_SECONDS = 150.0  # the detector's 120 s timeout and a margin: a crashed holder frees it by then
+
+
+def detect(now: datetime | None = None, *, owner: str | None = None) -> dict[str, int]:
+    """One detection cycle, under the detector's lease: the single writer of detector state even where the
+    function has no reserved concurrency (``DetectorReservedConcurrency=0``). A cycle that finds the lease
+    held skips (the next one catches up on every bucket since the last)."""
+    owner = owner or uuid.uuid4().hex
+    if not store().take_lease("detector", owner, DETECTOR_LEASE_SECONDS):
+        logger.warning("another detection cycle is running: this one skips, the next catches up")
+        count("DetectorCyclesSkipped")
+        return {"brands": 0, "buckets": 0, "transitions": 0, "skipped": 1}
+    try:
+        return _detect(now)
+    finally:
+        store().release_lease("detector", owner)
+
+
+def _detect(now: datetime | None) -> dict[str, int]:
     """One detection cycle over every enabled brand: states in, decisions, states and incidents out (a paused
     brand's state is only marked paused, once)."""
     from groundswell.detection.cycle import STATE, run_cycle

@@ -19,6 +19,7 @@ alert      ``ALERTS``                     ``<incident id>``               who wa
 delivery   ``DELIVERY#<incident id>``     ``<step>#<recipient key>``      one per message (idempotent); TTL
 held       ``HELD``                       ``<release>#<delivery>``        held for quiet hours
 claim      ``CLAIM#<what>``               ``CLAIM``                       once-only (summaries, SMS counts); TTL
+lease      ``LEASE#<what>``               ``LEASE``                       the detector's single-writer lease
 link       ``LINK#<id>``                  ``LINK``                        ack/snooze link record; TTL
 =========  =============================  ==============================  =====================================
 
@@ -556,6 +557,40 @@ class DynamoStore:
                 self._db.delete_item(TableName=self.table, Key=_key("HELD", held_key))
                 return False
             raise
+
+    def take_lease(self, what: str, owner: str, seconds: float) -> bool:
+        """Holds ``what`` (e.g. the detector's single-writer lease) for ``seconds`` of wall time: True when it was
+        free, expired or already ours. Real time, not a simulated clock: the lease guards real concurrency."""
+        now = time.time()
+        try:
+            self._db.put_item(
+                TableName=self.table,
+                Item={**_key(f"LEASE#{what}", "LEASE"), "owner": {"S": owner},
+                      "until": {"N": f"{now + seconds:.3f}"}, "expires_at": {"N": str(int(now + seconds) + 86400)}},
+                ConditionExpression="attribute_not_exists(pk) OR #until < :now OR #owner = :me",
+                ExpressionAttributeNames={"#until": "until", "#owner": "owner"},
+                ExpressionAttributeValues={":now": {"N": f"{now:.3f}"}, ":me": {"S": owner}},
+            )  # fmt: skip
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def release_lease(self, what: str, owner: str) -> None:
+        """Lets ``what`` go if we still hold it (a put that expires it, so no delete permission is needed)."""
+        try:
+            self._db.put_item(
+                TableName=self.table,
+                Item={**_key(f"LEASE#{what}", "LEASE"), "owner": {"S": owner}, "until": {"N": "0"},
+                      "expires_at": {"N": str(int(time.time()) + 86400)}},
+                ConditionExpression="#owner = :me",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":me": {"S": owner}},
+            )  # fmt: skip
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def claim_once(self, what: str, ttl_seconds: int) -> bool:
         """True the first time ``what`` is claimed (a daily summary, a notice to the operator)."""

@@ -166,3 +166,31 @@ def test_brands_are_stored_listed_and_removed_with_batches_of_25(
 def test_push_nonces_are_single_use(store: DynamoStore) -> None:
     assert store.claim_nonce("abc", 600) is True
     assert store.claim_nonce("abc", 600) is False
+
+
+def test_the_detector_lease_lets_one_holder_at_a_time_and_frees_itself(
+    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import groundswell.store as module
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(module.time, "time", lambda: clock[0])
+    assert store.take_lease("detector", "a", 150)
+    assert not store.take_lease("detector", "b", 150)  # a second cycle while the first runs
+    assert store.take_lease("detector", "a", 150)  # the holder again (a retry of the same invocation)
+    store.release_lease("detector", "b")  # not b's to release
+    assert not store.take_lease("detector", "b", 150)
+    store.release_lease("detector", "a")
+    assert store.take_lease("detector", "b", 150)
+    clock[0] += 151  # b crashed without releasing: its lease runs out
+    assert store.take_lease("detector", "c", 150)
+
+
+def test_a_detection_cycle_that_finds_the_lease_held_skips(aws: Any) -> None:
+    from groundswell import runtime
+
+    runtime.store().put_brand(make_brand())
+    assert runtime.store().take_lease("detector", "someone-else", 150)
+    assert runtime.detect(datetime(2026, 11, 20, tzinfo=UTC))["skipped"] == 1
+    runtime.store().release_lease("detector", "someone-else")
+    assert "skipped" not in runtime.detect(datetime(2026, 11, 20, tzinfo=UTC))

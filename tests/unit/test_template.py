@@ -209,3 +209,12 @@ def test_functions_that_publish_to_an_encrypted_topic_may_use_its_key() -> None:
         if publishes:
             kms = [s for s in granted if s["Resource"] == {"Fn::GetAtt": ["TopicKey", "Arn"]}]
             assert kms and {"kms:GenerateDataKey", "kms:Decrypt"} <= set(kms[0]["Action"]), function
+
+
+def test_a_fresh_account_deploys_the_detector_without_a_concurrency_reservation() -> None:
+    """Accounts with a concurrency quota of 10 refuse any reservation; the lease keeps one cycle at a time."""
+    assert TEMPLATE["Parameters"]["DetectorReservedConcurrency"]["Default"] == 0
+    reserved = RESOURCES["DetectSpikesFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    assert reserved == {"Fn::If": ["ReservesDetector", 1, {"Ref": "AWS::NoValue"}]}
+    assert not [k for k, v in RESOURCES.items() if "ReservedConcurrentExecutions" in v.get("Properties", {})
+                and k != "DetectSpikesFunction"]  # fmt: skip
