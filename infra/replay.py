@@ -56,14 +56,25 @@ def _created_times(path: Path) -> Iterator[datetime]:
 
 def brand_config(name: str, source: Path, sensitivity: str, config: Path | None) -> dict[str, Any]:
     """The brand to replay: from ``config`` (its recipients, time zone, settings) if given, else defaults; its
-    sources replaced by the replay file."""
-    base: dict[str, Any] = {"name": name, "terms": {"keywords": [name]}, "recipients": DEFAULT_RECIPIENTS}
-    if config is not None:
-        from groundswell.brands import load_brand_file
+    sources replaced by the replay file. ``name`` is the brand's name or its display name ("US Airways")."""
+    from groundswell.models import brand_slug
 
-        found = [b for b in load_brand_file(config) if b.name == name]
+    slug = brand_slug(name)
+    if not slug:
+        raise ReplayError(f"--brand {name!r} has no letters or digits: give the brand's name, e.g. us-airways")
+    base: dict[str, Any] = {"name": slug, "display_name": name if name != slug else "",
+                            "terms": {"keywords": [name]}, "recipients": DEFAULT_RECIPIENTS}  # fmt: skip
+    if config is not None:
+        from groundswell.brands import BrandConfigError, load_brand_file
+
+        try:
+            brands = load_brand_file(config)
+        except BrandConfigError as exc:
+            raise ReplayError(str(exc)) from None
+        found = [b for b in brands if slug in (b.name, brand_slug(b.label))]
         if not found:
-            raise ReplayError(f"brand {name!r} is not in {config}")
+            names = ", ".join(b.name for b in brands) or "none"
+            raise ReplayError(f"brand {name!r} is not in {config} (it has: {names})")
         base = found[0].model_dump(mode="json")
     base["sources"] = [{"type": "replay", "uri": str(source.resolve())}]
     base["detection"] = {**base.get("detection", {}), "sensitivity": sensitivity}
@@ -91,6 +102,7 @@ def run_replay(
         raise ReplayError(f"--start {clock:%Y-%m-%dT%H:%MZ} is after the file's last mention ({last:%Y-%m-%dT%H:%MZ})")
     ticks = int((end - clock) / STEP) + 1
     brands = parse_brands([brand_config(brand, input_path, sensitivity, config)], str(config or "replay"))
+    brand = brands[0].name
     output.parent.mkdir(parents=True, exist_ok=True)
     print(f"replaying {lines} mentions of {brand} from {clock:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC "
           f"({ticks} steps of 5 minutes, sensitivity {sensitivity})", file=sys.stderr, flush=True)  # fmt: skip

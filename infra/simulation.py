@@ -9,6 +9,7 @@ the notifier drains what the detector woke it for, and the notifier's 5-minute t
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +66,9 @@ class Pipeline:
         return Step(now, dispatched["dispatched"], polled.invocations, polled.failed)
 
 
+MESSAGE_FILE = re.compile(r"^\d{3,}-\d{8}T\d{4}-(sms|email|webhook)-[a-z_]+(-chart)?\.(txt|eml|html|png)$")
+
+
 class Inbox:
     """Every message the notifier sends, kept in order and written into a folder as its recipient sees it."""
 
@@ -72,8 +76,9 @@ class Inbox:
         self.folder = folder
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
-            for old in folder.glob("*"):
-                old.unlink()
+            for old in folder.iterdir():  # an earlier run's messages; nothing else of the user's is touched
+                if old.is_file() and MESSAGE_FILE.match(old.name):
+                    old.unlink()
         self.messages: list[Any] = []
 
     def add(self, message: Any) -> None:

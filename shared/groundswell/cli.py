@@ -29,7 +29,9 @@ def _target(args: argparse.Namespace) -> None:
         os.environ["TABLE_NAME"] = values["TableName"]
         os.environ.setdefault("POLL_QUEUE_URL", values.get("PollQueueUrl", ""))
     if not os.environ.get("TABLE_NAME"):
-        raise SystemExit("no table: pass --stack NAME (deployed stack), --table NAME, or set TABLE_NAME")
+        from groundswell.config import ConfigError
+
+        raise ConfigError("no table: pass --stack NAME (deployed stack), --table NAME, or set TABLE_NAME")
 
 
 def cmd_brands(args: argparse.Namespace) -> int:
@@ -41,7 +43,7 @@ def cmd_brands(args: argparse.Namespace) -> int:
         try:
             brands = load_brand_file(args.file)
         except BrandConfigError as exc:
-            print(exc, file=sys.stderr)
+            print(f"error: {exc}", file=sys.stderr)
             return 2
     if args.action == "validate":
         print(f"{args.file}: {len(brands)} valid brand(s): {', '.join(b.name for b in brands)}")
@@ -270,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = sub.add_parser("replay", help="feed a JSON Lines file of mentions through the whole pipeline (simulated)")
     replay.add_argument("--input", required=True, help="mentions, one JSON object per line (docs/mention-format.md)")
-    replay.add_argument("--brand", required=True, help="brand name (a slug, e.g. us-airways)")
+    replay.add_argument("--brand", required=True, help='brand name or display name (us-airways or "US Airways")')
     replay.add_argument("--output", required=True, help="incidents and alerts as JSON Lines")
     replay.add_argument("--start", type=parse_timestamp, help="simulated clock start (default: the first mention)")
     replay.add_argument("--speed", type=float, default=0.0, help="simulated seconds per real second (0: fastest)")
@@ -295,14 +297,60 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs a command. A mistake in its arguments, files, settings or AWS access is one line on stderr that
+    says what to do, and exit code 2; an unexpected failure is one line and exit code 1
+    (``GROUNDSWELL_DEBUG=1`` shows the traceback)."""
     args = build_parser().parse_args(argv)
-    from groundswell.config import ConfigError
-
     try:
         return int(args.func(args))
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("GROUNDSWELL_DEBUG") == "1":
+            raise
+        message, code = explain(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return code
+
+
+def explain(exc: Exception) -> tuple[str, int]:
+    """What to tell the user about ``exc``, and the exit code (2: theirs to fix, 1: ours)."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+    from pydantic import ValidationError
+
+    from groundswell.brands import BrandConfigError
+    from groundswell.config import ConfigError
+
+    if isinstance(exc, ConfigError | BrandConfigError | ValueError) and not isinstance(exc, ValidationError):
+        return _one_line(str(exc)), 2
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "input"
+        return f"{where}: {first['msg']}", 2
+    if isinstance(exc, OSError):
+        name = f"{exc.filename}: " if exc.filename else ""
+        return f"{name}{exc.strerror or exc}", 2
+    if isinstance(exc, NoCredentialsError):
+        return "no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY", 2
+    if isinstance(exc, NoRegionError):
+        return "no AWS region: pass --region or set AWS_DEFAULT_REGION", 2
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        hint = {
+            "ResourceNotFoundException": " (is --table or --stack right, and the region?)",
+            "ValidationError": " (is the stack name right, and the region?)",
+            "AccessDeniedException": " (your AWS identity may not do this)",
+        }.get(str(error.get("Code")), "")
+        return f"AWS said {error.get('Code')}: {_one_line(str(error.get('Message', '')))}{hint}", 2
+    if isinstance(exc, BotoCoreError):
+        return f"AWS: {_one_line(str(exc))} (check --endpoint-url, --region and the network)", 2
+    return f"{type(exc).__name__}: {_one_line(str(exc))} (GROUNDSWELL_DEBUG=1 shows where)", 1
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return "; ".join(lines)[:500] if lines else "(no detail)"
 
 
 if __name__ == "__main__":

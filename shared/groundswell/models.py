@@ -15,6 +15,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 BRAND_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
+def brand_slug(display_name: str) -> str:
+    """The brand name (slug) for a display name: ``"US Airways"`` -> ``"us-airways"``; "" if nothing is left."""
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:63].rstrip("-")
+
+
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+$")

@@ -20,11 +20,17 @@ def test_replay_of_a_swell_writes_the_incident_and_its_alerts(tmp_path: Path) ->
                              crisis_multiplier=8.0)  # fmt: skip
     source = write_jsonl(generate(scenario, demo_start(), 16), tmp_path / "swell.jsonl")
     output = tmp_path / "out.jsonl"
-    assert run_replay(source, "swell", output, messages=tmp_path / "messages") == 0
+    messages = tmp_path / "messages"
+    messages.mkdir()
+    (messages / "notes.txt").write_text("mine")  # a user's file in the folder: never deleted
+    (messages / "001-20261120T1405-sms-open.txt").write_text("an earlier run's message")
+    assert run_replay(source, "Swell Co", output, messages=messages) == 0  # a display name, as a user types it
+    assert (messages / "notes.txt").read_text() == "mine"
     rows = [json.loads(line) for line in output.read_text().splitlines()]
     incidents = [r for r in rows if r["type"] == "incident"]
     assert len(incidents) == 1
     incident = incidents[0]
+    assert incident["brand"] == "swell-co"
     assert set(incident) >= {"incident_id", "brand", "opened_at", "peak_at", "resolved_at", "severity", "observed",
                              "expected"}  # fmt: skip
     opened = datetime.fromisoformat(incident["opened_at"].replace("Z", "+00:00"))
