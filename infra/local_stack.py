@@ -52,7 +52,6 @@ def local_stack() -> Iterator[tuple[Provisioned, Any]]:
             runtime.store,
             runtime.scorer,
             runtime.source,
-            runtime.push_key,
             runtime.notifier,
         ):
             getattr(cached, "cache_clear", cached)()
@@ -61,6 +60,6 @@ def local_stack() -> Iterator[tuple[Provisioned, Any]]:
         os.environ.clear()
         os.environ.update(saved)
         reset_clients()
-        for cached in (settings, runtime.store, runtime.source, runtime.push_key, runtime.notifier):
+        for cached in (settings, runtime.store, runtime.source, runtime.notifier):
             cached.cache_clear()
         server.stop()

@@ -59,7 +59,7 @@ def _clean_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def clear() -> None:
         settings.cache_clear()
         reset_clients()
-        for cached in (runtime.store, runtime.scorer, runtime.source, runtime.push_key, runtime.notifier):
+        for cached in (runtime.store, runtime.scorer, runtime.source, runtime.notifier):
             cached.cache_clear()
 
     clear()

@@ -32,6 +32,7 @@ class Settings(BaseModel):
     silent_source_minutes: int = Field(default=30, ge=5, le=7 * 24 * 60, description="no successful poll: alarm")
     failing_source_threshold: int = Field(default=3, ge=1, description="consecutive failures that raise an error")
     push_max_skew_seconds: int = Field(default=300, ge=30, le=3600)
+    push_key_grace_hours: int = Field(default=24, ge=0, le=24 * 30, description="the previous push key's validity")
     notify_queue_url: str | None = Field(default=None, description="SQS queue that wakes the notifier")
     sms_provider: str = Field(default="end-user-messaging", pattern="^(end-user-messaging|sns)$")
     sms_origination_identity: str | None = Field(default=None, description="phone number, pool or sender id (ARN)")

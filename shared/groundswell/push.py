@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +30,9 @@ def sign(key: bytes, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def verify(key: bytes, body: bytes, header: str | None, *, now: float, max_skew: int) -> str:
-    """Checks a signature header; returns the digest (the replay-guard key) or raises :class:`PushRejected`."""
+def verify(keys: bytes | Sequence[bytes], body: bytes, header: str | None, *, now: float, max_skew: int) -> str:
+    """Checks a signature header against ``keys`` (the current key, and the previous one during its grace
+    period after a rotation); returns the digest (the replay-guard key) or raises :class:`PushRejected`."""
     if not header:
         raise PushRejected(401, f"missing {SIGNATURE_HEADER} header")
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
@@ -41,10 +43,11 @@ def verify(key: bytes, body: bytes, header: str | None, *, now: float, max_skew:
         raise PushRejected(401, "malformed signature header: expected t=<unix seconds>,v1=<hex>") from None
     if abs(now - timestamp) > max_skew:
         raise PushRejected(401, f"signature timestamp outside the allowed {max_skew} s window")
-    expected = sign(key, body, timestamp).split("v1=", 1)[1]
-    if not hmac.compare_digest(expected, given):
-        raise PushRejected(401, "signature does not match")
-    return expected
+    for key in (keys,) if isinstance(keys, bytes) else tuple(keys):
+        expected = sign(key, body, timestamp).split("v1=", 1)[1]
+        if hmac.compare_digest(expected, given):
+            return expected
+    raise PushRejected(401, "signature does not match")
 
 
 @dataclass(frozen=True)

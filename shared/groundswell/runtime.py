@@ -170,15 +170,34 @@ def poll(request: PollRequest, time_left: float | None = None) -> IngestReport |
         )
 
 
-@cache
-def push_key() -> bytes:
-    from groundswell.adapters.secrets import get_secret_json
+def push_keys() -> tuple[bytes, ...]:
+    """The push key, then during ``PUSH_KEY_GRACE_HOURS`` after a rotation the previous one (read again within
+    5 minutes of a change)."""
+    from groundswell.adapters.secrets import signing_keys
     from groundswell.config import ConfigError
 
-    secret_id = settings().push_secret_id
-    if not secret_id:
+    config = settings()
+    if not config.push_secret_id:
         raise ConfigError("PUSH_SECRET_ID is not set")
-    return str(get_secret_json(secret_id)["key"]).encode()
+    return signing_keys(config.push_secret_id, grace=timedelta(hours=config.push_key_grace_hours))
+
+
+def push_key() -> bytes:
+    """The current push key (what a sender signs with)."""
+    return push_keys()[0]
+
+
+def link_keys() -> tuple[bytes, ...]:
+    """The alert-link key, then for a link's lifetime after a rotation the previous one, so links already
+    sent keep working until they expire."""
+    from groundswell.adapters.secrets import signing_keys
+    from groundswell.alerting.service import LINK_TTL
+    from groundswell.config import ConfigError
+
+    secret_id = settings().alert_link_secret_id
+    if not secret_id:
+        raise ConfigError("ALERT_LINK_SECRET_ID is not set")
+    return signing_keys(secret_id, grace=LINK_TTL)
 
 
 def accept_push(body: bytes, signature: str | None, now: float | None = None) -> dict[str, Any]:
@@ -188,7 +207,7 @@ def accept_push(body: bytes, signature: str | None, now: float | None = None) ->
 
     config = settings()
     digest = verify(
-        push_key(), body, signature, now=time.time() if now is None else now, max_skew=config.push_max_skew_seconds
+        push_keys(), body, signature, now=time.time() if now is None else now, max_skew=config.push_max_skew_seconds
     )
     batch = parse_batch(body)
     brand = store().get_brand(batch.brand)
@@ -330,7 +349,6 @@ def wake_notifier(now: datetime | None) -> None:
 def notifier() -> Any:
     """The notifier with its senders, from the settings (a missing one is named in the error)."""
     from groundswell.adapters.aws import client
-    from groundswell.adapters.secrets import get_secret_json
     from groundswell.alerting.senders import EndUserMessagingSms, NoSms, OperatorNotices, SesEmail, SmsSender, SnsSms
     from groundswell.alerting.service import Channels, Notifier
     from groundswell.config import ConfigError
@@ -354,7 +372,7 @@ def notifier() -> Any:
         sms=sms, email=SesEmail(client("sesv2"), configuration_set=config.ses_configuration_set),
         operator=OperatorNotices(client("sns"), config.operator_topic_arn), sender_email=str(config.sender_email),
         link_base=config.alert_link_base or "",
-        link_key=str(get_secret_json(str(config.alert_link_secret_id))["key"]).encode(),
+        link_keys=link_keys,
         sms_per_day=config.sms_per_day,
     )  # fmt: skip
     return Notifier(store(), channels)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 
@@ -195,3 +198,42 @@ def test_brands_cli_round_trip_with_clear_errors(aws: Any, tmp_path: Path, capsy
     capsys.readouterr()
     assert cli(["brands", "list"]) == 0
     assert "acme-air" not in capsys.readouterr().out
+
+
+def test_rotated_push_and_link_keys_take_effect_and_the_previous_one_has_a_grace_period(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the keys were read once per container (functools.cache) and a provider was built per call, so
+    a rotation never took effect until a cold start, and then at once, breaking every link already sent."""
+    import groundswell.adapters.secrets as secrets
+    from groundswell.runtime import link_keys, push_keys
+
+    _, session = aws
+    manager = session.client("secretsmanager")
+    push_id, link_id = os.environ["PUSH_SECRET_ID"], os.environ["ALERT_LINK_SECRET_ID"]
+    old_push, old_link = push_keys()[0], link_keys()[0]
+    clock = [time.monotonic()]
+    monkeypatch.setattr(secrets.time, "monotonic", lambda: clock[0])
+    manager.put_secret_value(SecretId=push_id, SecretString=json.dumps({"key": "n" * 40}))
+    manager.put_secret_value(SecretId=link_id, SecretString=json.dumps({"key": "l" * 40}))
+    assert push_keys() == (old_push,)  # cached: the new value is read within the max age, not per call
+    clock[0] += secrets.SECRET_MAX_AGE_SECONDS + 1
+    assert push_keys() == (b"n" * 40, old_push)  # the previous key stays valid during its grace period
+    assert link_keys() == (b"l" * 40, old_link)
+    later = datetime.now(UTC) + timedelta(hours=25)
+    assert secrets.signing_keys(push_id, grace=timedelta(hours=24), now=later) == (b"n" * 40,)
+    assert secrets.signing_keys(link_id, grace=timedelta(days=3), now=later) == (b"l" * 40, old_link)
+
+
+def test_a_push_signed_with_the_previous_key_is_accepted_during_its_grace_only(aws: Any) -> None:
+    from groundswell.push import PushRejected
+    from groundswell.runtime import accept_push, store
+
+    store().put_brand(make_brand(sources=[{"type": "hackernews"}]))
+    body = json.dumps({"brand": "acme-air", "mentions": []}).encode()
+    now = time.time()
+    new, old = b"n" * 40, b"o" * 40
+    with patch("groundswell.runtime.push_keys", return_value=(new, old)):
+        assert accept_push(body, sign(old, body, int(now)), now=now)["received"] == 0
+    with patch("groundswell.runtime.push_keys", return_value=(new,)), pytest.raises(PushRejected, match="match"):
+        accept_push(body, sign(old, body, int(now) + 1), now=now)

@@ -176,6 +176,8 @@ def test_links_verify_and_reject_tampering_and_expiry() -> None:
     assert not links.verify(key, token, widened, T0).ok  # a changed record no longer matches
     assert "expired" in links.verify(key, token, record, T0 + timedelta(days=4)).reason
     assert not links.verify(key, "../../etc/passwd", record, T0).ok
+    assert links.verify((b"rotated" * 8, key), token, record, T0).ok  # the previous key, during its grace
+    assert not links.verify((b"rotated" * 8,), token, record, T0).ok
 
 
 def test_alerts_preview_writes_every_sms_and_the_email(tmp_path: Path) -> None:

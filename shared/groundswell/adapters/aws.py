@@ -20,5 +20,8 @@ def client(service: str) -> Any:
 
 
 def reset_clients() -> None:
-    """Forget cached clients (tests switch endpoints and credentials)."""
+    """Forget cached clients and secrets (tests switch endpoints and credentials)."""
+    from groundswell.adapters.secrets import reset_secrets
+
     client.cache_clear()
+    reset_secrets()

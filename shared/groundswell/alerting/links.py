@@ -14,6 +14,7 @@ import hmac
 import re
 import secrets
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,12 +66,14 @@ class Verdict:
     reason: str = ""
 
 
-def verify(key: bytes, token: str, record: LinkRecord | None, now: datetime) -> Verdict:
-    """Is ``token`` a valid, unexpired link for ``record`` (the record stored under its id)?"""
+def verify(keys: bytes | Sequence[bytes], token: str, record: LinkRecord | None, now: datetime) -> Verdict:
+    """Is ``token`` a valid, unexpired link for ``record`` (the record stored under its id), signed with one of
+    ``keys`` (the current key, and the previous one during its grace period after a rotation)?"""
     parts = split_token(token)
     if parts is None or record is None:
         return Verdict(False, "This link is not valid.")
-    if not hmac.compare_digest(parts[1], signature(key, parts[0], record)):
+    candidates = (keys,) if isinstance(keys, bytes) else tuple(keys)
+    if not any(hmac.compare_digest(parts[1], signature(key, parts[0], record)) for key in candidates):
         return Verdict(False, "This link is not valid.")
     if now >= record.expires_at:
         return Verdict(False, "This link has expired. Reply ACK to the SMS or use a newer alert's link.")

@@ -43,6 +43,7 @@ from groundswell.observability import count, logger, mask_email, mask_phone, unr
 from groundswell.store import DynamoStore
 
 SAVE_TRIES = 5
+LINK_TTL = timedelta(days=3)  # an alert's links work this long (and the previous key as long after a rotation)
 M = TypeVar("M", bound=BaseModel)
 FACTS_HISTORY = timedelta(days=8)  # the negative share's "usual" and the summary's 7-day average need 8 days
 
@@ -56,10 +57,10 @@ class Channels:
     operator: OperatorNotices
     sender_email: str
     link_base: str
-    link_key: bytes
+    link_keys: Callable[[], Sequence[bytes]]  # the current key first; the previous one after a rotation
     webhook: Webhook = field(default_factory=Webhook)
     sms_per_day: int = 500
-    link_ttl: timedelta = timedelta(days=3)
+    link_ttl: timedelta = LINK_TTL
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ class Notifier:
         parts = links.split_token(token)
         raw = self.store.get_link(parts[0]) if parts else None
         record = links.LinkRecord.model_validate_json(raw) if raw else None
-        verdict = links.verify(self.channels.link_key, token, record, now)
+        verdict = links.verify(self.channels.link_keys(), token, record, now)
         if not verdict.ok:
             count("AlertLinkRejected")
         return verdict, record if verdict.ok else None
@@ -403,7 +404,7 @@ class Notifier:
                                   expires_at=now + self.channels.link_ttl)  # fmt: skip
         if not self.channels.link_base.startswith("https://") and not self.channels.link_base.startswith("http://"):
             raise ValueError("ALERT_LINK_BASE must be the http(s) URL of the acknowledgement endpoint")
-        link_id, token = links.new_token(self.channels.link_key, record)
+        link_id, token = links.new_token(self.channels.link_keys()[0], record)
         self.store.put_link(link_id, record.model_dump_json(), record.expires_at)
         return links.url(self.channels.link_base, token)
 
