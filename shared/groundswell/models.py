@@ -143,6 +143,11 @@ class Channel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
     WEBHOOK = "webhook"
+    PAGERDUTY = "pagerduty"
+
+
+PAGING_CHANNELS = (Channel.WEBHOOK, Channel.PAGERDUTY)  # no daily summary unless one is asked for
+PAGERDUTY_KEY = re.compile(r"^[A-Za-z0-9]{32}$")
 
 
 class Role(StrEnum):
@@ -156,7 +161,13 @@ class Recipient(_Strict):
 
     name: str = Field(min_length=1, max_length=80)
     channel: Channel
-    address: str = Field(description="E.164 phone number, email address or https webhook URL")
+    address: str = Field(
+        description="E.164 phone number, email address, https webhook URL, or a PagerDuty Events API v2 "
+        "integration (routing) key"
+    )
+    webhook_format: Literal["slack", "teams", "generic"] | None = Field(
+        default=None, description="webhooks: the payload shape; by default from the host (Slack, Teams, else generic)"
+    )
     role: Role = Role.PR_ONCALL
     timezone: str = "UTC"
     quiet_hours: tuple[int, int] | None = Field(default=None, description="[start_hour, end_hour) local time")
@@ -184,7 +195,7 @@ class Recipient(_Strict):
     @property
     def daily_summary_at(self) -> time | None:
         """When this recipient's daily summary is due (local time), or None for no summary."""
-        if self.summary_at is not None or self.role is not Role.EXECUTIVE or self.channel is Channel.WEBHOOK:
+        if self.summary_at is not None or self.role is not Role.EXECUTIVE or self.channel in PAGING_CHANNELS:
             return self.summary_at
         return time(8, 0)
 
@@ -201,6 +212,10 @@ class Recipient(_Strict):
             raise ValueError("an SMS address must be an E.164 phone number such as +14155550100")
         if self.channel is Channel.EMAIL and not EMAIL.match(self.address):
             raise ValueError(f"not a valid email address: {self.address!r}")
+        if self.channel is Channel.PAGERDUTY and not PAGERDUTY_KEY.match(self.address):
+            raise ValueError(
+                "a pagerduty address must be the 32-character integration key of an Events API v2 integration"
+            )
         if self.channel is Channel.WEBHOOK and not self.address.startswith("https://"):
             raise ValueError("a webhook address must be an https:// URL")
         return self

@@ -212,26 +212,100 @@ def test_a_deployment_without_sms_sends_sms_recipients_their_fallback_email(noti
     assert sms_sent() == [] and any("oncall@example.com" in str(m.destinations) for m in emails_sent())
 
 
-def test_webhook_recipients_get_slack_compatible_json(aws: Any) -> None:
-    from groundswell.alerting.senders import Webhook
+def _capture_posts(notifier: Any) -> list[tuple[str, dict[str, Any]]]:
+    from groundswell.alerting.senders import PagerDutyEvents, Webhook
     from groundswell.http import HttpClient, Response
 
-    hook = {"name": "War room", "channel": "webhook", "address": "https://hooks.slack.com/services/T0/B0/x",
-            "role": "pr_oncall"}  # fmt: skip
-    runtime.store().put_brand(make_brand(recipients=[hook]))
-    notifier = runtime.notifier()
     posted: list[tuple[str, dict[str, Any]]] = []
 
     def transport(request: Any, timeout: float) -> Response:
         posted.append((request.full_url, json.loads(request.data)))
+        if "pagerduty" in request.full_url:
+            return Response(202, {}, b'{"status": "success", "message": "Event processed", "dedup_key": "k"}')
         return Response(200, {}, b"ok")
 
     object.__setattr__(notifier.channels, "webhook", Webhook(HttpClient(name="test-webhook", transport=transport)))
-    publish("open")
+    object.__setattr__(notifier.channels, "pagerduty",
+                       PagerDutyEvents(HttpClient(name="test-pd", transport=transport)))  # fmt: skip
+    return posted
+
+
+HOSTILE = "<!channel> <https://evil.example|click here> [login](https://evil.example) **now**"
+
+
+def test_slack_gets_block_kit_with_an_acknowledge_button_and_escaped_post_text(aws: Any) -> None:
+    hook = {"name": "War room", "channel": "webhook", "address": "https://hooks.slack.com/services/T0/B0/x",
+            "role": "pr_oncall"}  # fmt: skip
+    runtime.store().put_brand(make_brand(display_name="Acme Air", recipients=[hook]))
+    notifier = runtime.notifier()
+    posted = _capture_posts(notifier)
+    publish("open", drivers=(HOSTILE,))
     notifier.drain(T0)
-    assert [url for url, _ in posted] == [hook["address"]]
-    text = posted[0][1]["text"]
-    assert "CRISIS ALERT" in text and "Acme Air" in text and "/a/" in text
+    [(url, payload)] = posted
+    assert url == hook["address"]
+    assert "CRISIS ALERT" in payload["text"] and "Acme Air" in payload["text"]  # the notification's fallback
+    header, section, actions = payload["blocks"]
+    assert header["type"] == "header" and header["text"]["type"] == "plain_text" and len(header["text"]["text"]) <= 150
+    assert section["text"]["type"] == "mrkdwn" and len(section["text"]["text"]) <= 3000
+    assert "<!channel>" not in json.dumps(payload) and "&lt;!channel&gt;" in section["text"]["text"]
+    [button] = actions["elements"]
+    assert button["type"] == "button" and "/a/" in button["url"] and len(button["text"]["text"]) <= 75
+
+
+def test_teams_gets_an_adaptive_card_in_a_message_envelope(aws: Any) -> None:
+    """Teams Workflows answer 202 to a bare {"text"} and then drop it."""
+    teams = "https://prod-12.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=x"
+    hook = {"name": "Comms", "channel": "webhook", "role": "pr_oncall", "address": teams}
+    runtime.store().put_brand(make_brand(recipients=[hook]))
+    notifier = runtime.notifier()
+    posted = _capture_posts(notifier)
+    publish("open", drivers=("[x](https://e.example)",))
+    notifier.drain(T0)
+    [(_, payload)] = posted
+    assert payload["type"] == "message" and "text" not in payload
+    [attachment] = payload["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+    assert all(block["type"] == "TextBlock" and block["wrap"] for block in card["body"])
+    assert "\\[x\\]\\(https://e.example\\)" in card["body"][1]["text"]  # no clickable injected link
+    [action] = card["actions"]
+    assert action["type"] == "Action.OpenUrl" and "/a/" in action["url"]
+
+
+def test_pagerduty_is_triggered_acknowledged_and_resolved_on_the_incident_id(aws: Any) -> None:
+    pager = {"name": "PD", "channel": "pagerduty", "address": "R" * 32, "role": "pr_oncall"}
+    runtime.store().put_brand(make_brand(recipients=[pager]))
+    notifier = runtime.notifier()
+    posted = _capture_posts(notifier)
+    view = publish("open")
+    notifier.drain(T0)
+    [(url, trigger)] = posted
+    assert url == "https://events.pagerduty.com/v2/enqueue"
+    assert trigger["routing_key"] == "R" * 32 and trigger["event_action"] == "trigger"
+    assert trigger["dedup_key"] == view.id
+    payload = trigger["payload"]
+    assert {"summary", "source", "severity"} <= set(payload) and payload["severity"] == "error"  # SEV3
+    assert len(payload["summary"]) <= 1024 and "Acme Air" in payload["summary"]
+    assert trigger["links"][0]["href"] == trigger["client_url"] and "/a/" in trigger["client_url"]
+    token = trigger["client_url"].rsplit("/", 1)[1]
+    assert notifier.act(token, "ack", T0 + timedelta(minutes=1))[0] == 200
+    assert posted[-1][1] == {"routing_key": "R" * 32, "event_action": "acknowledge", "dedup_key": view.id}
+    publish("resolve", resolved_at=T0 + timedelta(hours=2))
+    notifier.drain(T0 + timedelta(hours=2))
+    assert posted[-1][1] == {"routing_key": "R" * 32, "event_action": "resolve", "dedup_key": view.id}
+
+
+def test_other_webhooks_get_text_and_the_incidents(aws: Any) -> None:
+    hook = {"name": "Ops", "channel": "webhook", "address": "https://ops.example/hook", "role": "pr_oncall"}
+    runtime.store().put_brand(make_brand(recipients=[hook]))
+    notifier = runtime.notifier()
+    posted = _capture_posts(notifier)
+    view = publish("open")
+    notifier.drain(T0)
+    [(_, payload)] = posted
+    assert "CRISIS ALERT" in payload["text"] and "/a/" in payload["text"]
+    assert payload["incidents"] == [{"id": view.id, "severity": 3, "kind": "open"}]
 
 
 def test_an_unreadable_outbox_event_or_alert_state_is_skipped_and_kept(

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from groundswell.alerting.webhooks import PAGERDUTY_EVENTS_URL
 from groundswell.http import HttpClient, HttpError
 
 
@@ -111,20 +112,42 @@ class SesEmail:
 
 
 class Webhook:
-    """Slack incoming webhooks and Teams workflows both accept ``{"text": ...}``."""
+    """Posts a JSON payload (``alerting.webhooks`` shapes it for Slack, Teams or any endpoint)."""
 
     def __init__(self, http: HttpClient | None = None):
         self._http = http or HttpClient(name="webhook", timeout=5.0, max_attempts=3)
 
-    def send(self, url: str, text: str) -> str:
+    def send(self, url: str, payload: dict[str, Any]) -> str:
         try:
-            self._http.request("POST", url, body=json.dumps({"text": text}).encode(),
+            self._http.request("POST", url, body=json.dumps(payload).encode(),
                                headers={"Content-Type": "application/json"})  # fmt: skip
         except HttpError as exc:
             if exc.transient:
                 raise
             raise DeliveryError(f"webhook refused the message: HTTP {exc.status}") from exc
         return "webhook"
+
+
+class PagerDutyEvents:
+    """PagerDuty's Events API v2: 202 accepted; 400 is an invalid event (or key), never retried; 429 and 5xx
+    are retried by the notifier's retry of the delivery."""
+
+    def __init__(self, http: HttpClient | None = None, url: str = PAGERDUTY_EVENTS_URL):
+        self._http = http or HttpClient(name="pagerduty", timeout=5.0, max_attempts=3)
+        self._url = url
+
+    def send(self, event: dict[str, Any]) -> str:
+        try:
+            reply = self._http.request("POST", self._url, body=json.dumps(event).encode(),
+                                       headers={"Content-Type": "application/json"})  # fmt: skip
+        except HttpError as exc:
+            if exc.transient:
+                raise
+            raise DeliveryError(f"PagerDuty refused the event: HTTP {exc.status} {exc.error_code or ''}") from exc
+        try:
+            return str(reply.json().get("dedup_key") or event["dedup_key"])
+        except (HttpError, AttributeError):
+            return str(event["dedup_key"])
 
 
 class OperatorNotices:

@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from groundswell.alerting import links
+from groundswell.alerting import links, webhooks
 from groundswell.alerting.gsm import segments
 from groundswell.alerting.lifecycle import (
     AlertState,
@@ -37,7 +37,16 @@ from groundswell.alerting.lifecycle import (
 )  # fmt: skip
 from groundswell.alerting.notices import AlertKind, IncidentView, Notice, facts
 from groundswell.alerting.people import shared_preferences
-from groundswell.alerting.senders import DeliveryError, OperatorNotices, OptedOut, SesEmail, SmsSender, Webhook
+from groundswell.alerting.senders import (
+    DeliveryError,
+    OperatorNotices,
+    OptedOut,
+    PagerDutyEvents,
+    SesEmail,
+    SmsSender,
+    Webhook,
+)
+from groundswell.http import HttpError
 from groundswell.models import Brand, Bucket, Channel, Recipient
 from groundswell.observability import count, logger, mask_email, mask_phone, unreadable
 from groundswell.store import DynamoStore
@@ -59,6 +68,7 @@ class Channels:
     link_base: str
     link_keys: Callable[[], Sequence[bytes]]  # the current key first; the previous one after a rotation
     webhook: Webhook = field(default_factory=Webhook)
+    pagerduty: PagerDutyEvents = field(default_factory=PagerDutyEvents)
     sms_per_day: int = 500
     link_ttl: timedelta = LINK_TTL
 
@@ -311,13 +321,45 @@ class Notifier:
             self._record(SentMessage("sms", _masked(recipient), kind, about, now, text, parts))
         elif recipient.channel is Channel.EMAIL:
             self._email(recipient.address, recipient, notices, group, now, link, kind)
+        elif recipient.channel is Channel.PAGERDUTY:
+            self._page(recipient, notices, group, now, link, kind)
         else:
-            from groundswell.alerting.email import compose
+            self._webhook(recipient, notices, group, now, link, kind)
 
-            text = compose(notices, links={n.incident.id: link for n in notices}, timezone=recipient.timezone).text
-            self.channels.webhook.send(recipient.address, text[:3500])
-            self._finish(group, "sent", "webhook")
-            self._record(SentMessage("webhook", _masked(recipient), kind, about, now, text))
+    def _webhook(self, recipient: Recipient, notices: list[Notice], group: list[Dispatch], now: datetime, link: str,
+                 kind: str) -> None:  # fmt: skip
+        from groundswell.alerting.email import compose
+
+        text = compose(notices, links={n.incident.id: link for n in notices}, timezone=recipient.timezone).text
+        shape = webhooks.format_for(recipient.address, recipient.webhook_format)
+        if shape is webhooks.WebhookFormat.SLACK:
+            payload = webhooks.slack_payload(text, link)
+        elif shape is webhooks.WebhookFormat.TEAMS:
+            payload = webhooks.teams_payload(text, link)
+        else:
+            payload = webhooks.generic_payload(text, [(n.incident.id, n.incident.severity, n.kind.value)
+                                                      for n in notices])  # fmt: skip
+        self.channels.webhook.send(recipient.address, payload)
+        self._finish(group, "sent", "webhook")
+        self._record(SentMessage("webhook", _masked(recipient), kind, _about(notices), now, text))
+
+    def _page(self, recipient: Recipient, notices: list[Notice], group: list[Dispatch], now: datetime, link: str,
+              kind: str) -> None:  # fmt: skip
+        """One PagerDuty event per incident: its alert is triggered (again: PagerDuty dedups on the incident id)
+        until the all clear resolves it."""
+        for notice in notices:
+            action = "resolve" if notice.kind is AlertKind.RESOLVED else "trigger"
+            summary = webhooks.pagerduty_summary(notice.brand_label, notice.incident)
+            details = {"observed": notice.incident.observed, "expected": round(notice.incident.expected, 1),
+                       "window_minutes": notice.incident.window_minutes, "drivers": list(notice.incident.drivers),
+                       "incident": notice.incident.id}  # fmt: skip
+            self.channels.pagerduty.send(webhooks.pagerduty_event(
+                action, routing_key=recipient.address, incident_id=notice.incident.id, summary=summary,
+                severity=notice.incident.severity, brand=notice.incident.brand, at=now, link=link, details=details,
+            ))  # fmt: skip
+        self._finish(group, "sent", "pagerduty")
+        self._record(SentMessage("pagerduty", _masked(recipient), kind, _about(notices), now,
+                                 "; ".join(f"{n.kind.value} {n.incident.id}" for n in notices)))  # fmt: skip
 
     def _email(self, address: str, recipient: Recipient, notices: list[Notice], group: list[Dispatch], now: datetime,
                link: str, kind: str) -> None:  # fmt: skip
@@ -483,6 +525,21 @@ class Notifier:
         self._record(SentMessage("email", mask_email(address), "summary", (), now, text, email=raw))
         return self.channels.email.send(self.channels.sender_email, address, raw)
 
+    def _acknowledge_pages(self, state: AlertState) -> None:
+        """Acknowledged here, so acknowledged in PagerDuty too (its alert stops escalating there); a failure is
+        logged and counted, never undoes the acknowledgement."""
+        brand = self.store.get_brand(state.incident.brand)
+        for recipient in brand.recipients if brand else []:
+            if recipient.channel is not Channel.PAGERDUTY or recipient.key not in state.told:
+                continue
+            event = webhooks.pagerduty_event("acknowledge", routing_key=recipient.address,
+                                             incident_id=state.incident.id)  # fmt: skip
+            try:
+                self.channels.pagerduty.send(event)
+            except (HttpError, DeliveryError) as exc:
+                count("NotificationsFailed", 1, channel="pagerduty")
+                logger.warning("PagerDuty acknowledge failed", extra={"recipient": recipient.key, "error": str(exc)})
+
     def _acknowledge(self, incident_id: str, who: str, action: str, now: datetime, snooze_hours: int) -> bool:
         for _ in range(SAVE_TRIES):
             stored = self.store.alert_state(incident_id)
@@ -498,6 +555,8 @@ class Notifier:
             if self.store.save_alert_state(incident_id, state.model_dump_json(), stored[1], resolved=False):
                 logger.info("incident " + action, extra={"incident": incident_id})
                 count("IncidentsAcknowledged" if action == "ack" else "IncidentsSnoozed")
+                if action == "ack":
+                    self._acknowledge_pages(state)
                 return True
         return False
 
@@ -559,6 +618,8 @@ def _masked(recipient: Recipient) -> str:
         return mask_phone(recipient.address)
     if recipient.channel is Channel.EMAIL:
         return mask_email(recipient.address)
+    if recipient.channel is Channel.PAGERDUTY:
+        return f"pagerduty:…{recipient.address[-4:]}"
     return recipient.address.split("/")[2] if recipient.address.count("/") >= 2 else "webhook"
 
 
