@@ -15,6 +15,13 @@ import statistics
 import subprocess
 import sys
 
+CHART = (
+    "from datetime import UTC, datetime, timedelta\nfrom groundswell.models import Bucket\n"
+    "from groundswell.alerting.chart import hourly_series\nfrom {module} import render_png\n"
+    "now = datetime(2026, 11, 20, 15, tzinfo=UTC)\n"
+    "b = [Bucket(brand='a', start=now - timedelta(minutes=5 * i), total=20, negative=3) for i in range(2592)]\n"
+    "render_png(hourly_series(b, now), title='Acme Air', timezone='America/New_York', opened_at=now)"
+)
 SNIPPETS = {
     "baseline: import boto3": "import boto3",
     "dispatch_polls": "import functions.dispatch_polls.app",
@@ -31,12 +38,13 @@ SNIPPETS = {
     "notify": "import functions.notify.app\nimport groundswell.alerting.service",
     "notify + first email's imports": (
         "import functions.notify.app\nimport groundswell.alerting.service\nimport groundswell.alerting.email\n"
-        "from groundswell.alerting.chart import render_png\nimport matplotlib.backends.backend_agg\n"
-        "import matplotlib.figure\nimport jinja2"
+        "from groundswell.alerting.chart import render_png\nimport PIL.Image\nimport jinja2"
     ),
+    "first chart (Pillow, shipped)": CHART.format(module="groundswell.alerting.chart"),
+    "first chart (matplotlib, before)": CHART.format(module="benchmarks.chart_matplotlib"),
     "alert_actions": "import functions.alert_actions.app\nimport groundswell.alerting.service",
 }
-HEAVY = ("scipy.stats", "scipy.special", "numpy", "pandas", "aws_xray_sdk", "matplotlib", "jinja2")
+HEAVY = ("scipy.stats", "scipy.special", "numpy", "pandas", "aws_xray_sdk", "matplotlib", "jinja2", "PIL.Image")
 
 
 def measure(code: str, runs: int) -> tuple[float, list[str]]:
@@ -62,9 +70,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     runs = parser.parse_args().runs
     print(f"median of {runs} fresh interpreters, milliseconds")
+    medians: dict[str, float] = {}
     for name, code in SNIPPETS.items():
         median, heavy = measure(code, runs)
+        medians[name] = median
         print(f"{name:<38}{median:>8.0f} ms   heavy modules loaded: {', '.join(heavy) or 'none'}")
+    pillow, matplotlib = medians["first chart (Pillow, shipped)"], medians["first chart (matplotlib, before)"]
+    print(f"first chart: Pillow takes {pillow / matplotlib:.2f}x the time of matplotlib in the same run")
 
 
 if __name__ == "__main__":
