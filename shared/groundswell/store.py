@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from groundswell import table
 from groundswell.models import Brand, Bucket, Mention, Sentiment, bucket_start
 from groundswell.observability import unreadable
 
@@ -432,21 +433,16 @@ class DynamoStore:
         event_key = _key(f"BRAND#{brand}", f"EVENT#{incident_id}#{kind}#{bucket.isoformat()}")
         outbox = {**_key("OUTBOX", f"{bucket.isoformat()}#{incident_id}#{kind}"), "brand": {"S": brand},
                   "kind": {"S": kind}, "incident": {"S": incident}}  # fmt: skip
-        try:
-            self._db.transact_write_items(TransactItems=[
-                {"Put": {"TableName": self.table, "Item": {**event_key, "incident": {"S": incident},
-                                                            "kind": {"S": kind}},
-                         "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"TableName": self.table, "Item": outbox}},
-                {"Put": {"TableName": self.table, "Item": {
-                    **_key(f"BRAND#{brand}", f"INCIDENT#{incident_id}"), "incident": {"S": incident},
-                    "status": {"S": "resolved" if resolved else "open"}}}},
-            ])  # fmt: skip
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                return False
-            raise
+        # only the event's own condition means "stored before"; throttling and conflicts are retried, then raised
+        return table.transact(self._db, [
+            {"Put": {"TableName": self.table, "Item": {**event_key, "incident": {"S": incident},
+                                                        "kind": {"S": kind}},
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": self.table, "Item": outbox}},
+            {"Put": {"TableName": self.table, "Item": {
+                **_key(f"BRAND#{brand}", f"INCIDENT#{incident_id}"), "incident": {"S": incident},
+                "status": {"S": "resolved" if resolved else "open"}}}},
+        ], guards=(0,), sleep=self._sleep)  # fmt: skip
 
     def incidents(self, brand: str) -> list[str]:
         """The brand's incidents as JSON, oldest first."""
@@ -510,12 +506,8 @@ class DynamoStore:
             held = {**_key("HELD", f"{held_until.astimezone(UTC).isoformat()}#{incident_id}#{step}#{recipient}"),
                     "payload": {"S": payload}}  # fmt: skip
             actions.append({"Put": {"TableName": self.table, "Item": held}})
-        try:
-            self._db.transact_write_items(TransactItems=actions)
+        if table.transact(self._db, actions, guards=(0,), sleep=self._sleep):
             return "claimed"
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
         found = self._db.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
         return found["status"]["S"] if found else "sending"
 
@@ -543,20 +535,17 @@ class DynamoStore:
 
     def release_held(self, held_key: str, incident_id: str, step: str, recipient: str) -> bool:
         """Moves a held message to ``sending`` (once: False if another invocation released it first)."""
-        try:
-            self._db.transact_write_items(TransactItems=[
-                {"Update": {"TableName": self.table, "Key": _key(f"DELIVERY#{incident_id}", f"{step}#{recipient}"),
-                            "UpdateExpression": "SET #s = :sending", "ConditionExpression": "#s = :held",
-                            "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {":sending": {"S": "sending"}, ":held": {"S": "held"}}}},
-                {"Delete": {"TableName": self.table, "Key": _key("HELD", held_key)}},
-            ])  # fmt: skip
+        if table.transact(self._db, [
+            {"Update": {"TableName": self.table, "Key": _key(f"DELIVERY#{incident_id}", f"{step}#{recipient}"),
+                        "UpdateExpression": "SET #s = :sending", "ConditionExpression": "#s = :held",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":sending": {"S": "sending"}, ":held": {"S": "held"}}}},
+            {"Delete": {"TableName": self.table, "Key": _key("HELD", held_key)}},
+        ], guards=(0,), sleep=self._sleep):  # fmt: skip
             return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                self._db.delete_item(TableName=self.table, Key=_key("HELD", held_key))
-                return False
-            raise
+        # released by another invocation (no longer held): only the index item is left to clear
+        self._db.delete_item(TableName=self.table, Key=_key("HELD", held_key))
+        return False
 
     def take_lease(self, what: str, owner: str, seconds: float) -> bool:
         """Holds ``what`` (e.g. the detector's single-writer lease) for ``seconds`` of wall time: True when it was
@@ -616,13 +605,9 @@ class DynamoStore:
                                "ExpressionAttributeValues": {":n": {"N": str(parts)}, ":e": expires,
                                                              ":room": {"N": str(cap - parts)}}}}  # fmt: skip
 
-        try:
-            self._db.transact_write_items(TransactItems=[counter(recipient, per_recipient), counter("all", per_day)])
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                return False
-            raise
+        # False only when a cap's own condition refused it; throttling is retried, then raised (never "cap reached")
+        return table.transact(self._db, [counter(recipient, per_recipient), counter("all", per_day)], guards=(0, 1),
+                              sleep=self._sleep)  # fmt: skip
 
     def put_link(self, link_id: str, record: str, expires_at: datetime) -> None:
         self._db.put_item(TableName=self.table, Item={**_key(f"LINK#{link_id}", "LINK"), "record": {"S": record},

@@ -194,3 +194,59 @@ def test_a_detection_cycle_that_finds_the_lease_held_skips(aws: Any) -> None:
     assert runtime.detect(datetime(2026, 11, 20, tzinfo=UTC))["skipped"] == 1
     runtime.store().release_lease("detector", "someone-else")
     assert "skipped" not in runtime.detect(datetime(2026, 11, 20, tzinfo=UTC))
+
+
+class Flaky:
+    """The DynamoDB client, but the next ``fail`` transactions are cancelled with ``reason`` on every item."""
+
+    def __init__(self, client: Any, fail: int, reason: str = "ThrottlingError"):
+        self._client, self.fail, self.reason = client, fail, reason
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        if self.fail > 0:
+            self.fail -= 1
+            reasons = [{"Code": self.reason, "Message": "simulated"} for _ in kwargs["TransactItems"]]
+            raise ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+                               "CancellationReasons": reasons}, "TransactWriteItems")  # fmt: skip
+        return self._client.transact_write_items(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+@pytest.mark.parametrize("reason", ["ThrottlingError", "TransactionConflict"])
+def test_a_throttled_or_conflicting_transaction_is_retried_never_read_as_already_done(
+    store: DynamoStore, reason: str
+) -> None:
+    """Before, a cancelled transaction meant "already done" whatever its reasons: a throttled incident event
+    was never notified, a throttled claim never sent, a throttled SMS budget read as "cap reached", a throttled
+    release left the message held for ever."""
+    flaky = Flaky(store._db, 0, reason)
+    store._db = flaky  # type: ignore[assignment]
+    at = datetime(2026, 11, 20, 14, tzinfo=UTC)
+    flaky.fail = 1
+    assert store.record_transition("acme-air", "acme-air:1", "open", at, '{"id": "acme-air:1"}', False)
+    assert [e.key for e in store.outbox()] and store.incidents("acme-air") == ['{"id": "acme-air:1"}']
+    assert not store.record_transition("acme-air", "acme-air:1", "open", at, "{}", False)  # stored before: False
+    flaky.fail = 1
+    assert store.claim_delivery("acme-air:1", "open", "sms-1", payload="{}") == "claimed"
+    assert store.claim_delivery("acme-air:1", "open", "sms-1", payload="{}") == "sending"  # someone else's now
+    flaky.fail = 1
+    assert store.take_sms_budget("sms-1", "2026-11-20", 1, per_recipient=5, per_day=10)
+    assert not store.take_sms_budget("sms-1", "2026-11-20", 5, per_recipient=5, per_day=10)  # the cap itself
+    store.claim_delivery("acme-air:1", "reminder", "sms-1", payload="{}", held_until=at)
+    [(held_key, _)] = store.due_held(at)
+    flaky.fail = 1
+    assert store.release_held(held_key, "acme-air:1", "reminder", "sms-1")
+
+
+def test_throttling_that_outlasts_the_retries_is_raised_for_lambda_to_retry(store: DynamoStore) -> None:
+    from botocore.exceptions import ClientError
+
+    store._db = Flaky(store._db, 100)  # type: ignore[assignment]
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        store.record_transition("acme-air", "acme-air:1", "open", datetime(2026, 11, 20, tzinfo=UTC), "{}", False)
+    with pytest.raises(ClientError):
+        store.take_sms_budget("sms-1", "2026-11-20", 1, per_recipient=5, per_day=10)
