@@ -214,7 +214,9 @@ def accept_push(body: bytes, signature: str | None, now: float | None = None) ->
     if brand is None:
         count("PushUnknownBrand")
         raise PushRejected(404, f"unknown brand {batch.brand!r}: add it with 'groundswell brands add' first")
-    if not store().claim_nonce(digest, ttl_seconds=2 * config.push_max_skew_seconds):
+    # the replay guard is taken only after the batch is stored: a sender retrying after a 5xx (a throttled
+    # write) is accepted, and stores its batch once (mentions are recognised by their ids)
+    if store().nonce_seen(digest):
         raise PushRejected(409, "this signed request was already accepted (replay)")
     problems: list[Problem] = []
     mentions = [
@@ -224,6 +226,8 @@ def accept_push(body: bytes, signature: str | None, now: float | None = None) ->
         is not None
     ]
     report = ingest(mentions, problems, scorer=scorer(), repository=store(), source="push")
+    if not store().claim_nonce(digest, ttl_seconds=2 * config.push_max_skew_seconds):
+        raise PushRejected(409, "this signed request was already accepted (replay)")  # a concurrent copy: stored once
     return {
         "brand": brand.name,
         "received": len(batch.mentions),

@@ -632,6 +632,11 @@ class DynamoStore:
 
     # ------------------------------------------------------------ push replay guard
 
+    def nonce_seen(self, digest: str) -> bool:
+        """Whether a signed request was already accepted (its nonce claimed)."""
+        key = {"pk": {"S": f"NONCE#{digest}"}, "sk": {"S": "NONCE"}}
+        return "Item" in self._db.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+
     def claim_nonce(self, digest: str, ttl_seconds: int) -> bool:
         """True the first time a signed request is seen; False for a replay of it."""
         try:

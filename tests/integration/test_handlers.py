@@ -237,3 +237,24 @@ def test_a_push_signed_with_the_previous_key_is_accepted_during_its_grace_only(a
         assert accept_push(body, sign(old, body, int(now)), now=now)["received"] == 0
     with patch("groundswell.runtime.push_keys", return_value=(new,)), pytest.raises(PushRejected, match="match"):
         accept_push(body, sign(old, body, int(now) + 1), now=now)
+
+
+def test_a_push_retried_after_a_failed_store_is_accepted_and_stored_once(aws: Any) -> None:
+    """Before, the replay guard was taken before storing: a sender's retry after a 5xx got 409 and the batch
+    was lost."""
+    from groundswell.push import PushRejected
+    from groundswell.runtime import accept_push, push_key, store
+
+    store().put_brand(make_brand(sources=[{"type": "hackernews"}]))
+    mention = {"id": "p1", "created_at": "2026-11-20T10:00:00Z", "text": "Acme Air lost my bag", "author": "a"}
+    body = json.dumps({"brand": "acme-air", "mentions": [mention]}).encode()
+    now = time.time()
+    signature = sign(push_key(), body, int(now))
+    with (
+        patch.object(type(store()), "store_mentions", side_effect=RuntimeError("throttled")),
+        pytest.raises(RuntimeError),
+    ):
+        accept_push(body, signature, now=now)
+    assert accept_push(body, signature, now=now)["stored"] == 1  # the sender's retry
+    with pytest.raises(PushRejected, match="already accepted"):
+        accept_push(body, signature, now=now)  # a replay of the accepted request
