@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,29 @@ def sqs_event(
     }
 
 
+def invoke_once(handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any], name: str = "local") -> Any:
+    """One invocation as Lambda makes it: an exception is logged (as Lambda's runtime would) and comes back as
+    None, so the caller applies the trigger's retry rule instead of crashing the simulation."""
+    try:
+        return handler(event, LambdaContext(name))
+    except Exception as exc:
+        print(json.dumps({"level": "ERROR", "message": "invocation failed", "function": name,
+                          "error": f"{type(exc).__name__}: {str(exc)[:300]}"}))  # fmt: skip
+        return None
+
+
+def invoke_scheduled(
+    handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any], name: str, retries: int
+) -> Any:
+    """A scheduled invocation with the schedule's retry policy (``MaximumRetryAttempts``): retried up to
+    ``retries`` times after a failure; None when every attempt failed (the next cycle catches up)."""
+    for _ in range(retries + 1):
+        result = invoke_once(handler, event, name)
+        if result is not None:
+            return result
+    return None
+
+
 @dataclass
 class DrainReport:
     invocations: int = 0
@@ -77,12 +101,15 @@ def drain_queue(
         if not messages:
             return report
         event = sqs_event(messages)
-        result = handler(event, LambdaContext())
+        result = invoke_once(handler, event)
         report.invocations += 1
         if redeliver_every and report.invocations % redeliver_every == 0:
-            handler(event, LambdaContext())
+            invoke_once(handler, event)
             report.invocations += 1
-        failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+        if result is None:  # the invocation raised: Lambda returns the whole batch to the queue
+            failed = {m["MessageId"] for m in messages}
+        else:
+            failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         report.failed += len(failed)
         done = [m for m in messages if m["MessageId"] not in failed]
         report.processed += len(done)

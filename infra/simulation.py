@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from infra.lambda_runtime import LambdaContext, drain_queue
+from infra.lambda_runtime import drain_queue, invoke_scheduled
 from infra.template_resources import Provisioned
 
 
@@ -55,15 +55,18 @@ class Pipeline:
         dispatch_app, poll_app, detect_app, notify_app = self._apps
         clock = {"now": now.isoformat()}
         queues = self._resources.queues
+        # as in AWS: a scheduled invocation that raises is retried by its schedule's retry policy (template.yaml:
+        # 2 for the dispatcher, 0 for the detector and the tick, whose next run catches up); an SQS batch whose
+        # invocation raises goes back to its queue, and to the dead-letter queue after maxReceiveCount receives
         with contextlib.redirect_stdout(self._log):
-            dispatched = dispatch_app.handler(clock, LambdaContext("dispatch_polls"))
+            dispatched = invoke_scheduled(dispatch_app.handler, clock, "dispatch_polls", retries=2)
             polled = drain_queue(
                 self._sqs, queues["PollQueue"], poll_app.handler, redeliver_every=self._redeliver_every
             )
-            detect_app.handler(clock, LambdaContext("detect_spikes"))
+            invoke_scheduled(detect_app.handler, clock, "detect_spikes", retries=0)
             drain_queue(self._sqs, queues["NotifyQueue"], notify_app.handler, redeliver_every=2)
-            notify_app.handler(clock, LambdaContext("notify"))  # the scheduled tick
-        return Step(now, dispatched["dispatched"], polled.invocations, polled.failed)
+            invoke_scheduled(notify_app.handler, clock, "notify", retries=0)  # the scheduled tick
+        return Step(now, (dispatched or {}).get("dispatched", 0), polled.invocations, polled.failed)
 
 
 MESSAGE_FILE = re.compile(r"^\d{3,}-\d{8}T\d{4}-(sms|email|webhook)-[a-z_]+(-chart)?\.(txt|eml|html|png)$")

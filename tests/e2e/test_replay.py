@@ -59,3 +59,38 @@ def test_output_lines_follow_the_documented_shape() -> None:
     message = SimpleNamespace(channel="sms", recipient="+*********43", sent_at=datetime(2015, 2, 22, 14, 6, tzinfo=UTC),
                               kind="grouped", text="t", about=(("b:1", "open"), ("c:2", "resolved")))  # fmt: skip
     assert [(a["incident_id"], a["kind"]) for a in alert_lines(message)] == [("b:1", "open"), ("c:2", "resolved")]
+
+
+def test_replay_survives_handlers_that_raise_as_lambda_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A detector cycle and a poller invocation that raise (a throttled call, say): Lambda retries or catches up,
+    so the replay must too. Before, the replay crashed with the handler's exception."""
+    from functions.poll_mentions import app as poll_app
+    from groundswell import runtime
+
+    failures = {"detect": 3, "poll": 2}
+    detect, process = runtime.detect, poll_app.process_partial_response
+
+    def flaky_detect(*args: object, **kwargs: object) -> object:
+        if failures["detect"] > 0:
+            failures["detect"] -= 1
+            raise RuntimeError("simulated: throttled")
+        return detect(*args, **kwargs)  # type: ignore[arg-type]
+
+    def flaky_process(*args: object, **kwargs: object) -> object:
+        if failures["poll"] > 0:
+            failures["poll"] -= 1
+            raise RuntimeError("simulated: timed out")
+        return process(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runtime, "detect", flaky_detect)
+    monkeypatch.setattr(poll_app, "process_partial_response", flaky_process)
+    scenario = BrandScenario("swell", "Swell Co", per_bucket=8.0, crisis_start_hour=14, crisis_hours=2,
+                             crisis_multiplier=8.0)  # fmt: skip
+    source = write_jsonl(generate(scenario, demo_start(), 16), tmp_path / "swell.jsonl")
+    output = tmp_path / "out.jsonl"
+    assert run_replay(source, "swell", output) == 0
+    assert failures == {"detect": 0, "poll": 0}
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    assert len([r for r in rows if r["type"] == "incident"]) == 1  # nothing lost: the crisis still alerts
+    log = output.with_suffix(".log").read_text()
+    assert log.count('"message": "invocation failed"') == 5
