@@ -9,6 +9,7 @@ brand      ``BRANDS``                     ``BRAND#<name>``                config
 cursor     ``BRAND#<name>``               ``CURSOR#<source>``             state JSON, version, failure count
 bucket     ``BRAND#<name>``               ``BUCKET#<iso start>``          counts (ADD), negative author set
 mention    ``MENTIONS#<name>#<day>``      ``<iso created>#<key hash>``    ``m``: the mention as JSON; TTL
+seen       ``SEEN#<name>#<key hash>``     ``SEEN``                        a post's guard: source and id; TTL
 nonce      ``NONCE#<digest>``             ``NONCE``                       push replay guard; TTL
 detector   ``BRAND#<name>``               ``DETECTOR``                    state (zlib JSON, binary)
 unobserved ``WATCH``                      ``UNOBSERVED``                  brands with every source silent (set)
@@ -25,7 +26,10 @@ link       ``LINK#<id>``                  ``LINK``                        ack/sn
 
 A mention is counted exactly once: new mentions are written with ``attribute_not_exists(pk)`` in the same
 transaction as the ``ADD`` to their buckets, so a mention stored is a mention counted, and a mention already
-there (an overlapping poll, a retry, a second Mastodon server, a concurrent poller) is neither.
+there (an overlapping poll, a retry, a second Mastodon server, a concurrent poller) is neither. Each mention's
+``SEEN`` guard (its source and id, never its timestamp) is written in the same transaction under the same
+condition, so a post whose timestamp changed between fetches (an RSS item's updated pubDate, a push re-sent)
+is still counted once.
 """
 
 from __future__ import annotations
@@ -264,7 +268,7 @@ class DynamoStore:
         report = StoreReport()
         unique: dict[tuple[str, str], Mention] = {}
         for mention in mentions:
-            key = _mention_key(mention)
+            key = _seen_key(mention)
             if key in unique:
                 report.duplicates += 1
             else:
@@ -276,8 +280,8 @@ class DynamoStore:
         return report
 
     def _drop_existing(self, unique: dict[tuple[str, str], Mention], report: StoreReport) -> list[Mention]:
-        """A cheap pre-filter (eventually consistent reads): most re-fetched posts stop here, not in a
-        transaction. Correctness does not depend on it: the transaction's condition does."""
+        """A cheap pre-filter (eventually consistent reads of the posts' guards): most re-fetched posts stop
+        here, not in a transaction. Correctness does not depend on it: the transaction's conditions do."""
         items = self._batch_get([_key(*k) for k in unique], projection="pk, sk", report=report)
         existing = {(item["pk"]["S"], item["sk"]["S"]) for item in items}
         return [m for k, m in unique.items() if k not in existing]
@@ -292,8 +296,8 @@ class DynamoStore:
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
-                reasons = exc.response.get("CancellationReasons", [])
-                taken = {i for i, r in enumerate(reasons[: len(chunk)]) if r.get("Code") == "ConditionalCheckFailed"}
+                codes = table.reasons(exc)  # two items per mention (its item, its guard), then the buckets
+                taken = {i for i in range(len(chunk)) if "ConditionalCheckFailed" in codes[2 * i : 2 * i + 2]}
                 if taken:  # written meanwhile by someone else: already counted there
                     report.duplicates += len(taken)
                     chunk = [m for i, m in enumerate(chunk) if i not in taken]
@@ -311,14 +315,14 @@ class DynamoStore:
         per_bucket: dict[tuple[str, datetime], list[Mention]] = defaultdict(list)
         for mention in chunk:
             pk, sk = _mention_key(mention)
+            item = self._mention_item(mention, pk, sk)
             items.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": self._mention_item(mention, pk, sk),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
+                {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+            )
+            # the post's own identity (source and id), whatever its timestamp says this time: one post, one count
+            guard = {**_key(*_seen_key(mention)), "expires_at": item["expires_at"]}
+            items.append(
+                {"Put": {"TableName": self.table, "Item": guard, "ConditionExpression": "attribute_not_exists(pk)"}}
             )
             per_bucket[(mention.brand, bucket_start(mention.created_at))].append(mention)
         for (brand, start), members in per_bucket.items():
@@ -712,6 +716,12 @@ def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+def _seen_key(mention: Mention) -> tuple[str, str]:
+    """The guard of a post for a brand: its source and id only (a timestamp may change between fetches)."""
+    digest = hashlib.blake2b(mention.key.encode(), digest_size=12).hexdigest()
+    return f"SEEN#{mention.brand}#{digest}", "SEEN"
+
+
 def _mention_key(mention: Mention) -> tuple[str, str]:
     digest = hashlib.blake2b(mention.key.encode(), digest_size=10).hexdigest()
     created = _stamp(mention.created_at)
@@ -737,13 +747,14 @@ def _mention_from_item(brand: str, item: dict[str, Any]) -> Mention:
 
 
 def _transaction_chunks(mentions: list[Mention]) -> Iterator[list[Mention]]:
-    """Groups mentions (sorted by time) so that puts + one update per bucket stay within 100 actions."""
+    """Groups mentions (sorted by time) so that two puts each (the mention, its guard) and one update per bucket
+    stay within 100 actions."""
     chunk: list[Mention] = []
     buckets: set[datetime] = set()
     for mention in sorted(mentions, key=lambda m: m.created_at):
         start = bucket_start(mention.created_at)
-        extra = 1 + (start not in buckets)
-        if len(chunk) + len(buckets) + extra > TRANSACTION_LIMIT:
+        extra = 2 + (start not in buckets)
+        if 2 * len(chunk) + len(buckets) + extra > TRANSACTION_LIMIT:
             yield chunk
             chunk, buckets = [], set()
         chunk.append(mention)

@@ -250,3 +250,21 @@ def test_throttling_that_outlasts_the_retries_is_raised_for_lambda_to_retry(stor
         store.record_transition("acme-air", "acme-air:1", "open", datetime(2026, 11, 20, tzinfo=UTC), "{}", False)
     with pytest.raises(ClientError):
         store.take_sms_budget("sms-1", "2026-11-20", 1, per_recipient=5, per_day=10)
+
+
+@pytest.mark.parametrize("may_overlap", [True, False])
+def test_a_post_whose_timestamp_changed_is_counted_once(store: DynamoStore, may_overlap: bool) -> None:
+    """An RSS item's pubDate updated, a push re-sent with another created_at: the same source and id is the same
+    post. Before, the key held the timestamp and the post was counted again."""
+    first = store.store_mentions([mention(1, minutes=0), mention(2, minutes=1)], may_overlap=may_overlap)
+    again = store.store_mentions([mention(1, minutes=7), mention(3, minutes=8)], may_overlap=may_overlap)
+    assert (first.stored, again.stored, again.duplicates) == (2, 1, 1)
+    assert sum(b.total for b in store.buckets("acme-air", T0, T0 + timedelta(hours=1))) == 3
+    other_brand = mention(1, minutes=7).model_copy(update={"brand": "other-air"})
+    assert store.store_mentions([other_brand]).stored == 1  # one post may mention two brands: once for each
+
+
+def test_a_full_transaction_of_new_posts_fits_dynamodbs_limit(store: DynamoStore) -> None:
+    posts = [mention(i, minutes=i * 5) for i in range(120)]  # one bucket each: the worst case per action
+    report = store.store_mentions(posts, may_overlap=False)
+    assert report.stored == 120
