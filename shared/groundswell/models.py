@@ -321,14 +321,16 @@ class Mention(BaseModel):
     source: str
     id: str = Field(min_length=1, max_length=512, description="the source's own stable id (Mastodon: uri)")
     brand: str
-    text: str
-    author: str
+    # bounds that keep every item far below DynamoDB's 400 KB (sources repair within tighter ones, with a
+    # warning: sources.base.bound_fields); generous enough that no mention stored before them is unreadable
+    text: str = Field(max_length=4000)
+    author: str = Field(max_length=300)
     created_at: datetime
-    url: str | None = None
+    url: str | None = Field(default=None, max_length=8192)
     likes: int = Field(default=0, ge=0)
     reposts: int = Field(default=0, ge=0)
     replies: int = Field(default=0, ge=0)
-    language: str | None = None
+    language: str | None = Field(default=None, max_length=64)
     sentiment: Sentiment | None = None
     sentiment_score: float | None = None
 

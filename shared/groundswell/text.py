@@ -46,6 +46,7 @@ _INVISIBLE = re.compile(
 )
 _EMOJI = "\u2600-\u27bf\ufe0f\U0001f000-\U0001faff"
 _LONE_JOINER = re.compile(f"(?<![{_EMOJI}])\u200d|\u200d(?![{_EMOJI}])")  # kept only inside emoji sequences
+SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_SEPARATORS = re.compile("[\u2028\u2029\x85]")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _NEWLINES = re.compile(r"\n\s*\n+")
@@ -54,11 +55,12 @@ _NEWLINES = re.compile(r"\n\s*\n+")
 class TextRepair:
     """What ``clean_text`` had to do to a text, for the structured warning."""
 
-    __slots__ = ("html_stripped", "truncated")
+    __slots__ = ("html_stripped", "invalid_unicode", "truncated")
 
     def __init__(self) -> None:
         self.html_stripped = False
         self.truncated = False
+        self.invalid_unicode = False
 
 
 class _TextOfHtml(HTMLParser):
@@ -124,6 +126,10 @@ def clean_text(
         raw = raw[:MAX_RAW_CHARS]
         if repair is not None:
             repair.truncated = True
+    if SURROGATE.search(raw):  # lone surrogates (from JSON escapes) cannot be stored or sent as UTF-8
+        raw = SURROGATE.sub("\ufffd", raw)
+        if repair is not None:
+            repair.invalid_unicode = True
     text = raw
     if html:
         text, had_markup = html_to_text(raw)

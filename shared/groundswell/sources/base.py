@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from groundswell.models import Brand, Mention, SearchTerms
-from groundswell.text import TextRepair, clean_text, parse_timestamp
+from groundswell.text import SURROGATE, TextRepair, clean_text, parse_timestamp
 
 Cursor = dict[str, Any]
 
@@ -89,12 +89,46 @@ def build_mention(
         return None
     if repair.truncated:
         problems.append(Problem(source, item_id, "text longer than the limit, truncated", "repaired"))
+    if repair.invalid_unicode:
+        problems.append(Problem(source, item_id, "invalid Unicode (lone surrogates) replaced with U+FFFD", "repaired"))
+    for fix in bound_fields(fields):
+        problems.append(Problem(source, item_id, fix, "repaired"))
     try:
         created = fields.pop("created_at")
         return Mention(source=source, id=item_id, text=text, created_at=parse_timestamp(created), **fields)
     except (ValueError, ValidationError) as exc:
         problems.append(Problem(source, item_id, _first_error(exc)))
         return None
+
+
+MAX_AUTHOR_CHARS = 200
+MAX_URL_CHARS = 2048
+LANGUAGE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4}$")  # a BCP 47 tag, roughly
+
+
+def bound_fields(fields: dict[str, Any]) -> list[str]:
+    """Repairs, in place, the fields a stranger controls so that one post can always be stored: lone surrogates
+    replaced, the author cut to 200 characters, an over-long url or a language that is not a tag dropped.
+    Returns what was done, for the structured warning."""
+    done = []
+    for name in ("author", "url", "language"):
+        value = fields.get(name)
+        if isinstance(value, str) and SURROGATE.search(value):
+            fields[name] = SURROGATE.sub("\ufffd", value)
+            done.append(f"{name}: invalid Unicode replaced with U+FFFD")
+    author = fields.get("author")
+    if isinstance(author, str) and len(author) > MAX_AUTHOR_CHARS:
+        fields["author"] = author[:MAX_AUTHOR_CHARS]
+        done.append(f"author longer than {MAX_AUTHOR_CHARS} characters, cut")
+    url = fields.get("url")
+    if isinstance(url, str) and (len(url) > MAX_URL_CHARS or not url.isprintable()):
+        fields["url"] = None
+        done.append("url dropped: over-long or not printable")
+    language = fields.get("language")
+    if language is not None and not (isinstance(language, str) and LANGUAGE.match(language)):
+        fields["language"] = None
+        done.append("language dropped: not a language tag")
+    return done
 
 
 def poll_each(kind: str, endpoints: Iterable[str], poll: Callable[[str], None], result: FetchResult) -> None:
