@@ -6,14 +6,13 @@ POST acts. Every page is served with a strict Content-Security-Policy and no cac
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from groundswell import runtime
+from groundswell import function_urls, runtime
 from groundswell.observability import logger, metrics, traced
 
 HEADERS = {
@@ -30,18 +29,23 @@ HEADERS = {
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    records = event.get("Records") or []
-    if records and records[0].get("EventSource") == "aws:sns":
-        return {"handled": [_inbound(r["Sns"]["Message"]) for r in records]}
+    records = event.get("Records") if isinstance(event, dict) else None
+    if (
+        isinstance(records, list)
+        and records
+        and isinstance(records[0], dict)
+        and records[0].get("EventSource") == "aws:sns"
+    ):
+        return {"handled": [_inbound(r.get("Sns", {}).get("Message")) for r in records if isinstance(r, dict)]}
     return _http(event)
 
 
-def _inbound(message: str) -> str:
+def _inbound(message: Any) -> str:
     """An inbound SMS as End User Messaging publishes it: originationNumber, messageBody."""
     try:
         sms = json.loads(message)
         phone, body = str(sms["originationNumber"]), str(sms["messageBody"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, IndexError):
         logger.warning("inbound SMS message not understood")
         return "ignored"
     outcome = runtime.notifier().inbound_sms(phone, body[:160], datetime.now(UTC))
@@ -50,8 +54,7 @@ def _inbound(message: str) -> str:
 
 
 def _http(event: dict[str, Any]) -> dict[str, Any]:
-    method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
-    path = event.get("rawPath") or "/"
+    method, path = function_urls.method(event, "GET"), function_urls.path(event)
     if not path.startswith("/a/"):
         return _page(404, "Not found", "This is the Groundswell acknowledgement endpoint.")
     token = path.removeprefix("/a/").strip("/")
@@ -70,11 +73,14 @@ def _http(event: dict[str, Any]) -> dict[str, Any]:
         return _page(200, "Groundswell alert", form, escaped=True)
     if method != "POST":
         return _page(405, "Method not allowed", "Use the buttons on the page.")
-    raw = event.get("body") or ""
-    body = base64.b64decode(raw).decode() if event.get("isBase64Encoded") else raw
-    choice = parse_qs(body[:200]).get("action", [""])[0]
+    try:
+        body = function_urls.body_bytes(event)[:200].decode("utf-8", "replace")
+    except function_urls.BadRequest as exc:
+        return _page(400, "Not understood", str(exc))
+    choice = parse_qs(body).get("action", [""])[0]
     action, _, hours = choice.partition("-")
-    status, message = notifier.act(token, action, now, int(hours) if hours.isdigit() else 2)
+    snooze = int(hours) if hours.isascii() and hours.isdigit() and len(hours) <= 2 else (0 if hours else 2)
+    status, message = notifier.act(token, action, now, snooze)
     return _page(status, "Done" if status == 200 else "Not done", message)
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
-from groundswell import runtime
+from groundswell import function_urls, runtime
 from groundswell.observability import logger, metrics, traced
 from groundswell.push import SIGNATURE_HEADER, PushRejected
 
@@ -15,14 +14,14 @@ from groundswell.push import SIGNATURE_HEADER, PushRejected
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    method = event.get("requestContext", {}).get("http", {}).get("method", "POST")
-    if method != "POST":
+    if function_urls.method(event, "POST") != "POST":
         return _reply(405, {"error": "use POST"})
-    raw = event.get("body") or ""
-    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     try:
-        return _reply(200, runtime.accept_push(body, headers.get(SIGNATURE_HEADER)))
+        body = function_urls.body_bytes(event)
+    except function_urls.BadRequest as exc:
+        return _reply(400, {"error": str(exc)})
+    try:
+        return _reply(200, runtime.accept_push(body, function_urls.headers(event).get(SIGNATURE_HEADER)))
     except PushRejected as exc:
         logger.warning("push rejected", extra={"status": exc.status, "reason": str(exc)})
         return _reply(exc.status, {"error": str(exc)})
