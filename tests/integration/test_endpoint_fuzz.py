@@ -87,8 +87,13 @@ def test_a_valid_link_answers_any_action_with_2xx_or_4xx(aws: Any, choice: str) 
     from tests.conftest import make_brand
 
     runtime.store().put_brand(make_brand())
-    record = links.LinkRecord(recipient="sms-x", recipient_name="On-call", incidents=("acme-air:1",), brands=("acme-air",),
-                              expires_at=datetime(2030, 1, 1, tzinfo=UTC))  # fmt: skip
+    record = links.LinkRecord(
+        recipient="sms-x",
+        recipient_name="On-call",
+        incidents=("acme-air:1",),
+        brands=("acme-air",),
+        expires_at=datetime(2030, 1, 1, tzinfo=UTC),
+    )
     link_id, token = links.new_token(runtime.link_keys()[0], record)
     runtime.store().put_link(link_id, record.model_dump_json(), record.expires_at)
     event = {"rawPath": f"/a/{token}", "requestContext": {"http": {"method": "POST"}},
