@@ -218,3 +218,39 @@ def test_a_fresh_account_deploys_the_detector_without_a_concurrency_reservation(
     assert reserved == {"Fn::If": ["ReservesDetector", 1, {"Ref": "AWS::NoValue"}]}
     assert not [k for k, v in RESOURCES.items() if "ReservedConcurrentExecutions" in v.get("Properties", {})
                 and k != "DetectSpikesFunction"]  # fmt: skip
+
+
+def _environment(function: str) -> set[str]:
+    globals_env = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    own = RESOURCES[function]["Properties"].get("Environment", {}).get("Variables", {})
+    return set(globals_env) | set(own)
+
+
+def test_every_function_that_builds_the_notifier_has_what_it_reads_and_may_do_it() -> None:
+    """The tests give every function one shared environment, which hid that the SMS-reply function could not
+    tell the operator about a STOP (no topic variable, no permission): its notice went nowhere, silently."""
+    for function in ("NotifyFunction", "AlertActionsFunction"):
+        assert {"ALERT_LINK_SECRET_ID", "SENDER_EMAIL", "OPERATOR_TOPIC_ARN", "TABLE_NAME"} <= _environment(function)
+        granted = statements(function)
+        assert any("sns:Publish" in s["Action"] and s["Resource"] == {"Ref": "OperatorTopic"} for s in granted)
+        assert any(s["Resource"] == {"Fn::GetAtt": ["TopicKey", "Arn"]} for s in granted)
+    assert {"PUSH_SECRET_ID", "TABLE_NAME"} <= _environment("IngestPushFunction")
+    assert {"POLL_QUEUE_URL", "TABLE_NAME"} <= _environment("DispatchPollsFunction")
+    assert {"NOTIFY_QUEUE_URL", "TABLE_NAME"} <= _environment("DetectSpikesFunction")
+
+
+def test_every_metric_an_alarm_watches_is_emitted_somewhere() -> None:
+    """An alarm on a metric name nothing emits (a typo, a renamed metric) can never fire."""
+    import re
+
+    code = "\n".join(p.read_text() for p in (ROOT / "shared" / "groundswell").rglob("*.py"))
+    emitted = set(re.findall(r"""(?:count|milliseconds|add_metric)\(\s*(?:name=)?["']([A-Za-z]+)["']""", code))
+    watched = set()
+    for resource in RESOURCES.values():
+        if resource["Type"] != "AWS::CloudWatch::Alarm":
+            continue
+        for metric in resource["Properties"].get("Metrics", []):
+            watched |= set(re.findall(r"\(([A-Za-z]+)\)\s+FROM Groundswell", metric.get("Expression", "")))
+        if resource["Properties"].get("Namespace") == "Groundswell":
+            watched.add(resource["Properties"]["MetricName"])
+    assert watched and watched <= emitted, sorted(watched - emitted)
