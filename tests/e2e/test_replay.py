@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -39,6 +40,14 @@ def test_replay_of_a_swell_writes_the_incident_and_its_alerts(tmp_path: Path) ->
     assert {a["kind"] for a in alerts} >= {"open"} and all(a["incident_id"] == incident["incident_id"] for a in alerts)
     assert all(a["sent_at"].endswith("Z") and "*" in a["recipient"] for a in alerts)  # UTC, masked
     assert any(p.suffix == ".eml" for p in (tmp_path / "messages").iterdir())
+    # every log line of the run: no full phone number, email address, link token or key
+    log = output.with_suffix(".log").read_text()
+    assert len(log.splitlines()) > 100
+    assert not re.search(r"\+\d{8,15}", log), "a full phone number was logged"
+    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", log.replace("***@", "")), "an email address was logged"
+    tokens = {t for a in alerts for t in re.findall(r"/a/([A-Za-z0-9]{20,})", a["text"])}
+    assert tokens and not any(token in log for token in tokens), "a link token was logged"
+    assert not re.search(r'"(key|app_password|password|token)"\s*:\s*"[^*"]{8,}', log), "a secret was logged"
 
 
 def test_replay_refuses_what_it_cannot_replay(tmp_path: Path) -> None:
