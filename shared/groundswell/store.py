@@ -49,7 +49,7 @@ from pydantic import ValidationError
 
 from groundswell import table
 from groundswell.models import Brand, Bucket, Mention, Sentiment, bucket_start
-from groundswell.observability import unreadable
+from groundswell.observability import count, logger, unreadable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
 TRANSACTION_LIMIT = 100
+AUTHORS_PER_BUCKET = 20_000  # 13 bytes each: ~260 KB, well below DynamoDB's 400 KB item limit
 MAX_TRANSACTION_TRIES = 6
 MAX_DELIVERY_ATTEMPTS = 3
 
@@ -307,8 +308,35 @@ class DynamoStore:
             report.stored += len(chunk)
             report.buckets.update(bucket_updates)
             report.write_units += sum(c.get("CapacityUnits", 0) for c in reply.get("ConsumedCapacity", []))
+            self._add_authors(chunk)
             return
         raise RuntimeError(f"could not store {len(chunk)} mentions after {MAX_TRANSACTION_TRIES} tries")
+
+    def _add_authors(self, chunk: list[Mention]) -> None:
+        """Adds the chunk's negative authors to their buckets' sets, outside the counting transaction and only
+        while a set holds fewer than ``AUTHORS_PER_BUCKET`` (a viral burst would otherwise grow the bucket item
+        past DynamoDB's 400 KB and stop its source). Best effort: the counts are already stored; a set that is
+        full or an update that fails leaves the crowd signal an underestimate, counted as ``AuthorsCapped``."""
+        per_bucket: dict[tuple[str, datetime], set[str]] = defaultdict(set)
+        for m in chunk:
+            if m.sentiment is Sentiment.NEGATIVE:
+                per_bucket[(m.brand, bucket_start(m.created_at))].add(author_digest(m.author))
+        for (brand, start), authors in per_bucket.items():
+            try:
+                self._db.update_item(
+                    TableName=self.table,
+                    Key=_key(f"BRAND#{brand}", f"BUCKET#{start.isoformat()}"),
+                    UpdateExpression="ADD negative_authors :authors",
+                    ConditionExpression="attribute_not_exists(negative_authors) OR size(negative_authors) < :cap",
+                    ExpressionAttributeValues={
+                        ":authors": {"SS": sorted(authors)},
+                        ":cap": {"N": str(AUTHORS_PER_BUCKET)},
+                    },
+                )
+            except ClientError as exc:
+                count("AuthorsCapped", 1)
+                if not table.condition_failed(exc):
+                    logger.warning("negative authors not added", extra={"brand": brand, "error": str(exc)[:300]})
 
     def _transaction_items(self, chunk: list[Mention]) -> tuple[list[Any], list[datetime]]:
         items: list[Any] = []
@@ -352,10 +380,6 @@ class DynamoStore:
             ":exp": {"N": str(int((start + self._bucket_ttl).timestamp()))},
         }
         expression = "ADD #total :total, negative :neg, neutral :neu, positive :pos, engagement :eng"
-        authors = {author_digest(m.author) for m in members if m.sentiment is Sentiment.NEGATIVE}
-        if authors:
-            values[":authors"] = {"SS": sorted(authors)}
-            expression += ", negative_authors :authors"
         return {
             "TableName": self.table,
             "Key": _key(f"BRAND#{brand}", f"BUCKET#{start.isoformat()}"),

@@ -268,3 +268,18 @@ def test_a_full_transaction_of_new_posts_fits_dynamodbs_limit(store: DynamoStore
     posts = [mention(i, minutes=i * 5) for i in range(120)]  # one bucket each: the worst case per action
     report = store.store_mentions(posts, may_overlap=False)
     assert report.stored == 120
+
+
+def test_a_viral_bucket_keeps_its_counts_and_caps_its_author_set_below_the_item_limit(
+    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto does not enforce DynamoDB's 400 KB item limit; real DynamoDB refuses an update past it, which would
+    fail every later write to that bucket and stop the source during the burst itself."""
+    import groundswell.store as module
+
+    monkeypatch.setattr(module, "AUTHORS_PER_BUCKET", 60)
+    posts = [mention(i, minutes=i * 0.01) for i in range(200)]  # one bucket, 200 distinct negative authors
+    assert store.store_mentions(posts, may_overlap=False).stored == 200
+    [bucket] = store.buckets("acme-air", T0, T0 + timedelta(minutes=5))
+    assert bucket.total == bucket.negative == 200  # the counts are exact
+    assert 60 <= bucket.negative_authors < 60 + 50  # the set stops at the cap (plus at most one chunk's authors)
