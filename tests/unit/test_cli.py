@@ -37,6 +37,7 @@ def bad_inputs(tmp: str) -> list[list[str]]:
          "--config", f"{tmp}/brands.yaml"],
         ["alerts", "preview", "--config", f"{tmp}/broken.yaml"],
         ["alerts", "preview", "--config", f"{tmp}/brands.yaml", "--brand", "nope"],
+        ["demo", "--output", f"{tmp}/one.jsonl/demo", "--hours", "1"],  # a file where a folder should go
     ]  # fmt: skip
 
 
