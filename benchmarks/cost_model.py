@@ -26,7 +26,7 @@ LOGS_GB = 0.50  # CloudWatch Logs ingestion
 SMS_PART_US = 0.00581 + 0.00302  # End User Messaging, US toll-free: message + carrier fee (varies by carrier)
 
 # ---------------------------------------------------------------- measured work (command -> figure)
-WRITE_UNITS_PER_MENTION = 4.120  # ingest_benchmark: 4,120 WRU per 1,000 mentions (mention + guard, transaction: x2)
+WRITE_UNITS_PER_MENTION = 4.146  # ingest_benchmark: 4,146 WRU per 1,000 mentions (mention + guard, transaction: x2)
 READ_UNITS_PER_MENTION = 0.011  # ingest_benchmark: 11 RRU per 1,000 mentions
 POLLER_CPU_PER_MENTION_S = 1 / 5409  # ingest_benchmark: poller code 5,409 mentions/s on a stub client
 POLL_WAIT_S = 0.40  # assumed: one source round trip (HTTP) per poll; Lambda bills the waiting
