@@ -246,14 +246,18 @@ def detect(now: datetime | None = None, *, owner: str | None = None) -> dict[str
     function has no reserved concurrency (``DetectorReservedConcurrency=0``). A cycle that finds the lease
     held skips (the next one catches up on every bucket since the last)."""
     owner = owner or uuid.uuid4().hex
-    if not store().take_lease("detector", owner, DETECTOR_LEASE_SECONDS):
+    clock = now.timestamp() if now else None  # a simulation's clock; in AWS, wall time
+    if not store().take_lease("detector", owner, DETECTOR_LEASE_SECONDS, now=clock):
         logger.warning("another detection cycle is running: this one skips, the next catches up")
         count("DetectorCyclesSkipped")
         return {"brands": 0, "buckets": 0, "transitions": 0, "skipped": 1}
     try:
         return _detect(now)
     finally:
-        store().release_lease("detector", owner)
+        try:  # the cycle's work is done: a lease that cannot be released runs out on its own
+            store().release_lease("detector", owner, now=clock)
+        except Exception as exc:
+            logger.warning("detector lease not released; it expires by itself", extra={"error": str(exc)[:300]})
 
 
 def _detect(now: datetime | None) -> dict[str, int]:

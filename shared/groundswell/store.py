@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -44,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from groundswell import table
@@ -517,25 +518,32 @@ class DynamoStore:
         """Claims one message: ``claimed`` (send it), or the status of the earlier claim (``sending``, ``sent``,
         ``held``, ``failed``): it is someone else's. Held messages also get a ``HELD`` index item."""
         key = _key(f"DELIVERY#{incident_id}", f"{step}#{recipient}")
+        claim = uuid.uuid4().hex  # ours: recognised if the claim took effect but its answer was lost
         # a failed earlier attempt may be retried (SQS redelivers the batch) until it has failed
         # MAX_DELIVERY_ATTEMPTS times; an Update (not a Put) keeps the failure count
         actions: list[Any] = [{"Update": {
             "TableName": self.table, "Key": key,
-            "UpdateExpression": "SET #s = :status, payload = :p, claimed_at = :t, expires_at = :e",
+            "UpdateExpression": "SET #s = :status, payload = :p, claimed_at = :t, expires_at = :e, claim = :claim",
             "ConditionExpression": "attribute_not_exists(pk) OR (#s = :failed AND failures < :max)",
             "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": {
                 ":status": {"S": "held" if held_until else "sending"}, ":p": {"S": payload}, ":t": {"S": _now_iso()},
                 ":e": {"N": str(int(time.time()) + 30 * 86400)}, ":failed": {"S": "failed"},
-                ":max": {"N": str(MAX_DELIVERY_ATTEMPTS)},
+                ":max": {"N": str(MAX_DELIVERY_ATTEMPTS)}, ":claim": {"S": claim},
             },
         }}]  # fmt: skip
         if held_until is not None:
             held = {**_key("HELD", f"{held_until.astimezone(UTC).isoformat()}#{incident_id}#{step}#{recipient}"),
                     "payload": {"S": payload}}  # fmt: skip
             actions.append({"Put": {"TableName": self.table, "Item": held}})
-        if table.transact(self._db, actions, guards=(0,), sleep=self._sleep):
-            return "claimed"
+        try:
+            if table.transact(self._db, actions, guards=(0,), sleep=self._sleep):
+                return "claimed"
+        except (ClientError, BotoCoreError):  # did it take effect before failing (a timeout)? the token says
+            found = self._db.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+            if found and found.get("claim", {}).get("S") == claim:
+                return "claimed"
+            raise
         found = self._db.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
         return found["status"]["S"] if found else "sending"
 
@@ -575,10 +583,10 @@ class DynamoStore:
         self._db.delete_item(TableName=self.table, Key=_key("HELD", held_key))
         return False
 
-    def take_lease(self, what: str, owner: str, seconds: float) -> bool:
-        """Holds ``what`` (e.g. the detector's single-writer lease) for ``seconds`` of wall time: True when it was
-        free, expired or already ours. Real time, not a simulated clock: the lease guards real concurrency."""
-        now = time.time()
+    def take_lease(self, what: str, owner: str, seconds: float, *, now: float | None = None) -> bool:
+        """Holds ``what`` (e.g. the detector's single-writer lease) for ``seconds``: True when it was free,
+        expired or already ours. ``now`` (Unix seconds): a simulation's clock; wall time by default."""
+        now = time.time() if now is None else now
         try:
             self._db.put_item(
                 TableName=self.table,
@@ -594,13 +602,14 @@ class DynamoStore:
                 return False
             raise
 
-    def release_lease(self, what: str, owner: str) -> None:
+    def release_lease(self, what: str, owner: str, *, now: float | None = None) -> None:
         """Lets ``what`` go if we still hold it (a put that expires it, so no delete permission is needed)."""
+        now = time.time() if now is None else now
         try:
             self._db.put_item(
                 TableName=self.table,
                 Item={**_key(f"LEASE#{what}", "LEASE"), "owner": {"S": owner}, "until": {"N": "0"},
-                      "expires_at": {"N": str(int(time.time()) + 86400)}},
+                      "expires_at": {"N": str(int(now) + 86400)}},
                 ConditionExpression="#owner = :me",
                 ExpressionAttributeNames={"#owner": "owner"},
                 ExpressionAttributeValues={":me": {"S": owner}},

@@ -317,7 +317,7 @@ class Notifier:
             logger.info("sms sent", extra={"recipient": _masked(recipient), "segments": parts, "chars": len(text),
                                            "kind": kind, "incidents": [i for i, _ in about]})  # fmt: skip
             count("SmsSegments", parts)
-            self._finish(group, "sent", message_id)
+            self._finish_sent(group, message_id)
             self._record(SentMessage("sms", _masked(recipient), kind, about, now, text, parts))
         elif recipient.channel is Channel.EMAIL:
             self._email(recipient.address, recipient, notices, group, now, link, kind)
@@ -340,7 +340,7 @@ class Notifier:
             payload = webhooks.generic_payload(text, [(n.incident.id, n.incident.severity, n.kind.value)
                                                       for n in notices])  # fmt: skip
         self.channels.webhook.send(recipient.address, payload)
-        self._finish(group, "sent", "webhook")
+        self._finish_sent(group, "webhook")
         self._record(SentMessage("webhook", _masked(recipient), kind, _about(notices), now, text))
 
     def _page(self, recipient: Recipient, notices: list[Notice], group: list[Dispatch], now: datetime, link: str,
@@ -357,7 +357,7 @@ class Notifier:
                 action, routing_key=recipient.address, incident_id=notice.incident.id, summary=summary,
                 severity=notice.incident.severity, brand=notice.incident.brand, at=now, link=link, details=details,
             ))  # fmt: skip
-        self._finish(group, "sent", "pagerduty")
+        self._finish_sent(group, "pagerduty")
         self._record(SentMessage("pagerduty", _masked(recipient), kind, _about(notices), now,
                                  "; ".join(f"{n.kind.value} {n.incident.id}" for n in notices)))  # fmt: skip
 
@@ -374,7 +374,7 @@ class Notifier:
         raw = bytes(email.mime(sender=self.channels.sender_email, to=address))
         message_id = self.channels.email.send(self.channels.sender_email, address, raw)
         logger.info("email sent", extra={"recipient": mask_email(address), "kind": kind, "bytes": len(raw)})
-        self._finish(group, "sent", message_id)
+        self._finish_sent(group, message_id)
         self._record(SentMessage("email", mask_email(address), kind, _about(notices), now,
                                  email.text, email=raw))  # fmt: skip
 
@@ -399,6 +399,17 @@ class Notifier:
     def _tell_operator(self, once_key: str, subject: str, message: str) -> None:
         if self.store.claim_once(f"operator#{once_key}", ttl_seconds=2 * 86400):
             self.channels.operator.tell(subject, message)
+
+    def _finish_sent(self, group: list[Dispatch], message_id: str) -> None:
+        """Records messages the provider accepted. A failure here must not mark them failed (a retry would send
+        them again): the claim stays, so no retry sends them twice; counted as ``DeliveryRecordFailed``."""
+        try:
+            self._finish(group, "sent", message_id)
+        except Exception as exc:
+            count("DeliveryRecordFailed", len(group))
+            error = f"{type(exc).__name__}: {exc}"[:300]
+            logger.error("message sent but not recorded as sent; it is not sent again",
+                         extra={"recipient": group[0].recipient.key, "error": error})  # fmt: skip
 
     def _finish(self, group: list[Dispatch], status: str, detail: str) -> None:
         for dispatch in group:

@@ -1,0 +1,54 @@
+"""Single faults at every AWS call site of a crisis: nothing counted twice or lost, every message due reaches its
+recipient exactly once (or an alarmed metric says it could not), and the simulation survives as Lambda would.
+
+A clean run discovers the call sites; then each site is run once with one fault at its first call, the faults
+taken in turn (throttling, a transaction conflict, a 500, a timeout after the call took effect). The full matrix
+(every site with every fault) is ``python -m tests.faults.matrix``; docs/faults.md has its table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.faults.harness import Faults, Outcome, Site, applicable, problems, run_in_fresh_account
+
+pytestmark = pytest.mark.integration
+_CLEAN: dict[str, tuple[Outcome, list[Site]]] = {}
+
+
+def clean_run(tmp: Path) -> tuple[Outcome, list[Site]]:
+    if "run" not in _CLEAN:
+        faults = Faults()
+        outcome = run_in_fresh_account(tmp / "clean", faults)
+        _CLEAN["run"] = (outcome, sorted(faults.calls, key=str))
+    return _CLEAN["run"]
+
+
+def test_the_clean_crisis_reaches_everyone_and_counts_everything(tmp_path_factory: pytest.TempPathFactory) -> None:
+    outcome, sites = clean_run(tmp_path_factory.mktemp("faults"))
+    assert outcome.counted == outcome.expected > 1000
+    assert len(outcome.incidents) == 1 and outcome.errors == 0
+    assert {"+12025550143", "desk@example.com", "lead@example.com", "+12025550178"} <= set(outcome.sends)
+    assert outcome.summaries == 1 and outcome.metrics["IncidentsAcknowledged"] == 1
+    services = {site.service for site in sites}
+    assert {"dynamodb", "sqs", "sns", "email", "secretsmanager"} <= services and len(sites) >= 30
+
+
+def test_every_call_site_survives_a_single_fault(tmp_path_factory: pytest.TempPathFactory) -> None:
+    tmp = tmp_path_factory.mktemp("faults")
+    clean, sites = clean_run(tmp)
+    broken = []
+    for index, site in enumerate(sites):
+        choices = applicable(site)
+        fault = choices[index % len(choices)]
+        faults = Faults(target=site, fault=fault)
+        try:
+            found = problems(clean, run_in_fresh_account(tmp / f"site-{index}", faults))
+        except Exception as exc:  # the simulation itself must survive, as Lambda does
+            found = [f"the run crashed: {type(exc).__name__}: {exc}"]
+        assert faults.injected == 1, f"{site}: the fault was not injected"
+        if found:
+            broken.append(f"{site} / {fault}: {'; '.join(found)}")
+    assert broken == []
