@@ -52,3 +52,25 @@ def test_every_call_site_survives_a_single_fault(tmp_path_factory: pytest.TempPa
         if found:
             broken.append(f"{site} / {fault}: {'; '.join(found)}")
     assert broken == []
+
+
+@pytest.mark.parametrize(
+    ("operation", "where", "fault"),
+    [
+        # the claim took effect, its answer was lost: before, the message stayed "sending" or went out twice
+        ("TransactWriteItems", "store.py:claim_delivery", "timeout_after"),
+        # the provider took the message, recording it failed: before, it was marked failed and sent again
+        ("UpdateItem", "store.py:finish_delivery", "timeout_after"),
+        # before, a failed lease release failed the cycle and held the lease: no cycle ran, no incident opened
+        ("PutItem", "store.py:release_lease", "throttle"),
+    ],
+)
+def test_the_faults_that_lost_or_doubled_a_message(
+    tmp_path_factory: pytest.TempPathFactory, operation: str, where: str, fault: str
+) -> None:
+    tmp = tmp_path_factory.mktemp("faults")
+    clean, sites = clean_run(tmp)
+    [site] = [s for s in sites if s.operation == operation and s.where == where]
+    faults = Faults(target=site, fault=fault)
+    assert problems(clean, run_in_fresh_account(tmp / "run", faults)) == []
+    assert faults.injected == 1
