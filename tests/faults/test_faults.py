@@ -8,6 +8,7 @@ taken in turn (throttling, a transaction conflict, a 500, a timeout after the ca
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -15,15 +16,17 @@ import pytest
 from tests.faults.harness import Faults, Outcome, Site, applicable, problems, run_in_fresh_account
 
 pytestmark = pytest.mark.integration
-_CLEAN: dict[str, tuple[Outcome, list[Site]]] = {}
+_CLEAN: dict[str, tuple[Outcome, list[Site], Path]] = {}
 
 
 def clean_run(tmp: Path) -> tuple[Outcome, list[Site]]:
+    """The clean run, once per session (its folder keeps its log)."""
     if "run" not in _CLEAN:
         faults = Faults()
         outcome = run_in_fresh_account(tmp / "clean", faults)
-        _CLEAN["run"] = (outcome, sorted(faults.calls, key=str))
-    return _CLEAN["run"]
+        _CLEAN["run"] = (outcome, sorted(faults.calls, key=str), tmp / "clean")
+    outcome, sites, _ = _CLEAN["run"]
+    return outcome, sites
 
 
 def test_the_clean_crisis_reaches_everyone_and_counts_everything(tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -34,6 +37,12 @@ def test_the_clean_crisis_reaches_everyone_and_counts_everything(tmp_path_factor
     assert outcome.summaries == 1 and outcome.metrics["IncidentsAcknowledged"] == 1
     services = {site.service for site in sites}
     assert {"dynamodb", "sqs", "sns", "email", "secretsmanager"} <= services and len(sites) >= 30
+    # every log line of the crisis (every function, every message sent): no phone number, address or secret
+    log = (_CLEAN["run"][2] / "lambda.log").read_text()
+    assert len(log.splitlines()) > 100 and "sms sent" in log and "email sent" in log
+    for secret in ("+12025550143", "+12025550178", "desk@example.com", "lead@example.com", "oncall@example.com"):
+        assert secret not in log
+    assert not re.search(r'"(key|app_password|password|token)"\s*:\s*"[^*"]{8,}', log)
 
 
 def test_every_call_site_survives_a_single_fault(tmp_path_factory: pytest.TempPathFactory) -> None:
