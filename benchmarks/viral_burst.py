@@ -5,8 +5,8 @@ in-process moto.
     python -m benchmarks.viral_burst [--mentions 100000]
 
 Prints, for each path: mentions stored and counted in the buckets (must equal the mentions sent), wall time,
-peak Python memory (tracemalloc) and the largest DynamoDB transaction, batch write and batch get it made
-(DynamoDB's limits: 100 actions, 25 items, 100 keys) and the largest SQS batch (10).
+peak Python memory (tracemalloc, the emulator's table included) and the largest DynamoDB transaction, batch
+write and batch get it made (DynamoDB's limits: 100 actions, 25 items, 100 keys).
 """
 
 from __future__ import annotations
