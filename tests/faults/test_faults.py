@@ -54,7 +54,7 @@ def test_every_call_site_survives_a_single_fault(tmp_path_factory: pytest.TempPa
         fault = choices[index % len(choices)]
         faults = Faults(target=site, fault=fault)
         try:
-            found = problems(clean, run_in_fresh_account(tmp / f"site-{index}", faults))
+            found = problems(clean, run_in_fresh_account(tmp / f"site-{index}", faults), faults)
         except Exception as exc:  # the simulation itself must survive, as Lambda does
             found = [f"the run crashed: {type(exc).__name__}: {exc}"]
         assert faults.injected == 1, f"{site}: the fault was not injected"
@@ -81,5 +81,5 @@ def test_the_faults_that_lost_or_doubled_a_message(
     clean, sites = clean_run(tmp)
     [site] = [s for s in sites if s.operation == operation and s.where == where]
     faults = Faults(target=site, fault=fault)
-    assert problems(clean, run_in_fresh_account(tmp / "run", faults)) == []
+    assert problems(clean, run_in_fresh_account(tmp / "run", faults), faults) == []
     assert faults.injected == 1
