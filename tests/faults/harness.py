@@ -347,7 +347,7 @@ def _provider_sends() -> Counter[str]:
         destinations = getattr(message, "destinations", None) or []
         if isinstance(destinations, dict):
             destinations = destinations.get("ToAddresses", [])
-        for address in destinations:
+        for address in set(destinations):  # moto lists an address once per header it is in
             sends[str(address)] += 1
     return sends
 
