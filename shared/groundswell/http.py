@@ -188,9 +188,6 @@ def _read_body(
     return b"".join(chunks)
 
 
-urllib_transport = stdlib_transport  # the name earlier code and tests import
-
-
 class RateLimiter:
     """A token bucket: at most ``rate`` requests per second on average, bursts up to ``burst``."""
 

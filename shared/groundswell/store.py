@@ -179,19 +179,14 @@ class DynamoStore:
         treats it as paused) until the buckets it guards have expired; adding the brand again replaces it.
         False when there is no such brand."""
         expires = int((now + self._bucket_ttl).timestamp())
-        try:
-            self._db.update_item(
-                TableName=self.table,
-                Key=_key("BRANDS", f"BRAND#{name}"),
-                UpdateExpression="SET removed_at = :at, expires_at = :exp",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(removed_at)",
-                ExpressionAttributeValues={":at": {"S": now.isoformat()}, ":exp": {"N": str(expires)}},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return table.write_if(
+            self._db.update_item,
+            TableName=self.table,
+            Key=_key("BRANDS", f"BRAND#{name}"),
+            UpdateExpression="SET removed_at = :at, expires_at = :exp",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(removed_at)",
+            ExpressionAttributeValues={":at": {"S": now.isoformat()}, ":exp": {"N": str(expires)}},
+        )
 
     # ------------------------------------------------------------ cursors
 
@@ -213,25 +208,22 @@ class DynamoStore:
                     polled_at: datetime | None = None) -> None:  # fmt: skip
         """Advances the cursor if nobody else did since it was loaded; resets the failure count and records
         ``polled_at`` (default: now) as the last success."""
-        try:
-            self._db.update_item(
-                TableName=self.table,
-                Key=_key(f"BRAND#{brand}", f"CURSOR#{source}"),
-                UpdateExpression="SET #s = :s, version = :next, failures = :zero, last_success = :now",
-                ConditionExpression="attribute_not_exists(version) OR version = :expected",
-                ExpressionAttributeNames={"#s": "state"},
-                ExpressionAttributeValues={
-                    ":s": {"S": json.dumps(state, sort_keys=True)},
-                    ":next": {"N": str(expected_version + 1)},
-                    ":expected": {"N": str(expected_version)},
-                    ":zero": {"N": "0"},
-                    ":now": {"S": (polled_at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")},
-                },
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise CursorConflict(f"cursor {brand}/{source} moved by another poller") from exc
-            raise
+        if not table.write_if(
+            self._db.update_item,
+            TableName=self.table,
+            Key=_key(f"BRAND#{brand}", f"CURSOR#{source}"),
+            UpdateExpression="SET #s = :s, version = :next, failures = :zero, last_success = :now",
+            ConditionExpression="attribute_not_exists(version) OR version = :expected",
+            ExpressionAttributeNames={"#s": "state"},
+            ExpressionAttributeValues={
+                ":s": {"S": json.dumps(state, sort_keys=True)},
+                ":next": {"N": str(expected_version + 1)},
+                ":expected": {"N": str(expected_version)},
+                ":zero": {"N": "0"},
+                ":now": {"S": (polled_at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")},
+            },
+        ):
+            raise CursorConflict(f"cursor {brand}/{source} moved by another poller")
 
     def last_successes(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
         """When each (brand, source) was last polled successfully; pairs never polled are absent."""
@@ -505,13 +497,9 @@ class DynamoStore:
             item["expires_at"] = {"N": str(int(time.time()) + 30 * 86400)}
         condition = "attribute_not_exists(pk)" if version == 0 else "version = :v"
         values: dict[str, Any] = {} if version == 0 else {"ExpressionAttributeValues": {":v": {"N": str(version)}}}
-        try:
-            self._db.put_item(TableName=self.table, Item=item, ConditionExpression=condition, **values)
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return table.write_if(
+            self._db.put_item, TableName=self.table, Item=item, ConditionExpression=condition, **values
+        )
 
     def claim_delivery(self, incident_id: str, step: str, recipient: str, *, payload: str,
                        held_until: datetime | None = None) -> str:  # fmt: skip
@@ -587,48 +575,34 @@ class DynamoStore:
         """Holds ``what`` (e.g. the detector's single-writer lease) for ``seconds``: True when it was free,
         expired or already ours. ``now`` (Unix seconds): a simulation's clock; wall time by default."""
         now = time.time() if now is None else now
-        try:
-            self._db.put_item(
-                TableName=self.table,
-                Item={**_key(f"LEASE#{what}", "LEASE"), "owner": {"S": owner},
-                      "until": {"N": f"{now + seconds:.3f}"}, "expires_at": {"N": str(int(now + seconds) + 86400)}},
-                ConditionExpression="attribute_not_exists(pk) OR #until < :now OR #owner = :me",
-                ExpressionAttributeNames={"#until": "until", "#owner": "owner"},
-                ExpressionAttributeValues={":now": {"N": f"{now:.3f}"}, ":me": {"S": owner}},
-            )  # fmt: skip
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return table.write_if(
+            self._db.put_item,
+            TableName=self.table,
+            Item={**_key(f"LEASE#{what}", "LEASE"), "owner": {"S": owner},
+                  "until": {"N": f"{now + seconds:.3f}"}, "expires_at": {"N": str(int(now + seconds) + 86400)}},
+            ConditionExpression="attribute_not_exists(pk) OR #until < :now OR #owner = :me",
+            ExpressionAttributeNames={"#until": "until", "#owner": "owner"},
+            ExpressionAttributeValues={":now": {"N": f"{now:.3f}"}, ":me": {"S": owner}},
+        )  # fmt: skip
 
     def release_lease(self, what: str, owner: str, *, now: float | None = None) -> None:
         """Lets ``what`` go if we still hold it (a put that expires it, so no delete permission is needed)."""
         now = time.time() if now is None else now
-        try:
-            self._db.put_item(
-                TableName=self.table,
-                Item={**_key(f"LEASE#{what}", "LEASE"), "owner": {"S": owner}, "until": {"N": "0"},
-                      "expires_at": {"N": str(int(now) + 86400)}},
-                ConditionExpression="#owner = :me",
-                ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues={":me": {"S": owner}},
-            )  # fmt: skip
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        table.write_if(
+            self._db.put_item,
+            TableName=self.table,
+            Item={**_key(f"LEASE#{what}", "LEASE"), "owner": {"S": owner}, "until": {"N": "0"},
+                  "expires_at": {"N": str(int(now) + 86400)}},
+            ConditionExpression="#owner = :me",
+            ExpressionAttributeNames={"#owner": "owner"},
+            ExpressionAttributeValues={":me": {"S": owner}},
+        )  # fmt: skip
 
     def claim_once(self, what: str, ttl_seconds: int) -> bool:
         """True the first time ``what`` is claimed (a daily summary, a notice to the operator)."""
-        try:
-            self._db.put_item(TableName=self.table, Item={**_key(f"CLAIM#{what}", "CLAIM"),
+        return table.write_if(self._db.put_item, TableName=self.table, Item={**_key(f"CLAIM#{what}", "CLAIM"),
                               "expires_at": {"N": str(int(time.time()) + ttl_seconds)}},
                               ConditionExpression="attribute_not_exists(pk)")  # fmt: skip
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
 
     def take_sms_budget(self, recipient: str, day: str, parts: int, *, per_recipient: int, per_day: int) -> bool:
         """Counts ``parts`` SMS parts against the recipient's and the whole day's caps, atomically; False (and
@@ -676,21 +650,16 @@ class DynamoStore:
 
     def claim_nonce(self, digest: str, ttl_seconds: int) -> bool:
         """True the first time a signed request is seen; False for a replay of it."""
-        try:
-            self._db.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": {"S": f"NONCE#{digest}"},
-                    "sk": {"S": "NONCE"},
-                    "expires_at": {"N": str(int(time.time()) + ttl_seconds)},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return table.write_if(
+            self._db.put_item,
+            TableName=self.table,
+            Item={
+                "pk": {"S": f"NONCE#{digest}"},
+                "sk": {"S": "NONCE"},
+                "expires_at": {"N": str(int(time.time()) + ttl_seconds)},
+            },
+            ConditionExpression="attribute_not_exists(pk)",
+        )
 
     # ------------------------------------------------------------ helpers
 

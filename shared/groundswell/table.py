@@ -80,18 +80,13 @@ def transact(
     raise AssertionError("unreachable")
 
 
-def put_if(db: Any, *, sleep: Callable[[float], None] = time.sleep, tries: int = TRANSACTION_TRIES,
-           **request: Any) -> bool:  # fmt: skip
-    """A conditional ``PutItem``: True when written, False when its condition failed; throttling retried (botocore
-    retries it too), then raised."""
-    for attempt in range(tries):
-        try:
-            db.put_item(**request)
-            return True
-        except ClientError as exc:
-            if condition_failed(exc):
-                return False
-            if not retryable(exc) or attempt + 1 == tries:
-                raise
-            sleep(min(2.0, 0.05 * 2**attempt))
-    raise AssertionError("unreachable")
+def write_if(call: Callable[..., Any], **request: Any) -> bool:
+    """A conditional single-item write (``put_item``, ``update_item``...): True when written, False when its
+    condition failed; anything else is raised (botocore has already retried throttling for these)."""
+    try:
+        call(**request)
+        return True
+    except ClientError as exc:
+        if condition_failed(exc):
+            return False
+        raise
