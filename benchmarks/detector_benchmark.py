@@ -82,13 +82,13 @@ def main() -> None:
         from groundswell.runtime import store
 
         repo = store()
-        repo.put_brands(parse_brands([{"name": n, "terms": {"keywords": [n]}, "sources": [{"type": "hackernews"}]}
+        repo.brands.put_many(parse_brands([{"name": n, "terms": {"keywords": [n]}, "sources": [{"type": "hackernews"}]}
                                       for n in names]))  # fmt: skip
         db = session.client("dynamodb")
         for name in names:
-            db.put_item(TableName=repo.table, Item={"pk": {"S": f"BRAND#{name}"}, "sk": {"S": "DETECTOR"},
+            db.put_item(TableName=repo.table.name, Item={"pk": {"S": f"BRAND#{name}"}, "sk": {"S": "DETECTOR"},
                                                    "state": {"B": zlib.compress(raw_state.encode())}})  # fmt: skip
-            db.put_item(TableName=repo.table, Item={
+            db.put_item(TableName=repo.table.name, Item={
                 "pk": {"S": f"BRAND#{name}"}, "sk": {"S": f"BUCKET#{new_bucket.isoformat()}"}, "total": {"N": "9"},
                 "negative": {"N": "3"}, "neutral": {"N": "4"}, "positive": {"N": "2"}, "engagement": {"N": "12"},
                 "negative_authors": {"SS": ["a1", "a2", "a3"]}})  # fmt: skip

@@ -28,12 +28,12 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from groundswell.adapters.dynamo import open_store
 from groundswell.listening import poll_once
 from groundswell.models import Brand
 from groundswell.observability import logger
 from groundswell.sentiment.complaints import ComplaintAwareVader
 from groundswell.sources.replay import ReplayFeed
-from groundswell.store import DynamoStore
 from infra.moto_patches import patch_moto_transactions
 from infra.scenario import BrandScenario, demo_start, generate, write_jsonl
 from infra.template_resources import provision
@@ -195,7 +195,7 @@ def run(mentions_wanted: int) -> None:
         scorer.score([m.text for m in fetched.mentions])
         score_s = time.perf_counter() - began
 
-        stub_store = DynamoStore(StubDynamo(), "stub")  # type: ignore[arg-type]
+        stub_store = open_store(StubDynamo(), "stub")  # type: ignore[arg-type]
         stub_s, _ = timed_polls(brand, stub_store, scorer, start, hours)
 
         with mock_aws():
@@ -203,21 +203,21 @@ def run(mentions_wanted: int) -> None:
             resources = provision(session, prefix="bench")
             TABLE[:] = [resources.tables["Table"]]
             spy = CapacitySpy(session.client("dynamodb"))
-            store = DynamoStore(spy, TABLE[0])  # type: ignore[arg-type]
-            store.put_brand(brand)
+            store = open_store(spy, TABLE[0])  # type: ignore[arg-type]
+            store.brands.put(brand)
             poll_s, stored = timed_polls(brand, store, scorer, start, hours)
             writes, reads = spy.write_units(), spy.read_units
             put_units = sum(2 * math.ceil(s / 1024) for s in spy.put_sizes)
             bucket_updates = sum(spy.updates.values())
             # re-poll everything from the start: all duplicates
-            store.save_cursor(brand.name, "replay", {"line": 0}, store.load_cursor(brand.name, "replay").version)
+            store.cursors.save(brand.name, "replay", {"line": 0}, store.cursors.load(brand.name, "replay").version)
             spy.read_units = 0
             began = time.perf_counter()
             again = poll_once(
                 brand, ReplayFeed(max_lines=10**9), repository=store, scorer=scorer, now=start + timedelta(hours=hours)
             )
             repoll_s = time.perf_counter() - began
-            counted = sum(b.total for b in store.buckets(brand.name, start, start + timedelta(hours=hours)))
+            counted = sum(b.total for b in store.mentions.buckets(brand.name, start, start + timedelta(hours=hours)))
             ceiling = moto_transaction_ceiling(session, TABLE[0])
 
         print(f"{'stage':<46}{'mentions/s':>12}")

@@ -79,7 +79,7 @@ def run(brands: list[dict[str, Any]], resources: Any, session: Any, start: Any, 
     for cached in (runtime.store, runtime.notifier, runtime.source):
         cached.cache_clear()
     logger.setLevel("ERROR")
-    runtime.store().put_brands(parse_brands(brands, "load"))
+    runtime.store().brands.put_many(parse_brands(brands, "load"))
     sqs = session.client("sqs")
     totals = dict.fromkeys(("dispatch", "poll", "detect", "notify"), 0.0)
     sink = io.StringIO()
@@ -104,9 +104,11 @@ def run(brands: list[dict[str, Any]], resources: Any, session: Any, start: Any, 
         if step % 12 == 0:
             print(f"  hour {step // 12}: {sum(totals.values()):.0f} s so far", flush=True)
     end = start + timedelta(hours=hours)
-    totals_counted = sum(sum(b.total for b in runtime.store().buckets(brand["name"], start, end)) for brand in brands)
+    totals_counted = sum(
+        sum(b.total for b in runtime.store().mentions.buckets(brand["name"], start, end)) for brand in brands
+    )
     print(f"  mentions counted in the buckets of all brands: {totals_counted:,}", flush=True)
-    opened = sum(len(runtime.store().incidents(brand["name"])) for brand in brands)
+    opened = sum(len(runtime.store().incidents.history(brand["name"])) for brand in brands)
     print(f"  incidents opened (no swell was generated: each one is a false alert): {opened}", flush=True)
     return totals
 

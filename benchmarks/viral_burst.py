@@ -69,7 +69,7 @@ def records(n: int, prefix: str) -> list[dict[str, Any]]:
 
 def counted(store: Any, brand: str) -> int:
     start = demo_start()
-    return sum(b.total for b in store.buckets(brand, start, start + timedelta(hours=3)))
+    return sum(b.total for b in store.mentions.buckets(brand, start, start + timedelta(hours=3)))
 
 
 def through_push(n: int) -> dict[str, Any]:
@@ -78,10 +78,10 @@ def through_push(n: int) -> dict[str, Any]:
     from groundswell.push import SIGNATURE_HEADER, sign
     from groundswell.runtime import push_key, store
 
-    store().put_brand(Brand.model_validate({"name": "push-air", "terms": {"keywords": ["bench air"]},
+    store().brands.put(Brand.model_validate({"name": "push-air", "terms": {"keywords": ["bench air"]},
                                             "sources": [{"type": "hackernews"}]}))  # fmt: skip
-    limits = Limits(store()._db)
-    store()._db = limits  # type: ignore[assignment]
+    limits = Limits(store().table.db)
+    store().table.db = limits  # type: ignore[assignment]
     rows, key = records(n, "push"), push_key()
     tracemalloc.start()
     began = time.perf_counter()
@@ -109,9 +109,9 @@ def through_poll(n: int) -> dict[str, Any]:
         path.write_text("".join(json.dumps(r) + "\n" for r in records(n, "poll")), encoding="utf-8")
         brand = Brand.model_validate({"name": "poll-air", "terms": {"keywords": ["bench air"]},
                                       "sources": [{"type": "replay", "uri": str(path)}]})  # fmt: skip
-        store().put_brand(brand)
-        limits = Limits(store()._db)
-        store()._db = limits  # type: ignore[assignment]
+        store().brands.put(brand)
+        limits = Limits(store().table.db)
+        store().table.db = limits  # type: ignore[assignment]
         now = demo_start() + timedelta(hours=2)
         tracemalloc.start()
         began = time.perf_counter()

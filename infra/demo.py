@@ -56,7 +56,7 @@ def run_demo(output: Path, hours: int = 48) -> int:
         received = Inbox(output / "alerts")
         notifier().on_sent = received.add
         repo = store()
-        repo.put_brands(parse_brands(configs, "demo"))
+        repo.brands.put_many(parse_brands(configs, "demo"))
         timeline = []
         ticks = hours * 12
         acknowledged: list[tuple[datetime, str]] = []
@@ -99,7 +99,7 @@ def _report(repo, configs, expected, start, end, output: Path, timeline) -> bool
         )
         print(f"\n{'brand':<14}{'stored':>8}{'expected':>9}{'negative':>9}   negative mentions per hour")
         for config in configs:
-            buckets = repo.buckets(config["name"], start, end)
+            buckets = repo.mentions.buckets(config["name"], start, end)
             for b in buckets:
                 writer.writerow(
                     [
@@ -138,7 +138,7 @@ def _report(repo, configs, expected, start, end, output: Path, timeline) -> bool
     found = 0
     with (output / "incidents.jsonl").open("w", encoding="utf-8") as handle:
         for config in configs:
-            for raw in repo.incidents(config["name"]):
+            for raw in repo.incidents.history(config["name"]):
                 incident = json.loads(raw)
                 found += 1
                 handle.write(raw + "\n")

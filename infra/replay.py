@@ -113,7 +113,7 @@ def run_replay(
 
         inbox = Inbox(messages)
         notifier().on_sent = inbox.add
-        store().put_brands(brands)
+        store().brands.put_many(brands)
         with Pipeline(resources, session, log, redeliver_every=0) as pipeline:
             for tick in range(1, ticks + 1):
                 now = clock + STEP * tick
@@ -121,7 +121,7 @@ def run_replay(
                 progress(tick, ticks, now, f"alerts {len(inbox.messages):>4}")
                 if speed > 0:
                     time.sleep(STEP.total_seconds() / speed)
-        incidents = [json.loads(raw) for raw in store().incidents(brand)]
+        incidents = [json.loads(raw) for raw in store().incidents.history(brand)]
     rows = [incident_line(i) for i in incidents] + [line for m in inbox.messages for line in alert_lines(m)]
     rows.sort(key=lambda r: (r.get("opened_at") or r.get("sent_at"), r["type"]))
     with output.open("w", encoding="utf-8") as handle:

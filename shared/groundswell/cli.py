@@ -53,16 +53,16 @@ def cmd_brands(args: argparse.Namespace) -> int:
     if args.action == "add":
         from groundswell.alerting.people import conflicts
 
-        repo.put_brands(brands)
+        repo.brands.put_many(brands)
         print(f"saved {len(brands)} brand(s): {', '.join(b.name for b in brands)}")
-        for line in conflicts(repo.list_brands()):
+        for line in conflicts(repo.brands.list()):
             print(f"warning: {line} (one person, one set of preferences: docs/alerts.md)", file=sys.stderr)
     elif args.action == "list":
-        for brand in repo.list_brands():
+        for brand in repo.brands.list():
             sources = ",".join(s.type for s in brand.sources)
             print(f"{brand.name:<24} {'on ' if brand.enabled else 'off'}  {brand.timezone:<20} {sources}")
     elif args.action == "show":
-        found = repo.get_brand(args.name)
+        found = repo.brands.get(args.name)
         if found is None:
             print(f"no brand {args.name!r} (see 'groundswell brands list')", file=sys.stderr)
             return 1
@@ -80,10 +80,10 @@ def _remove_brand(repo: Any, name: str) -> int:
 
     from groundswell.alerting.notices import IncidentView
 
-    if repo.get_brand(name) is None:
+    if repo.brands.get(name) is None:
         print(f"no brand {name!r} (see 'groundswell brands list')", file=sys.stderr)
         return 1
-    latest = repo.incidents(name)[-1:]  # oldest first: the last one is open or none is
+    latest = repo.incidents.history(name)[-1:]  # oldest first: the last one is open or none is
     try:
         incident = IncidentView.model_validate_json(latest[0]) if latest else None
     except ValidationError:
@@ -92,7 +92,7 @@ def _remove_brand(repo: Any, name: str) -> int:
         print(f"{name} has an open incident ({incident.id}); remove the brand once it is resolved, or pause it "
               "now with \"enabled\": false in its file and 'groundswell brands add'", file=sys.stderr)  # fmt: skip
         return 2
-    if not repo.delete_brand(name, datetime.now(UTC)):
+    if not repo.brands.remove(name, datetime.now(UTC)):
         print(f"no brand {name!r} (see 'groundswell brands list')", file=sys.stderr)
         return 1
     print(f"removed {name}: no more polls or alerts; its counts are kept (adding it again resumes them, and the "
@@ -144,7 +144,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     from groundswell.listening import SourceFailing
 
     _target(args)
-    requests = runtime.poll_requests(runtime.store().list_brands())
+    requests = runtime.poll_requests(runtime.store().brands.list())
     requests = [
         r
         for r in requests

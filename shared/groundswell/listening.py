@@ -14,17 +14,18 @@ from typing import Protocol
 
 from groundswell.models import Brand, Mention
 from groundswell.observability import count, logger, milliseconds
+from groundswell.ports import CursorConflict, Cursors, Mentions
 from groundswell.sentiment import Scorer
-from groundswell.sources.base import Cursor, Problem, Source
-from groundswell.store import CursorConflict, CursorRecord, StoreReport
+from groundswell.sources.base import Problem, Source
 
 
-class MentionRepository(Protocol):
-    def store_mentions(self, mentions: Sequence[Mention], *, may_overlap: bool = True) -> StoreReport: ...
-    def load_cursor(self, brand: str, source: str) -> CursorRecord: ...
-    def save_cursor(self, brand: str, source: str, state: Cursor | None, expected_version: int, *,
-                    polled_at: datetime | None = None) -> None: ...  # fmt: skip
-    def record_failure(self, brand: str, source: str, error: str) -> int: ...
+class ListeningStore(Protocol):
+    """What listening needs from storage: mentions with their buckets, and the sources' cursors."""
+
+    @property
+    def mentions(self) -> Mentions: ...
+    @property
+    def cursors(self) -> Cursors: ...
 
 
 @dataclass
@@ -60,7 +61,7 @@ def ingest(
     problems: Sequence[Problem],
     *,
     scorer: Scorer,
-    repository: MentionRepository,
+    repository: ListeningStore,
     source: str,
     may_overlap: bool = True,
 ) -> IngestReport:
@@ -83,7 +84,7 @@ def ingest(
     if report.repaired:
         count("MentionsRepaired", report.repaired, source=source)
     if mentions:
-        stored = repository.store_mentions(score_mentions(mentions, scorer), may_overlap=may_overlap)
+        stored = repository.mentions.store(score_mentions(mentions, scorer), may_overlap=may_overlap)
         report.stored, report.duplicates = stored.stored, stored.duplicates
         count("MentionsIngested", stored.stored, source=source)
         if stored.duplicates:
@@ -95,7 +96,7 @@ def poll_once(
     brand: Brand,
     source: Source,
     *,
-    repository: MentionRepository,
+    repository: ListeningStore,
     scorer: Scorer,
     now: datetime,
     failing_threshold: int = 3,
@@ -105,12 +106,12 @@ def poll_once(
     A failing fetch records the failure and raises :class:`SourceFailing` (the message is retried and, in
     the end, dead-lettered); the cursor stays, so nothing is skipped once the source recovers.
     """
-    cursor = repository.load_cursor(brand.name, source.kind)
+    cursor = repository.cursors.load(brand.name, source.kind)
     started = time.perf_counter()
     try:
         result = source.fetch(brand, cursor.state, now)
     except Exception as exc:
-        failures = repository.record_failure(brand.name, source.kind, f"{type(exc).__name__}: {exc}")
+        failures = repository.cursors.record_failure(brand.name, source.kind, f"{type(exc).__name__}: {exc}")
         count("SourceErrors", 1, source=source.kind)
         log = logger.error if failures >= failing_threshold else logger.warning
         log(
@@ -135,7 +136,7 @@ def poll_once(
     )
     report.truncated = result.truncated
     try:
-        repository.save_cursor(brand.name, source.kind, result.cursor, cursor.version, polled_at=now)
+        repository.cursors.save(brand.name, source.kind, result.cursor, cursor.version, polled_at=now)
     except CursorConflict:
         logger.info(
             "cursor moved by a concurrent poll; keeping theirs", extra={"brand": brand.name, "source": source.kind}

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, ValidationError
 
+from groundswell.adapters.dynamo import Store, open_store
 from groundswell.config import settings
 from groundswell.http import deadline
 from groundswell.listening import IngestReport, ingest, poll_once
@@ -22,7 +23,6 @@ from groundswell.models import BRAND_NAME_PATTERN, Brand, SourceType
 from groundswell.observability import count, logger, unreadable
 from groundswell.sentiment import Scorer, make_scorer
 from groundswell.sources.base import Problem, Source
-from groundswell.store import DynamoStore
 
 POLLED_SOURCES = {SourceType.BLUESKY, SourceType.MASTODON, SourceType.HACKERNEWS, SourceType.RSS, SourceType.REPLAY}
 
@@ -36,11 +36,11 @@ class PollRequest(BaseModel):
 
 
 @cache
-def store() -> DynamoStore:
+def store() -> Store:
     from groundswell.adapters.aws import client
 
     config = settings()
-    return DynamoStore(
+    return open_store(
         client("dynamodb"),
         config.table_name,
         mention_ttl_days=config.mention_ttl_days,
@@ -97,7 +97,7 @@ def dispatch(now: datetime | None = None) -> int:
         from groundswell.config import ConfigError
 
         raise ConfigError("POLL_QUEUE_URL is not set")
-    requests = poll_requests(store().list_brands(), now)
+    requests = poll_requests(store().brands.list(), now)
     silent = report_silent_sources(requests, now or datetime.now(UTC))
     sqs = client("sqs")
     sent = 0
@@ -110,7 +110,7 @@ def dispatch(now: datetime | None = None) -> int:
         sent += len(chunk)
     count("PollsDispatched", sent)
     try:  # after the polls, which matter more; the next cycle writes it again
-        store().set_unobserved_brands(unobserved(requests, silent))
+        store().detector.set_unobserved(unobserved(requests, silent))
     except ClientError as exc:
         logger.error("could not store the brands with every source silent", extra={"error": str(exc)})
     return sent
@@ -122,7 +122,7 @@ def report_silent_sources(requests: list[PollRequest], now: datetime) -> list[tu
     ``SourceErrors``; a stuck queue or a stopped schedule shows only here."""
     limit = now - timedelta(minutes=settings().silent_source_minutes)
     pairs = [(r.brand, r.source.value) for r in requests]
-    last = store().last_successes(pairs) if pairs else {}
+    last = store().cursors.last_successes(pairs) if pairs else {}
     silent = [pair for pair in pairs if pair in last and last[pair] < limit]
     count("SilentSources", len(silent))
     if silent:
@@ -151,7 +151,7 @@ def poll(request: PollRequest, time_left: float | None = None) -> IngestReport |
 
     ``time_left`` (seconds, the Lambda's remaining time) bounds the fetch with its retries, keeping
     ``POLL_RESERVE_SECONDS`` so a failing poll is always recorded and counted before the Lambda ends."""
-    brand = store().get_brand(request.brand)
+    brand = store().brands.get(request.brand)
     if brand is None or not brand.enabled or brand.source(request.source.value) is None:
         logger.info("poll request for a brand/source no longer watched; dropped", extra=request.model_dump())
         return None
@@ -210,13 +210,13 @@ def accept_push(body: bytes, signature: str | None, now: float | None = None) ->
         push_keys(), body, signature, now=time.time() if now is None else now, max_skew=config.push_max_skew_seconds
     )
     batch = parse_batch(body)
-    brand = store().get_brand(batch.brand)
+    brand = store().brands.get(batch.brand)
     if brand is None:
         count("PushUnknownBrand")
         raise PushRejected(404, f"unknown brand {batch.brand!r}: add it with 'groundswell brands add' first")
     # the replay guard is taken only after the batch is stored: a sender retrying after a 5xx (a throttled
     # write) is accepted, and stores its batch once (mentions are recognised by their ids)
-    if store().nonce_seen(digest):
+    if store().claims.nonce_seen(digest):
         raise PushRejected(409, "this signed request was already accepted (replay)")
     problems: list[Problem] = []
     mentions = [
@@ -226,7 +226,7 @@ def accept_push(body: bytes, signature: str | None, now: float | None = None) ->
         is not None
     ]
     report = ingest(mentions, problems, scorer=scorer(), repository=store(), source="push")
-    if not store().claim_nonce(digest, ttl_seconds=2 * config.push_max_skew_seconds):
+    if not store().claims.claim_nonce(digest, ttl_seconds=2 * config.push_max_skew_seconds):
         raise PushRejected(409, "this signed request was already accepted (replay)")  # a concurrent copy: stored once
     return {
         "brand": brand.name,
@@ -246,8 +246,8 @@ def detect(now: datetime | None = None, *, owner: str | None = None) -> dict[str
     function has no reserved concurrency (``DetectorReservedConcurrency=0``). A cycle that finds the lease
     held skips (the next one catches up on every bucket since the last)."""
     owner = owner or uuid.uuid4().hex
-    clock = now.timestamp() if now else None  # a simulation's clock; in AWS, wall time
-    if not store().take_lease("detector", owner, DETECTOR_LEASE_SECONDS, now=clock):
+    clock = now or datetime.now(UTC)  # a simulation's clock; in AWS, wall time
+    if not store().detector.take_lease("detector", owner, DETECTOR_LEASE_SECONDS, clock):
         logger.warning("another detection cycle is running: this one skips, the next catches up")
         count("DetectorCyclesSkipped")
         return {"brands": 0, "buckets": 0, "transitions": 0, "skipped": 1}
@@ -255,7 +255,7 @@ def detect(now: datetime | None = None, *, owner: str | None = None) -> dict[str
         return _detect(now)
     finally:
         try:  # the cycle's work is done: a lease that cannot be released runs out on its own
-            store().release_lease("detector", owner, now=clock)
+            store().detector.release_lease("detector", owner, clock)
         except Exception as exc:
             logger.warning("detector lease not released; it expires by itself", extra={"error": str(exc)[:300]})
 
@@ -267,17 +267,17 @@ def _detect(now: datetime | None) -> dict[str, int]:
 
     repo = store()
     moment = now or datetime.now(UTC)  # ``now`` stays None in AWS: the notifier's clock is its own
-    every = repo.list_brands(include_removed=True)  # a removed brand is paused: its absence is not calm
-    unobserved = repo.unobserved_brands()  # every source silent: like paused, nothing to learn from
+    every = repo.brands.list(include_removed=True)  # a removed brand is paused: its absence is not calm
+    unobserved = repo.detector.unobserved()  # every source silent: like paused, nothing to learn from
     brands = [b for b in every if b.enabled and b.name not in unobserved]
-    stored = repo.detector_states([b.name for b in every])
+    stored = repo.detector.states([b.name for b in every])
     states = {b.name: _detector_state(b.name, stored[b.name], repo, moment) for b in brands}
     watched = {b.name for b in brands}
     newly_paused = _newly_paused([b.name for b in every if b.name not in watched], stored, moment)
     for name in unobserved & set(newly_paused):
         logger.warning("brand unobserved (every source silent): its empty buckets are not learned",
                        extra={"brand": name})  # fmt: skip
-    report = run_cycle(states, moment, repo, settings={b.name: b.detection for b in brands})
+    report = run_cycle(states, moment, repo.mentions, settings={b.name: b.detection for b in brands})
     published = 0
     configs = {b.name: b for b in brands}
     for transition in report.transitions:
@@ -288,7 +288,7 @@ def _detect(now: datetime | None) -> dict[str, int]:
             if state.incident is not None and state.incident.id == incident.id:  # keep the state's later buckets
                 state.incident = replace(state.incident, drivers=incident.drivers, sources=incident.sources)
         bucket = incident.resolved_at or incident.peak_at
-        if repo.record_transition(incident.brand, incident.id, transition.kind, bucket, to_json(incident.__dict__),
+        if repo.incidents.record(incident.brand, incident.id, transition.kind, bucket, to_json(incident.__dict__),
                                   resolved=transition.kind == "resolve"):  # fmt: skip
             published += 1
             logger.info("incident " + transition.kind, extra={"incident": incident.id, "severity": incident.severity,
@@ -298,7 +298,7 @@ def _detect(now: datetime | None) -> dict[str, int]:
     # events first, state last: if the function stops in between, the next cycle redoes these buckets and the
     # events it finds already stored are not published again
     states_out = {**report.states, **newly_paused}
-    repo.save_detector_states({name: STATE.dump_json(state) for name, state in states_out.items()})
+    repo.detector.save_states({name: STATE.dump_json(state) for name, state in states_out.items()})
     if published:
         wake_notifier(now)
     return {"brands": report.brands, "buckets": report.buckets, "transitions": published}
@@ -321,7 +321,7 @@ def _newly_paused(paused: list[str], stored: dict[str, bytes | None], now: datet
     return marked
 
 
-def _detector_state(brand: str, raw: bytes | None, repo: DynamoStore, now: datetime) -> Any:
+def _detector_state(brand: str, raw: bytes | None, repo: Store, now: datetime) -> Any:
     """The brand's stored detector state; one that cannot be read is rebuilt (``cycle.rebuilt_state``) with
     its open incident, so one bad item never stops the cycle for every brand nor alerts twice."""
     from groundswell.detection.cycle import INCIDENT, STATE, rebuilt_state
@@ -333,7 +333,7 @@ def _detector_state(brand: str, raw: bytes | None, repo: DynamoStore, now: datet
     except ValidationError as exc:
         unreadable("detector_state", "detector state unreadable: rebuilding it from the stored buckets",
                    exc if raw else ValueError("not zlib data"), brand=brand)  # fmt: skip
-    latest = repo.incidents(brand)[-1:]  # oldest first: the last one is open or none is
+    latest = repo.incidents.history(brand)[-1:]  # oldest first: the last one is open or none is
     try:
         incident = INCIDENT.validate_json(latest[0]) if latest else None
     except ValidationError as exc:
@@ -386,15 +386,15 @@ def notifier() -> Any:
     return Notifier(store(), channels)
 
 
-def _with_drivers(incident: Any, brand: Brand, repo: DynamoStore) -> Any:
+def _with_drivers(incident: Any, brand: Brand, repo: Store) -> Any:
     """The incident with its drivers: its negative mentions (``Incident.evidence_span``) against the day
     before them."""
     from groundswell.detection.drivers import describe
     from groundswell.models import Sentiment
 
     start, end = incident.evidence_span()
-    spike = [m for m in repo.mentions(brand.name, start, end) if m.sentiment is Sentiment.NEGATIVE]
-    baseline = [m for m in repo.mentions(brand.name, start - timedelta(days=1), start)
+    spike = [m for m in repo.mentions.mentions(brand.name, start, end) if m.sentiment is Sentiment.NEGATIVE]
+    baseline = [m for m in repo.mentions.mentions(brand.name, start - timedelta(days=1), start)
                 if m.sentiment is Sentiment.NEGATIVE]  # fmt: skip
     terms, sources = describe(spike, baseline, [*brand.terms.keywords, *brand.terms.handles, *brand.terms.hashtags])
     return replace(incident, drivers=terms, sources=sources)

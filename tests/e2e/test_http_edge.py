@@ -157,7 +157,7 @@ def test_a_poll_on_a_dripping_host_ends_and_records_its_failure_inside_its_lambd
 
     source, _ = hosts
     monkeypatch.setenv("HACKERNEWS_API", f"{source}/drip")
-    store().put_brands(parse_brands({"name": "acme-air", "terms": {"keywords": ["acme"]},
+    store().brands.put_many(parse_brands({"name": "acme-air", "terms": {"keywords": ["acme"]},
                                      "sources": [{"type": "hackernews"}]}))  # fmt: skip
 
     class ShortLambda(LambdaContext):
@@ -169,5 +169,5 @@ def test_a_poll_on_a_dripping_host_ends_and_records_its_failure_inside_its_lambd
     with pytest.raises(BatchProcessingError, match="TimeoutError"):  # every record failed: SQS redelivers
         poller.handler(sqs_event([{"MessageId": "m1", "ReceiptHandle": "r", "Body": body}]), ShortLambda())
     assert time.monotonic() - started < 5.0
-    cursor = store().load_cursor("acme-air", "hackernews")
+    cursor = store().cursors.load("acme-air", "hackernews")
     assert cursor.failures == 1 and cursor.state is None

@@ -98,7 +98,7 @@ def test_the_poller_handler_counts_every_recorded_mention_once(
     monkeypatch.setenv("BLUESKY_SECRET_ID", secret["ARN"])
     monkeypatch.setenv("BLUESKY_SERVICE", server)
     monkeypatch.setenv("HACKERNEWS_API", f"{server}/api/v1/search_by_date")
-    store().put_brands(
+    store().brands.put_many(
         parse_brands(
             {
                 "name": "acme-air",
@@ -135,6 +135,6 @@ def test_the_poller_handler_counts_every_recorded_mention_once(
     # HN: story + comment (giveaway excluded); Bluesky: 1; RSS: 1 item about the brand; Mastodon: the
     # same statuses on two servers, once
     assert by_source == {"hackernews": 2, "bluesky": 1, "rss": 1, "mastodon": 1}
-    buckets = store().buckets("acme-air", datetime(2019, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    buckets = store().mentions.buckets("acme-air", datetime(2019, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
     assert sum(b.total for b in buckets) == 5
     assert all(mention["sentiment"] in ("negative", "neutral", "positive") for mention in stored)

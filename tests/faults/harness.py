@@ -84,16 +84,16 @@ class Faults:
             session.events.unregister("after-call", self._after)
 
     def _site(self, model: Any) -> Site | None:
-        """The innermost project function that made the call, passing over the store's private helpers and the
-        table module (a query helper serves many call sites)."""
+        """The innermost project function that made the call, passing over the repositories' private helpers
+        and the table module (a query helper serves many call sites)."""
         frame = sys._getframe(2)
         while frame is not None:
             path = frame.f_code.co_filename.replace(os.sep, "/")
             name = frame.f_code.co_name
             helper = (
                 name.startswith("<")
-                or path.endswith(("/groundswell/table.py", "/sources/replay.py"))
-                or (path.endswith("/groundswell/store.py") and name.startswith("_"))
+                or path.endswith(("/adapters/dynamo/table.py", "/sources/replay.py"))
+                or ("/adapters/dynamo/" in path and name.startswith("_"))
             )
             for root in ("/shared/groundswell/", "/functions/"):
                 if root in path and not helper:
@@ -179,7 +179,7 @@ def run_scenario(workdir: Path, faults: Faults) -> Outcome:
                           "recipients": RECIPIENTS})[0]  # fmt: skip
     faults.install()  # before any client exists: session events reach only clients created after them
     store = runtime.store()
-    store.put_brand(brand)
+    store.brands.put(brand)
     # history: stored as the poller would have, then judged in one catch-up cycle (no faults yet)
     problems: list[Any] = []
     mentions = [m for r in history if (m := parse_line(json.dumps(r), brand="acme-air", default_source="replay",
@@ -225,17 +225,17 @@ def run_scenario(workdir: Path, faults: Faults) -> Outcome:
     finally:
         faults.uninstall()
     start, end = SCENARIO_START, history_end + timedelta(hours=4)
-    counted = sum(b.total for b in store.buckets("acme-air", start, end))
+    counted = sum(b.total for b in store.mentions.buckets("acme-air", start, end))
     metrics = Counter(_metric_names(metrics_out.getvalue() + log_text))
     delivered = set()
-    for incident in store.incidents("acme-air"):
+    for incident in store.incidents.history("acme-air"):
         incident_id = json.loads(incident)["id"]
         for step, recipient in _deliveries(store, incident_id):
             delivered.add((incident_id, step, recipient))
     return Outcome(
         counted=counted, expected=len({str(r["id"]) for r in records}), delivered=delivered,
         sends=_provider_sends(), metrics=metrics,
-        incidents=[json.loads(i)["id"] for i in store.incidents("acme-air")],
+        incidents=[json.loads(i)["id"] for i in store.incidents.history("acme-air")],
         summaries=sum(1 for phone, _ in _sms() if phone == CEO), errors=errors,
     )  # fmt: skip
 
@@ -353,7 +353,7 @@ def _provider_sends() -> Counter[str]:
 
 
 def _deliveries(store: Any, incident_id: str) -> list[tuple[str, str]]:
-    items = store._query(f"DELIVERY#{incident_id}", None)
+    items = store.table.query(f"DELIVERY#{incident_id}")
     out = []
     for item in items:
         status = item.get("status", {}).get("S")

@@ -67,11 +67,11 @@ def test_every_call_site_survives_a_single_fault(tmp_path_factory: pytest.TempPa
     ("operation", "where", "fault"),
     [
         # the claim took effect, its answer was lost: before, the message stayed "sending" or went out twice
-        ("TransactWriteItems", "store.py:claim_delivery", "timeout_after"),
+        ("TransactWriteItems", "adapters/dynamo/deliveries.py:claim", "timeout_after"),
         # the provider took the message, recording it failed: before, it was marked failed and sent again
-        ("UpdateItem", "store.py:finish_delivery", "timeout_after"),
+        ("UpdateItem", "adapters/dynamo/deliveries.py:finish", "timeout_after"),
         # before, a failed lease release failed the cycle and held the lease: no cycle ran, no incident opened
-        ("PutItem", "store.py:release_lease", "throttle"),
+        ("PutItem", "adapters/dynamo/detector.py:release_lease", "throttle"),
     ],
 )
 def test_the_faults_that_lost_or_doubled_a_message(

@@ -29,7 +29,7 @@ def store_scenario(scenario: BrandScenario, hours: int) -> None:
         mentions.append(Mention(source="replay", id=str(record["id"]), brand=scenario.name, text=str(record["text"]),
                                 author=str(record["author"]), created_at=parse_timestamp(record["created_at"]),
                                 sentiment=Sentiment(label), sentiment_score=score))  # fmt: skip
-    store().store_mentions(mentions, may_overlap=False)
+    store().mentions.store(mentions, may_overlap=False)
 
 
 def test_cycles_open_one_incident_for_a_swell_and_none_for_a_flood(aws: Any) -> None:
@@ -37,7 +37,7 @@ def test_cycles_open_one_incident_for_a_swell_and_none_for_a_flood(aws: Any) -> 
     from groundswell.runtime import store
 
     for name in ("acme-air", "brightbank"):
-        store().put_brand(make_brand(name=name, sources=[{"type": "hackernews"}]))
+        store().brands.put(make_brand(name=name, sources=[{"type": "hackernews"}]))
     store_scenario(BrandScenario("acme-air", "Acme Air", per_bucket=6.0, crisis_start_hour=40, crisis_hours=6), 46)
     store_scenario(BrandScenario("brightbank", "BrightBank", per_bucket=1.5, flood_hour=38), 46)
     start = demo_start()
@@ -46,14 +46,14 @@ def test_cycles_open_one_incident_for_a_swell_and_none_for_a_flood(aws: Any) -> 
     assert first["brands"] == 2 and first["buckets"] == 2 * (36 * 12 - 1)  # from the first stored bucket on
     for step in range(6, 10 * 12 + 1, 6):  # a cycle every 30 minutes: each catches up 6 buckets
         detect.handler({"now": (start + timedelta(hours=36, minutes=5 * step)).isoformat()}, LambdaContext())
-    acme = [json.loads(i) for i in store().incidents("acme-air")]
+    acme = [json.loads(i) for i in store().incidents.history("acme-air")]
     assert len(acme) == 1 and acme[0]["id"].startswith("acme-air:")
     # what the swell is about (the scenario's crisis posts are about a booking-system outage)
     assert "outage" in acme[0]["drivers"][:2]
     assert acme[0]["sources"][0][0] == "replay"
     assert start + timedelta(hours=40) <= _time(acme[0]["opened_at"]) <= start + timedelta(hours=41)
     assert 1.6 <= acme[0]["baseline_days"] <= 1.75  # judged against the ~40 hours of history before it
-    assert store().incidents("brightbank") == []  # one person flooding is not a crisis
+    assert store().incidents.history("brightbank") == []  # one person flooding is not a crisis
     # the same cycle again (a Lambda retry) publishes nothing new
     again = detect.handler({"now": (start + timedelta(hours=46)).isoformat()}, LambdaContext())
     assert again["transitions"] == 0 and again["buckets"] == 0
@@ -72,13 +72,13 @@ def test_a_catch_up_cycle_keeps_the_incidents_later_buckets_when_adding_drivers(
     from groundswell.detection.cycle import STATE
     from groundswell.runtime import store
 
-    store().put_brand(make_brand(name="acme-air", sources=[{"type": "hackernews"}]))
+    store().brands.put(make_brand(name="acme-air", sources=[{"type": "hackernews"}]))
     store_scenario(BrandScenario("acme-air", "Acme Air", per_bucket=6.0, crisis_start_hour=40, crisis_hours=6), 43)
     start = demo_start()
     detect.handler({"now": (start + timedelta(hours=39)).isoformat()}, LambdaContext())
     detect.handler({"now": (start + timedelta(hours=42, minutes=30)).isoformat()}, LambdaContext())
-    state = STATE.validate_json(store().detector_states(["acme-air"])["acme-air"] or b"")
-    published = json.loads(store().incidents("acme-air")[0])  # as of its last transition (17:25 here)
+    state = STATE.validate_json(store().detector.states(["acme-air"])["acme-air"] or b"")
+    published = json.loads(store().incidents.history("acme-air")[0])  # as of its last transition (17:25 here)
     assert state.incident is not None and list(state.incident.drivers) == published["drivers"] != []
     assert state.last_bucket is not None and _time(published["peak_at"]) < state.last_bucket
     # the buckets after the last transition were kept: the current rate is the last bucket's, not 17:25's
@@ -98,14 +98,14 @@ def test_an_unreadable_state_or_brand_config_stops_neither_the_cycle_nor_leads_t
 
     resources, session = aws
     for name in ("acme-air", "brightbank"):
-        store().put_brand(make_brand(name=name, sources=[{"type": "hackernews"}]))
+        store().brands.put(make_brand(name=name, sources=[{"type": "hackernews"}]))
     store_scenario(BrandScenario("acme-air", "Acme Air", per_bucket=6.0, crisis_start_hour=40, crisis_hours=6), 46)
     store_scenario(BrandScenario("brightbank", "BrightBank", per_bucket=1.5, flood_hour=38), 46)
     start = demo_start()
     detect.handler({"now": (start + timedelta(hours=36)).isoformat()}, LambdaContext())
     for step in range(6, 6 * 12 + 1, 6):  # to hour 42: acme-air's incident is open
         detect.handler({"now": (start + timedelta(hours=36, minutes=5 * step)).isoformat()}, LambdaContext())
-    opened = [json.loads(i) for i in store().incidents("acme-air")]
+    opened = [json.loads(i) for i in store().incidents.history("acme-air")]
     assert len(opened) == 1 and opened[0]["resolved_at"] is None
     table, dynamodb = resources.tables["Table"], session.client("dynamodb")
     for brand, state in (("acme-air", b"not zlib"), ("brightbank", zlib.compress(b'{"detector": 42}'))):
@@ -121,15 +121,15 @@ def test_an_unreadable_state_or_brand_config_stops_neither_the_cycle_nor_leads_t
     assert logged == {("detector state unreadable", "acme-air", "not zlib data"),
                       ("detector state unreadable", "brightbank", "Input should be an object"),
                       ("brand config is invalid", "hand-edited", "Field required")}  # fmt: skip
-    after = [json.loads(i) for i in store().incidents("acme-air")]
+    after = [json.loads(i) for i in store().incidents.history("acme-air")]
     assert [i["id"] for i in after] == [opened[0]["id"]]  # the same incident: no second opening, no second alert
     events = [item["sk"]["S"].split("#") for item in dynamodb.query(
         TableName=table, KeyConditionExpression="pk = :pk AND begins_with(sk, :event)",
         ExpressionAttributeValues={":pk": {"S": "BRAND#acme-air"}, ":event": {"S": "EVENT#"}})["Items"]]  # fmt: skip
     assert [kind for _, _, kind, _ in events].count("open") == 1  # and no all-clear on the calm hours before it
     assert all(_time(bucket) >= _time(opened[0]["opened_at"]) for _, _, _, bucket in events)
-    assert store().incidents("brightbank") == []
-    states = store().detector_states(["acme-air", "brightbank"])
+    assert store().incidents.history("brightbank") == []
+    states = store().detector.states(["acme-air", "brightbank"])
     for raw in states.values():  # readable again, and judged as usual from now on
         assert STATE.validate_json(raw or b"").judge_from is None
 
@@ -142,23 +142,23 @@ def test_a_paused_brand_is_marked_once_and_skips_its_paused_span_when_back(aws: 
     from groundswell.runtime import store
 
     brand = make_brand(name="acme-air", sources=[{"type": "hackernews"}])
-    store().put_brand(brand)
+    store().brands.put(brand)
     store_scenario(BrandScenario("acme-air", "Acme Air", per_bucket=6.0), 30)
     start = demo_start()
 
     def state_now() -> Any:
-        return STATE.validate_json(store().detector_states(["acme-air"])["acme-air"] or b"")
+        return STATE.validate_json(store().detector.states(["acme-air"])["acme-air"] or b"")
 
     def pause(paused: bool) -> None:
         if how == "disabled":
-            store().put_brand(brand.model_copy(update={"enabled": not paused}))
+            store().brands.put(brand.model_copy(update={"enabled": not paused}))
         elif how == "removed and added again":
             if paused:
-                assert store().delete_brand("acme-air", start + timedelta(hours=30, minutes=30))
+                assert store().brands.remove("acme-air", start + timedelta(hours=30, minutes=30))
             else:
-                store().put_brand(brand)
+                store().brands.put(brand)
         else:
-            store().set_unobserved_brands({"acme-air"} if paused else set())
+            store().detector.set_unobserved({"acme-air"} if paused else set())
 
     detect.handler({"now": (start + timedelta(hours=30)).isoformat()}, LambdaContext())
     pause(True)

@@ -86,7 +86,7 @@ def test_a_valid_link_answers_any_action_with_2xx_or_4xx(aws: Any, choice: str) 
     from groundswell.alerting import links
     from tests.conftest import make_brand
 
-    runtime.store().put_brand(make_brand())
+    runtime.store().brands.put(make_brand())
     record = links.LinkRecord(
         recipient="sms-x",
         recipient_name="On-call",
@@ -95,7 +95,7 @@ def test_a_valid_link_answers_any_action_with_2xx_or_4xx(aws: Any, choice: str) 
         expires_at=datetime(2030, 1, 1, tzinfo=UTC),
     )
     link_id, token = links.new_token(runtime.link_keys()[0], record)
-    runtime.store().put_link(link_id, record.model_dump_json(), record.expires_at)
+    runtime.store().claims.put_link(link_id, record.model_dump_json(), record.expires_at)
     event = {"rawPath": f"/a/{token}", "requestContext": {"http": {"method": "POST"}},
              "body": urlencode({"action": choice}, encoding="utf-8", errors="surrogatepass")}  # fmt: skip
     reply = app.handler(event, LambdaContext())

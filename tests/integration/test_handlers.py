@@ -45,7 +45,7 @@ def test_dispatcher_fans_out_and_poller_reports_only_the_bad_message(aws: Any, t
     from groundswell.runtime import store
 
     resources, session = aws
-    store().put_brands(
+    store().brands.put_many(
         parse_brands(
             [
                 make_brand(
@@ -64,9 +64,9 @@ def test_dispatcher_fans_out_and_poller_reports_only_the_bad_message(aws: Any, t
     broken = {**messages[0], "MessageId": "broken", "Body": '{"brand": "acme-air"}'}
     result = poller.handler(sqs_event([messages[0], broken]), LambdaContext())
     assert result == {"batchItemFailures": [{"itemIdentifier": "broken"}]}
-    assert sum(b.total for b in store().buckets("acme-air", *_day())) == 5
+    assert sum(b.total for b in store().mentions.buckets("acme-air", *_day())) == 5
     poller.handler(sqs_event([messages[0]]), LambdaContext())  # SQS delivers it again: nothing changes
-    assert sum(b.total for b in store().buckets("acme-air", *_day())) == 5
+    assert sum(b.total for b in store().mentions.buckets("acme-air", *_day())) == 5
 
 
 def test_dispatcher_reports_sources_not_polled_successfully_for_too_long(aws: Any, tmp_path: Path) -> None:
@@ -76,9 +76,9 @@ def test_dispatcher_reports_sources_not_polled_successfully_for_too_long(aws: An
 
     brands = [make_brand(name="acme-air", sources=[{"type": "replay", "uri": str(replay_file(tmp_path))}]),
               make_brand(name="new-co", sources=[{"type": "hackernews"}])]  # fmt: skip
-    store().put_brands(brands)
+    store().brands.put_many(brands)
     polled = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-    store().save_cursor("acme-air", "replay", {"line": 5}, 0, polled_at=polled)
+    store().cursors.save("acme-air", "replay", {"line": 5}, 0, polled_at=polled)
     requests = poll_requests(brands, polled)
     assert report_silent_sources(requests, polled + timedelta(minutes=25)) == []
     silent = report_silent_sources(requests, polled + timedelta(minutes=31))
@@ -87,10 +87,10 @@ def test_dispatcher_reports_sources_not_polled_successfully_for_too_long(aws: An
     assert unobserved(requests, silent) == {"acme-air"}  # its only source: nothing observed, for the detector
     assert unobserved(requests + poll_requests([make_brand(sources=[{"type": "hackernews"}])], polled), silent) == set()
     dispatch(polled + timedelta(minutes=31))
-    assert store().unobserved_brands() == {"acme-air"}
-    store().save_cursor("acme-air", "replay", {"line": 6}, 1, polled_at=polled + timedelta(minutes=40))
+    assert store().detector.unobserved() == {"acme-air"}
+    store().cursors.save("acme-air", "replay", {"line": 6}, 1, polled_at=polled + timedelta(minutes=40))
     dispatch(polled + timedelta(minutes=45))
-    assert store().unobserved_brands() == set()
+    assert store().detector.unobserved() == set()
 
 
 def _day() -> tuple[Any, Any]:
@@ -110,7 +110,7 @@ def test_push_accepts_signed_batches_once_and_rejects_the_rest(aws: Any) -> None
     from functions.ingest_push import app as push
     from groundswell.runtime import push_key, store
 
-    store().put_brand(make_brand(sources=[{"type": "hackernews"}]))
+    store().brands.put(make_brand(sources=[{"type": "hackernews"}]))
     key = push_key()
     body = json.dumps(
         {
@@ -155,7 +155,7 @@ def test_push_accepts_signed_batches_once_and_rejects_the_rest(aws: Any) -> None
     assert reply["statusCode"] == 404 and "unknown brand 'nobody'" in reply["body"]
     garbage = push.handler(push_event(b"[1,2", key), LambdaContext())
     assert garbage["statusCode"] == 400
-    [bucket] = store().buckets("acme-air", *_day())
+    [bucket] = store().mentions.buckets("acme-air", *_day())
     assert (bucket.total, bucket.positive) == (2, 1)
 
 
@@ -163,7 +163,7 @@ def test_an_exact_replay_of_a_signed_request_is_rejected(aws: Any) -> None:
     from functions.ingest_push import app as push
     from groundswell.runtime import push_key, store
 
-    store().put_brand(make_brand(sources=[{"type": "hackernews"}]))
+    store().brands.put(make_brand(sources=[{"type": "hackernews"}]))
     body = json.dumps({"brand": "acme-air", "mentions": []}).encode()
     event = push_event(body, push_key())
     assert push.handler(event, LambdaContext())["statusCode"] == 200
@@ -188,12 +188,12 @@ def test_brands_cli_round_trip_with_clear_errors(aws: Any, tmp_path: Path, capsy
     from tests.conftest import make_incident
 
     incident = make_incident()
-    store().record_transition("acme-air", incident.id, "open", incident.peak_at, incident.model_dump_json(), False)
+    store().incidents.record("acme-air", incident.id, "open", incident.peak_at, incident.model_dump_json(), False)
     capsys.readouterr()
     assert cli(["brands", "remove", "acme-air"]) == 2  # its recipients would never hear the all clear
     assert "has an open incident (acme-air:20261120T1405)" in capsys.readouterr().err
     resolved = incident.model_copy(update={"resolved_at": incident.peak_at})
-    store().record_transition("acme-air", incident.id, "resolve", incident.peak_at, resolved.model_dump_json(), True)
+    store().incidents.record("acme-air", incident.id, "resolve", incident.peak_at, resolved.model_dump_json(), True)
     assert cli(["brands", "remove", "acme-air"]) == 0
     capsys.readouterr()
     assert cli(["brands", "list"]) == 0
@@ -229,7 +229,7 @@ def test_a_push_signed_with_the_previous_key_is_accepted_during_its_grace_only(a
     from groundswell.push import PushRejected
     from groundswell.runtime import accept_push, store
 
-    store().put_brand(make_brand(sources=[{"type": "hackernews"}]))
+    store().brands.put(make_brand(sources=[{"type": "hackernews"}]))
     body = json.dumps({"brand": "acme-air", "mentions": []}).encode()
     now = time.time()
     new, old = b"n" * 40, b"o" * 40
@@ -245,13 +245,13 @@ def test_a_push_retried_after_a_failed_store_is_accepted_and_stored_once(aws: An
     from groundswell.push import PushRejected
     from groundswell.runtime import accept_push, push_key, store
 
-    store().put_brand(make_brand(sources=[{"type": "hackernews"}]))
+    store().brands.put(make_brand(sources=[{"type": "hackernews"}]))
     mention = {"id": "p1", "created_at": "2026-11-20T10:00:00Z", "text": "Acme Air lost my bag", "author": "a"}
     body = json.dumps({"brand": "acme-air", "mentions": [mention]}).encode()
     now = time.time()
     signature = sign(push_key(), body, int(now))
     with (
-        patch.object(type(store()), "store_mentions", side_effect=RuntimeError("throttled")),
+        patch.object(type(store().mentions), "store", side_effect=RuntimeError("throttled")),
         pytest.raises(RuntimeError),
     ):
         accept_push(body, signature, now=now)

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from groundswell.adapters.dynamo import open_store
 from groundswell.listening import SourceFailing, poll_once
 from groundswell.models import Brand, Mention
 from groundswell.sentiment.complaints import ComplaintAwareVader
 from groundswell.sources.base import Cursor, FetchResult, Problem
-from groundswell.store import DynamoStore
 from tests.conftest import make_brand
 
 pytestmark = pytest.mark.integration
@@ -50,21 +50,21 @@ class FakeSource:
 
 def test_poll_scores_stores_and_advances_and_a_failure_keeps_the_cursor(aws: Any) -> None:
     resources, session = aws
-    store = DynamoStore(session.client("dynamodb"), resources.tables["Table"])
+    store = open_store(session.client("dynamodb"), resources.tables["Table"])
     source, brand = FakeSource(), make_brand()
     first = poll_once(brand, source, repository=store, scorer=ComplaintAwareVader(), now=NOW)
     assert (first.fetched, first.stored, first.skipped) == (3, 3, 1)
     source.fail = True
     with pytest.raises(SourceFailing, match="1 in a row"):
         poll_once(brand, source, repository=store, scorer=ComplaintAwareVader(), now=NOW)
-    assert store.load_cursor(brand.name, "hackernews").state == {"n": 2}
+    assert store.cursors.load(brand.name, "hackernews").state == {"n": 2}
     source.fail = False
     second = poll_once(brand, source, repository=store, scorer=ComplaintAwareVader(), now=NOW)
     assert (second.stored, second.duplicates) == (2, 1)
     assert source.seen_cursors == [None, {"n": 2}, {"n": 2}]
-    buckets = store.buckets(brand.name, datetime(2026, 11, 20, 14, tzinfo=UTC), NOW)
+    buckets = store.mentions.buckets(brand.name, datetime(2026, 11, 20, 14, tzinfo=UTC), NOW)
     assert sum(b.total for b in buckets) == 5 == sum(b.negative for b in buckets)
-    assert store.load_cursor(brand.name, "hackernews").failures == 0
+    assert store.cursors.load(brand.name, "hackernews").failures == 0
 
 
 def test_replay_files_are_read_from_s3(aws: Any) -> None:
@@ -96,11 +96,11 @@ def test_a_replaced_replay_file_loses_nothing_and_counts_nothing_twice(aws: Any,
     path = tmp_path / "acme.jsonl"
     path.write_bytes(lines(range(6)))
     resources, session = aws
-    store = DynamoStore(session.client("dynamodb"), resources.tables["Table"])
+    store = open_store(session.client("dynamodb"), resources.tables["Table"])
     brand = make_brand(sources=[{"type": "replay", "uri": str(path)}])
     poll_once(brand, ReplayFeed(), repository=store, scorer=ComplaintAwareVader(), now=NOW)
     path.write_bytes(lines(range(4, 9)))  # rotated: two lines again, three new
     report = poll_once(brand, ReplayFeed(), repository=store, scorer=ComplaintAwareVader(), now=NOW)
     assert (report.stored, report.duplicates) == (3, 2)
-    buckets = store.buckets(brand.name, datetime(2026, 11, 20, 14, tzinfo=UTC), NOW)
+    buckets = store.mentions.buckets(brand.name, datetime(2026, 11, 20, 14, tzinfo=UTC), NOW)
     assert sum(b.total for b in buckets) == 9

@@ -43,13 +43,13 @@ def emails_sent() -> list[Any]:
 def publish(kind: str, **incident: Any) -> Any:
     view = make_incident(**{"opened_at": T0, **incident})
     bucket = view.resolved_at or view.peak_at
-    runtime.store().record_transition(view.brand, view.id, kind, bucket, view.model_dump_json(), kind == "resolve")
+    runtime.store().incidents.record(view.brand, view.id, kind, bucket, view.model_dump_json(), kind == "resolve")
     return view
 
 
 @pytest.fixture
 def notifier(aws: Any) -> Any:
-    runtime.store().put_brand(make_brand(recipients=recipients()))
+    runtime.store().brands.put(make_brand(recipients=recipients()))
     return runtime.notifier()
 
 
@@ -61,7 +61,7 @@ def test_open_is_sent_once_to_the_first_rung_despite_redelivery(notifier: Any) -
     assert text.startswith("Groundswell SEV3 Acme Air") and len(text) <= 160
     assert len(emails_sent()) == 1
     publish("open")  # the detector's event stored again is a no-op
-    db, table = runtime.store()._db, runtime.store().table
+    db, table = runtime.store().table.db, runtime.store().table.name
     db.delete_item(TableName=table, Key={"pk": {"S": "ALERTS"}, "sk": {"S": "acme-air:20261120T1405"}})
     # as if the invocation died after sending, before saving its state and clearing the outbox: claims hold
     db.put_item(TableName=table, Item={
@@ -122,7 +122,7 @@ def test_sms_reply_acknowledges_and_stop_falls_back_to_email(notifier: Any) -> N
 
 def test_quiet_hours_hold_until_morning_then_send(aws: Any) -> None:
     night = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)  # 23:00 in New York
-    runtime.store().put_brand(make_brand(recipients=recipients(timezone="America/New_York", quiet_hours=[22, 7])))
+    runtime.store().brands.put(make_brand(recipients=recipients(timezone="America/New_York", quiet_hours=[22, 7])))
     notifier = runtime.notifier()
     publish("open", opened_at=night, peak_at=night, id="acme-air:night")
     report = notifier.drain(night)
@@ -138,7 +138,7 @@ def test_end_user_messaging_opt_out_falls_back_and_tells_the_operator(aws: Any) 
 
     from groundswell.alerting.senders import EndUserMessagingSms
 
-    runtime.store().put_brand(make_brand(recipients=recipients()))
+    runtime.store().brands.put(make_brand(recipients=recipients()))
     notifier = runtime.notifier()
     client = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
     stub = Stubber(client)
@@ -153,7 +153,7 @@ def test_end_user_messaging_opt_out_falls_back_and_tells_the_operator(aws: Any) 
         notifier.drain(T0)
     stub.assert_no_pending_responses()
     assert any("oncall@example.com" in str(m.destinations) for m in emails_sent())
-    assert runtime.store().opted_out([make_brand(recipients=recipients()).recipients[0].key])
+    assert runtime.store().claims.opted_out([make_brand(recipients=recipients()).recipients[0].key])
 
 
 def test_end_user_messaging_request_carries_origin_price_and_ttl() -> None:
@@ -174,7 +174,7 @@ def test_end_user_messaging_request_carries_origin_price_and_ttl() -> None:
 def test_daily_summary_once_per_day(aws: Any) -> None:
     ceo = {"name": "CEO", "channel": "sms", "address": "+14155550142", "role": "executive",
            "timezone": "America/New_York"}  # fmt: skip
-    runtime.store().put_brand(make_brand(recipients=[ceo]))
+    runtime.store().brands.put(make_brand(recipients=[ceo]))
     notifier = runtime.notifier()
     morning = datetime(2026, 11, 20, 13, 2, tzinfo=UTC)  # 08:02 EST
     assert notifier.tick(morning).summaries == 1
@@ -236,7 +236,7 @@ HOSTILE = "<!channel> <https://evil.example|click here> [login](https://evil.exa
 def test_slack_gets_block_kit_with_an_acknowledge_button_and_escaped_post_text(aws: Any) -> None:
     hook = {"name": "War room", "channel": "webhook", "address": "https://hooks.slack.com/services/T0/B0/x",
             "role": "pr_oncall"}  # fmt: skip
-    runtime.store().put_brand(make_brand(display_name="Acme Air", recipients=[hook]))
+    runtime.store().brands.put(make_brand(display_name="Acme Air", recipients=[hook]))
     notifier = runtime.notifier()
     posted = _capture_posts(notifier)
     publish("open", drivers=(HOSTILE,))
@@ -256,7 +256,7 @@ def test_teams_gets_an_adaptive_card_in_a_message_envelope(aws: Any) -> None:
     """Teams Workflows answer 202 to a bare {"text"} and then drop it."""
     teams = "https://prod-12.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=x"
     hook = {"name": "Comms", "channel": "webhook", "role": "pr_oncall", "address": teams}
-    runtime.store().put_brand(make_brand(recipients=[hook]))
+    runtime.store().brands.put(make_brand(recipients=[hook]))
     notifier = runtime.notifier()
     posted = _capture_posts(notifier)
     publish("open", drivers=("[x](https://e.example)",))
@@ -275,7 +275,7 @@ def test_teams_gets_an_adaptive_card_in_a_message_envelope(aws: Any) -> None:
 
 def test_pagerduty_is_triggered_acknowledged_and_resolved_on_the_incident_id(aws: Any) -> None:
     pager = {"name": "PD", "channel": "pagerduty", "address": "R" * 32, "role": "pr_oncall"}
-    runtime.store().put_brand(make_brand(recipients=[pager]))
+    runtime.store().brands.put(make_brand(recipients=[pager]))
     notifier = runtime.notifier()
     posted = _capture_posts(notifier)
     view = publish("open")
@@ -298,7 +298,7 @@ def test_pagerduty_is_triggered_acknowledged_and_resolved_on_the_incident_id(aws
 
 def test_other_webhooks_get_text_and_the_incidents(aws: Any) -> None:
     hook = {"name": "Ops", "channel": "webhook", "address": "https://ops.example/hook", "role": "pr_oncall"}
-    runtime.store().put_brand(make_brand(recipients=[hook]))
+    runtime.store().brands.put(make_brand(recipients=[hook]))
     notifier = runtime.notifier()
     posted = _capture_posts(notifier)
     view = publish("open")
@@ -312,7 +312,7 @@ def test_an_unreadable_outbox_event_or_alert_state_is_skipped_and_kept(
     notifier: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Written by another version, or edited by hand: logged, left where it is, and the rest is notified."""
-    db, table = runtime.store()._db, runtime.store().table
+    db, table = runtime.store().table.db, runtime.store().table.name
     db.put_item(TableName=table, Item={"pk": {"S": "OUTBOX"}, "sk": {"S": "0-first#x:1#open"},
                                        "brand": {"S": "acme-air"}, "kind": {"S": "open"},
                                        "incident": {"S": '{"id": "x:1"}'}})  # fmt: skip
@@ -320,7 +320,7 @@ def test_an_unreadable_outbox_event_or_alert_state_is_skipped_and_kept(
                                        "version": {"N": "1"}, "status": {"S": "open"}})  # fmt: skip
     publish("open")
     assert notifier.drain(T0).sent == 2  # the readable event is notified
-    assert [e.key for e in runtime.store().outbox()] == ["0-first#x:1#open"]  # the other one is kept
+    assert [e.key for e in runtime.store().incidents.outbox()] == ["0-first#x:1#open"]  # the other one is kept
     notifier.tick(T0 + timedelta(minutes=31))  # the ladder goes on past the unreadable state
     assert len(emails_sent()) == 2
     assert notifier.inbound_sms(ONCALL, "ack", T0 + timedelta(minutes=32)) == "ack 1 incident(s)"
@@ -332,17 +332,17 @@ def test_an_unreadable_outbox_event_or_alert_state_is_skipped_and_kept(
 def test_a_paused_brand_gets_no_reminders_or_summaries_until_enabled_again(aws: Any) -> None:
     ceo = {"name": "CEO", "channel": "sms", "address": "+14155550142", "role": "executive",
            "timezone": "America/New_York"}  # fmt: skip
-    runtime.store().put_brand(make_brand(recipients=[*recipients(), ceo]))
+    runtime.store().brands.put(make_brand(recipients=[*recipients(), ceo]))
     notifier = runtime.notifier()
     publish("open")
     notifier.drain(T0)
     told = len(sms_sent())
-    runtime.store().put_brand(make_brand(recipients=[*recipients(), ceo], enabled=False))
+    runtime.store().brands.put(make_brand(recipients=[*recipients(), ceo], enabled=False))
     morning = datetime(2026, 11, 21, 13, 2, tzinfo=UTC)  # the CEO's 08:02, the next day
     assert notifier.tick(T0 + timedelta(minutes=66)).sent == 0  # no reminder
     assert notifier.tick(morning).summaries == 0
     assert len(sms_sent()) == told
-    runtime.store().put_brand(make_brand(recipients=[*recipients(), ceo]))
+    runtime.store().brands.put(make_brand(recipients=[*recipients(), ceo]))
     assert notifier.tick(morning + timedelta(minutes=5)).summaries == 1
     assert any("REMINDER" in text for _, text in sms_sent()[told:])  # the open incident's reminders resume
 
@@ -356,11 +356,11 @@ def test_an_unreadable_alert_state_of_a_live_incident_is_replaced_and_summaries_
 
     ceo = {"name": "CEO", "channel": "sms", "address": "+14155550142", "role": "executive",
            "timezone": "America/New_York"}  # fmt: skip
-    runtime.store().put_brand(make_brand(recipients=[*recipients(), ceo]))
+    runtime.store().brands.put(make_brand(recipients=[*recipients(), ceo]))
     notifier = runtime.notifier()
     view = publish("open")
     notifier.drain(T0)
-    db, table = runtime.store()._db, runtime.store().table
+    db, table = runtime.store().table.db, runtime.store().table.name
     db.update_item(TableName=table, Key={"pk": {"S": "ALERTS"}, "sk": {"S": view.id}},
                    UpdateExpression="SET #s = :bad", ExpressionAttributeNames={"#s": "state"},
                    ExpressionAttributeValues={":bad": {"S": '{"version": 2}'}})  # fmt: skip
@@ -370,8 +370,8 @@ def test_an_unreadable_alert_state_of_a_live_incident_is_replaced_and_summaries_
     publish("escalate", severity=4, observed=300)
     assert notifier.drain(T0 + timedelta(minutes=10)).sent >= 1
     assert any("WORSE" in text for phone, text in sms_sent() if phone == ONCALL)  # told before: the escalation
-    stored = runtime.store().alert_state(view.id)
-    assert stored is not None and AlertState.model_validate_json(stored[0]).incident.severity == 4  # replaced
+    stored = runtime.store().deliveries.alert_state(view.id)
+    assert stored is not None and AlertState.model_validate_json(stored.state).incident.severity == 4  # replaced
     assert notifier.tick(datetime(2026, 11, 21, 13, 2, tzinfo=UTC)).summaries == 1  # 08:02 in New York
     assert {r.getMessage() for r in caplog.records if r.levelname == "ERROR"} == {
         "alert state unreadable: skipped and kept", "incident unreadable: skipped and kept"}  # fmt: skip
@@ -384,7 +384,7 @@ def test_a_person_on_two_brands_gets_one_summary_of_both_whatever_the_order(aws:
     person = {"name": "Dana", "channel": "sms", "address": "+14155550142", "timezone": "America/New_York"}
     for name in ("a-air", "b-air"):
         role = "executive" if name == executive_of else "pr_oncall"
-        runtime.store().put_brand(make_brand(name=name, display_name=name.upper(),
+        runtime.store().brands.put(make_brand(name=name, display_name=name.upper(),
                                              recipients=[{**person, "role": role}]))  # fmt: skip
     notifier = runtime.notifier()
     morning = datetime(2026, 11, 20, 13, 2, tzinfo=UTC)  # 08:02 EST
@@ -397,8 +397,8 @@ def test_a_person_on_two_brands_gets_one_summary_of_both_whatever_the_order(aws:
 def test_a_persons_quiet_hours_hold_their_alerts_from_every_brand(aws: Any) -> None:
     night = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)  # 23:00 in New York
     person = {"name": "Dana", "channel": "sms", "address": ONCALL, "role": "pr_oncall"}
-    runtime.store().put_brand(make_brand(name="acme-air", recipients=[person]))  # listed first, no quiet hours
-    runtime.store().put_brand(make_brand(name="zenith", recipients=[{**person, "timezone": "America/New_York",
+    runtime.store().brands.put(make_brand(name="acme-air", recipients=[person]))  # listed first, no quiet hours
+    runtime.store().brands.put(make_brand(name="zenith", recipients=[{**person, "timezone": "America/New_York",
                                                                      "quiet_hours": [22, 7]}]))  # fmt: skip
     notifier = runtime.notifier()
     publish("open", opened_at=night, peak_at=night, id="acme-air:night")

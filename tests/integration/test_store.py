@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from groundswell.adapters.dynamo import Store, open_store
 from groundswell.models import Mention, Sentiment
-from groundswell.store import CursorConflict, DynamoStore
+from groundswell.ports import CursorConflict
 from tests.conftest import make_brand
 
 pytestmark = pytest.mark.integration
@@ -34,165 +35,159 @@ def mention(
 
 
 @pytest.fixture
-def store(aws: Any) -> DynamoStore:
+def store(aws: Any) -> Store:
     resources, session = aws
-    return DynamoStore(session.client("dynamodb"), resources.tables["Table"], sleep=lambda s: None)
+    return open_store(session.client("dynamodb"), resources.tables["Table"], sleep=lambda s: None)
 
 
-def test_counts_each_mention_once_however_often_it_is_stored(store: DynamoStore) -> None:
+def test_counts_each_mention_once_however_often_it_is_stored(store: Store) -> None:
     batch = [
         mention(1),
         mention(2, author="user1"),
         mention(3, sentiment="positive", minutes=1),
         mention(4, minutes=6, sentiment="neutral"),
     ]
-    first = store.store_mentions(batch)
-    again = store.store_mentions([*batch, mention(1)])  # an overlapping poll and a duplicate in the batch
+    first = store.mentions.store(batch)
+    again = store.mentions.store([*batch, mention(1)])  # an overlapping poll and a duplicate in the batch
     assert (first.stored, first.duplicates) == (4, 0)
     assert (again.stored, again.duplicates) == (0, 5)
-    buckets = store.buckets("acme-air", T0, T0 + timedelta(hours=1))
+    buckets = store.mentions.buckets("acme-air", T0, T0 + timedelta(hours=1))
     assert [
         (b.start.minute, b.total, b.negative, b.positive, b.neutral, b.negative_authors, b.engagement) for b in buckets
     ] == [(0, 3, 2, 1, 0, 1, 9), (5, 1, 0, 0, 1, 0, 3)]
 
 
 def test_a_concurrent_writer_is_detected_by_the_transaction_not_the_prefilter(
-    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.store_mentions([mention(1)])
+    store.mentions.store([mention(1)])
     # pretend the pre-filter read happened before the other poller wrote: the condition must still hold
-    monkeypatch.setattr(store, "_drop_existing", lambda unique, report: list(unique.values()))
-    report = store.store_mentions([mention(1), mention(2)])
+    monkeypatch.setattr(store.mentions, "_drop_existing", lambda unique, report: list(unique.values()))
+    report = store.mentions.store([mention(1), mention(2)])
     assert (report.stored, report.duplicates) == (1, 1)
-    [bucket] = store.buckets("acme-air", T0, T0 + timedelta(minutes=5))
+    [bucket] = store.mentions.buckets("acme-air", T0, T0 + timedelta(minutes=5))
     assert bucket.total == 2 and bucket.negative_authors == 2
 
 
-def test_a_cancelled_transaction_leaves_nothing_behind(store: DynamoStore, aws: Any) -> None:
+def test_a_cancelled_transaction_leaves_nothing_behind(store: Store, aws: Any) -> None:
     resources, session = aws
     db = session.client("dynamodb")
     table = resources.tables["Table"]
-    store.store_mentions([mention(1)])
-    items, _ = store._transaction_items([mention(2), mention(1)])
+    store.mentions.store([mention(1)])
+    items, _ = store.mentions._transaction_items([mention(2), mention(1)])
     with pytest.raises(db.exceptions.TransactionCanceledException):
         db.transact_write_items(TransactItems=items)
     assert (
         db.scan(TableName=table, FilterExpression="id = :two", ExpressionAttributeValues={":two": {"S": "2"}})["Items"]
         == []
     )
-    [bucket] = store.buckets("acme-air", T0, T0 + timedelta(minutes=5))
+    [bucket] = store.mentions.buckets("acme-air", T0, T0 + timedelta(minutes=5))
     assert bucket.total == 1
 
 
 def test_large_batches_are_split_into_transactions_of_at_most_100_actions(
-    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sizes: list[int] = []
-    original = store._db.transact_write_items
+    original = store.table.db.transact_write_items
 
     def spy(**kwargs: Any) -> Any:
         sizes.append(len(kwargs["TransactItems"]))
         return original(**kwargs)
 
-    monkeypatch.setattr(store._db, "transact_write_items", spy)
-    report = store.store_mentions([mention(i, minutes=i / 10) for i in range(450)])
+    monkeypatch.setattr(store.table.db, "transact_write_items", spy)
+    report = store.mentions.store([mention(i, minutes=i / 10) for i in range(450)])
     assert report.stored == 450 and max(sizes) <= 100 and len(sizes) >= 5
-    assert sum(b.total for b in store.buckets("acme-air", T0, T0 + timedelta(hours=2))) == 450
+    assert sum(b.total for b in store.mentions.buckets("acme-air", T0, T0 + timedelta(hours=2))) == 450
 
 
-def test_mentions_carry_a_ttl_and_read_back_whole(store: DynamoStore) -> None:
+def test_mentions_carry_a_ttl_and_read_back_whole(store: Store) -> None:
     original = mention(7, minutes=3).model_copy(update={"url": "https://x.example/7", "language": "en"})
-    store.store_mentions([original])
-    [back] = store.mentions("acme-air", T0, T0 + timedelta(hours=1))
+    store.mentions.store([original])
+    [back] = store.mentions.mentions("acme-air", T0, T0 + timedelta(hours=1))
     assert back == original
-    raw = store._db.scan(TableName=store.table)["Items"]
+    raw = store.table.db.scan(TableName=store.table.name)["Items"]
     ttl = next(int(i["expires_at"]["N"]) for i in raw if i["pk"]["S"].startswith("MENTIONS#"))
     assert ttl == int((original.created_at + timedelta(days=30)).timestamp())
 
 
 def test_a_mention_stored_by_another_version_is_left_out_of_reads(
-    store: DynamoStore, caplog: pytest.LogCaptureFixture
+    store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store.store_mentions([mention(1, minutes=1), mention(2, minutes=2)])
-    raw = store._db.scan(TableName=store.table)["Items"]
+    store.mentions.store([mention(1, minutes=1), mention(2, minutes=2)])
+    raw = store.table.db.scan(TableName=store.table.name)["Items"]
     first = next(i for i in raw if i["pk"]["S"].startswith("MENTIONS#"))
-    store._db.put_item(TableName=store.table, Item={**first, "m": {"S": '{"id": "1", "text": "no source"}'}})
-    assert [m.id for m in store.mentions("acme-air", T0, T0 + timedelta(hours=1))] == ["2"]
+    store.table.db.put_item(TableName=store.table.name, Item={**first, "m": {"S": '{"id": "1", "text": "no source"}'}})
+    assert [m.id for m in store.mentions.mentions("acme-air", T0, T0 + timedelta(hours=1))] == ["2"]
     assert [(r.getMessage(), getattr(r, "count", 0)) for r in caplog.records if r.levelname == "ERROR"] == [
         ("stored mentions unreadable: left out", 1)
     ]
 
 
-def test_cursor_moves_only_from_the_version_it_was_read_at(store: DynamoStore) -> None:
-    cursor = store.load_cursor("acme-air", "hackernews")
+def test_cursor_moves_only_from_the_version_it_was_read_at(store: Store) -> None:
+    cursor = store.cursors.load("acme-air", "hackernews")
     assert cursor.state is None and cursor.version == 0
-    store.save_cursor("acme-air", "hackernews", {"created_at_i": 10}, cursor.version)
+    store.cursors.save("acme-air", "hackernews", {"created_at_i": 10}, cursor.version)
     with pytest.raises(CursorConflict):
-        store.save_cursor("acme-air", "hackernews", {"created_at_i": 5}, cursor.version)
-    assert store.record_failure("acme-air", "hackernews", "HttpError: HTTP 503") == 1
-    assert store.record_failure("acme-air", "hackernews", "HttpError: HTTP 503") == 2
-    after = store.load_cursor("acme-air", "hackernews")
+        store.cursors.save("acme-air", "hackernews", {"created_at_i": 5}, cursor.version)
+    assert store.cursors.record_failure("acme-air", "hackernews", "HttpError: HTTP 503") == 1
+    assert store.cursors.record_failure("acme-air", "hackernews", "HttpError: HTTP 503") == 2
+    after = store.cursors.load("acme-air", "hackernews")
     assert after.state == {"created_at_i": 10} and after.failures == 2 and "503" in (after.last_error or "")
-    store.save_cursor("acme-air", "hackernews", {"created_at_i": 20}, after.version)
-    assert store.load_cursor("acme-air", "hackernews").failures == 0
+    store.cursors.save("acme-air", "hackernews", {"created_at_i": 20}, after.version)
+    assert store.cursors.load("acme-air", "hackernews").failures == 0
 
 
-def test_brands_are_stored_listed_and_removed_with_batches_of_25(
-    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_brands_are_stored_listed_and_removed_with_batches_of_25(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    original = store._db.batch_write_item
+    original = store.table.db.batch_write_item
 
     def spy(**kwargs: Any) -> Any:
         calls.append(len(next(iter(kwargs["RequestItems"].values()))))
         return original(**kwargs)
 
-    monkeypatch.setattr(store._db, "batch_write_item", spy)
+    monkeypatch.setattr(store.table.db, "batch_write_item", spy)
     brands = [make_brand(name=f"brand-{i:02d}") for i in range(30)]
-    store.put_brands(brands)
+    store.brands.put_many(brands)
     assert calls == [25, 5]  # moto would accept 26; real DynamoDB would not
-    assert [b.name for b in store.list_brands()] == [b.name for b in brands]
-    assert store.get_brand("brand-07") == brands[7]
+    assert [b.name for b in store.brands.list()] == [b.name for b in brands]
+    assert store.brands.get("brand-07") == brands[7]
     now = datetime(2026, 11, 20, tzinfo=UTC)
-    assert store.delete_brand("brand-07", now) and not store.delete_brand("brand-07", now)
-    assert not store.delete_brand("no-such-brand", now)
-    assert store.get_brand("brand-07") is None and "brand-07" not in [b.name for b in store.list_brands()]
-    [tombstone] = [b for b in store.list_brands(include_removed=True) if b.name == "brand-07"]
+    assert store.brands.remove("brand-07", now) and not store.brands.remove("brand-07", now)
+    assert not store.brands.remove("no-such-brand", now)
+    assert store.brands.get("brand-07") is None and "brand-07" not in [b.name for b in store.brands.list()]
+    [tombstone] = [b for b in store.brands.list(include_removed=True) if b.name == "brand-07"]
     assert not tombstone.enabled  # the detector sees it as paused
-    store.put_brand(brands[7])  # added again
-    assert store.get_brand("brand-07") == brands[7]
+    store.brands.put(brands[7])  # added again
+    assert store.brands.get("brand-07") == brands[7]
 
 
-def test_push_nonces_are_single_use(store: DynamoStore) -> None:
-    assert store.claim_nonce("abc", 600) is True
-    assert store.claim_nonce("abc", 600) is False
+def test_push_nonces_are_single_use(store: Store) -> None:
+    assert store.claims.claim_nonce("abc", 600) is True
+    assert store.claims.claim_nonce("abc", 600) is False
 
 
-def test_the_detector_lease_lets_one_holder_at_a_time_and_frees_itself(
-    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import groundswell.store as module
-
-    clock = [1_000_000.0]
-    monkeypatch.setattr(module.time, "time", lambda: clock[0])
-    assert store.take_lease("detector", "a", 150)
-    assert not store.take_lease("detector", "b", 150)  # a second cycle while the first runs
-    assert store.take_lease("detector", "a", 150)  # the holder again (a retry of the same invocation)
-    store.release_lease("detector", "b")  # not b's to release
-    assert not store.take_lease("detector", "b", 150)
-    store.release_lease("detector", "a")
-    assert store.take_lease("detector", "b", 150)
-    clock[0] += 151  # b crashed without releasing: its lease runs out
-    assert store.take_lease("detector", "c", 150)
+def test_the_detector_lease_lets_one_holder_at_a_time_and_frees_itself(store: Store) -> None:
+    now = T0
+    assert store.detector.take_lease("detector", "a", 150, now)
+    assert not store.detector.take_lease("detector", "b", 150, now)  # a second cycle while the first runs
+    assert store.detector.take_lease("detector", "a", 150, now)  # the holder again (a retry of the same invocation)
+    store.detector.release_lease("detector", "b", now)  # not b's to release
+    assert not store.detector.take_lease("detector", "b", 150, now)
+    store.detector.release_lease("detector", "a", now)
+    assert store.detector.take_lease("detector", "b", 150, now)
+    now += timedelta(seconds=151)  # b crashed without releasing: its lease runs out
+    assert store.detector.take_lease("detector", "c", 150, now)
 
 
 def test_a_detection_cycle_that_finds_the_lease_held_skips(aws: Any) -> None:
     from groundswell import runtime
 
-    runtime.store().put_brand(make_brand())
-    assert runtime.store().take_lease("detector", "someone-else", 150)
-    assert runtime.detect(datetime(2026, 11, 20, tzinfo=UTC))["skipped"] == 1
-    runtime.store().release_lease("detector", "someone-else")
+    runtime.store().brands.put(make_brand())
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    assert runtime.store().detector.take_lease("detector", "someone-else", 150, at)
+    assert runtime.detect(at)["skipped"] == 1
+    runtime.store().detector.release_lease("detector", "someone-else", at)
     assert "skipped" not in runtime.detect(datetime(2026, 11, 20, tzinfo=UTC))
 
 
@@ -218,68 +213,68 @@ class Flaky:
 
 @pytest.mark.parametrize("reason", ["ThrottlingError", "TransactionConflict"])
 def test_a_throttled_or_conflicting_transaction_is_retried_never_read_as_already_done(
-    store: DynamoStore, reason: str
+    store: Store, reason: str
 ) -> None:
     """Before, a cancelled transaction meant "already done" whatever its reasons: a throttled incident event
     was never notified, a throttled claim never sent, a throttled SMS budget read as "cap reached", a throttled
     release left the message held for ever."""
-    flaky = Flaky(store._db, 0, reason)
-    store._db = flaky  # type: ignore[assignment]
+    flaky = Flaky(store.table.db, 0, reason)
+    store.table.db = flaky  # type: ignore[assignment]
     at = datetime(2026, 11, 20, 14, tzinfo=UTC)
     flaky.fail = 1
-    assert store.record_transition("acme-air", "acme-air:1", "open", at, '{"id": "acme-air:1"}', False)
-    assert [e.key for e in store.outbox()] and store.incidents("acme-air") == ['{"id": "acme-air:1"}']
-    assert not store.record_transition("acme-air", "acme-air:1", "open", at, "{}", False)  # stored before: False
+    assert store.incidents.record("acme-air", "acme-air:1", "open", at, '{"id": "acme-air:1"}', False)
+    assert [e.key for e in store.incidents.outbox()] and store.incidents.history("acme-air") == ['{"id": "acme-air:1"}']
+    assert not store.incidents.record("acme-air", "acme-air:1", "open", at, "{}", False)  # stored before: False
     flaky.fail = 1
-    assert store.claim_delivery("acme-air:1", "open", "sms-1", payload="{}") == "claimed"
-    assert store.claim_delivery("acme-air:1", "open", "sms-1", payload="{}") == "sending"  # someone else's now
+    assert store.deliveries.claim("acme-air:1", "open", "sms-1", payload="{}") == "claimed"
+    assert store.deliveries.claim("acme-air:1", "open", "sms-1", payload="{}") == "sending"  # someone else's now
     flaky.fail = 1
-    assert store.take_sms_budget("sms-1", "2026-11-20", 1, per_recipient=5, per_day=10)
-    assert not store.take_sms_budget("sms-1", "2026-11-20", 5, per_recipient=5, per_day=10)  # the cap itself
-    store.claim_delivery("acme-air:1", "reminder", "sms-1", payload="{}", held_until=at)
-    [(held_key, _)] = store.due_held(at)
+    assert store.claims.take_sms_budget("sms-1", "2026-11-20", 1, per_recipient=5, per_day=10)
+    assert not store.claims.take_sms_budget("sms-1", "2026-11-20", 5, per_recipient=5, per_day=10)  # the cap itself
+    store.deliveries.claim("acme-air:1", "reminder", "sms-1", payload="{}", held_until=at)
+    [(held_key, _)] = store.deliveries.due_held(at)
     flaky.fail = 1
-    assert store.release_held(held_key, "acme-air:1", "reminder", "sms-1")
+    assert store.deliveries.release_held(held_key, "acme-air:1", "reminder", "sms-1")
 
 
-def test_throttling_that_outlasts_the_retries_is_raised_for_lambda_to_retry(store: DynamoStore) -> None:
+def test_throttling_that_outlasts_the_retries_is_raised_for_lambda_to_retry(store: Store) -> None:
     from botocore.exceptions import ClientError
 
-    store._db = Flaky(store._db, 100)  # type: ignore[assignment]
+    store.table.db = Flaky(store.table.db, 100)  # type: ignore[assignment]
     with pytest.raises(ClientError, match="TransactionCanceled"):
-        store.record_transition("acme-air", "acme-air:1", "open", datetime(2026, 11, 20, tzinfo=UTC), "{}", False)
+        store.incidents.record("acme-air", "acme-air:1", "open", datetime(2026, 11, 20, tzinfo=UTC), "{}", False)
     with pytest.raises(ClientError):
-        store.take_sms_budget("sms-1", "2026-11-20", 1, per_recipient=5, per_day=10)
+        store.claims.take_sms_budget("sms-1", "2026-11-20", 1, per_recipient=5, per_day=10)
 
 
 @pytest.mark.parametrize("may_overlap", [True, False])
-def test_a_post_whose_timestamp_changed_is_counted_once(store: DynamoStore, may_overlap: bool) -> None:
+def test_a_post_whose_timestamp_changed_is_counted_once(store: Store, may_overlap: bool) -> None:
     """An RSS item's pubDate updated, a push re-sent with another created_at: the same source and id is the same
     post. Before, the key held the timestamp and the post was counted again."""
-    first = store.store_mentions([mention(1, minutes=0), mention(2, minutes=1)], may_overlap=may_overlap)
-    again = store.store_mentions([mention(1, minutes=7), mention(3, minutes=8)], may_overlap=may_overlap)
+    first = store.mentions.store([mention(1, minutes=0), mention(2, minutes=1)], may_overlap=may_overlap)
+    again = store.mentions.store([mention(1, minutes=7), mention(3, minutes=8)], may_overlap=may_overlap)
     assert (first.stored, again.stored, again.duplicates) == (2, 1, 1)
-    assert sum(b.total for b in store.buckets("acme-air", T0, T0 + timedelta(hours=1))) == 3
+    assert sum(b.total for b in store.mentions.buckets("acme-air", T0, T0 + timedelta(hours=1))) == 3
     other_brand = mention(1, minutes=7).model_copy(update={"brand": "other-air"})
-    assert store.store_mentions([other_brand]).stored == 1  # one post may mention two brands: once for each
+    assert store.mentions.store([other_brand]).stored == 1  # one post may mention two brands: once for each
 
 
-def test_a_full_transaction_of_new_posts_fits_dynamodbs_limit(store: DynamoStore) -> None:
+def test_a_full_transaction_of_new_posts_fits_dynamodbs_limit(store: Store) -> None:
     posts = [mention(i, minutes=i * 5) for i in range(120)]  # one bucket each: the worst case per action
-    report = store.store_mentions(posts, may_overlap=False)
+    report = store.mentions.store(posts, may_overlap=False)
     assert report.stored == 120
 
 
 def test_a_viral_bucket_keeps_its_counts_and_caps_its_author_set_below_the_item_limit(
-    store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """moto does not enforce DynamoDB's 400 KB item limit; real DynamoDB refuses an update past it, which would
     fail every later write to that bucket and stop the source during the burst itself."""
-    import groundswell.store as module
+    import groundswell.adapters.dynamo.mentions as module
 
     monkeypatch.setattr(module, "AUTHORS_PER_BUCKET", 60)
     posts = [mention(i, minutes=i * 0.01) for i in range(200)]  # one bucket, 200 distinct negative authors
-    assert store.store_mentions(posts, may_overlap=False).stored == 200
-    [bucket] = store.buckets("acme-air", T0, T0 + timedelta(minutes=5))
+    assert store.mentions.store(posts, may_overlap=False).stored == 200
+    [bucket] = store.mentions.buckets("acme-air", T0, T0 + timedelta(minutes=5))
     assert bucket.total == bucket.negative == 200  # the counts are exact
     assert 60 <= bucket.negative_authors < 60 + 50  # the set stops at the cap (plus at most one chunk's authors)

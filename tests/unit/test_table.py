@@ -1,10 +1,10 @@
-"""What a DynamoDB failure means (``groundswell.table``): one reading of error codes and cancellation reasons."""
+"""What a DynamoDB failure means (``groundswell.adapters.dynamo.table``): one reading of error codes and cancellation reasons."""
 
 from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from groundswell.table import condition_failed, retryable
+from groundswell.adapters.dynamo.table import condition_failed, retryable
 
 
 def cancelled(*codes: str) -> ClientError:

@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from groundswell.adapters.dynamo import Store
 from groundswell.alerting import links, webhooks
 from groundswell.alerting.gsm import segments
 from groundswell.alerting.lifecycle import (
@@ -49,7 +50,6 @@ from groundswell.alerting.senders import (
 from groundswell.http import HttpError
 from groundswell.models import Brand, Bucket, Channel, Recipient
 from groundswell.observability import count, logger, mask_email, mask_phone, unreadable
-from groundswell.store import DynamoStore
 
 SAVE_TRIES = 5
 LINK_TTL = timedelta(days=3)  # an alert's links work this long (and the previous key as long after a rotation)
@@ -98,7 +98,7 @@ class NotifyReport:
 
 
 class Notifier:
-    def __init__(self, store: DynamoStore, channels: Channels, on_sent: Callable[[SentMessage], None] | None = None):
+    def __init__(self, store: Store, channels: Channels, on_sent: Callable[[SentMessage], None] | None = None):
         self.store, self.channels, self.on_sent = store, channels, on_sent
         self._reads: dict[tuple[str, datetime, datetime], list[Bucket]] = {}  # buckets read in this invocation
 
@@ -111,7 +111,7 @@ class Notifier:
 
     def _drain(self, brands: dict[str, Brand] | None, now: datetime) -> NotifyReport:
         report = NotifyReport()
-        events = self.store.outbox()
+        events = self.store.incidents.outbox()
         if not events:
             return report
         brands = brands if brands is not None else self._watched()
@@ -134,7 +134,7 @@ class Notifier:
         report.events = len(events)
         failures = self._deliver(dispatches, {i: s for i, (s, _) in work.items()}, brands, now, report)
         self._save(work)
-        self.store.clear_outbox(handled)
+        self.store.incidents.clear_outbox(handled)
         if failures:
             raise DeliveryFailed(failures)
         return report
@@ -142,7 +142,7 @@ class Notifier:
     def _watched(self) -> dict[str, Brand]:
         """The enabled brands: a paused brand (``enabled: false``) gets no alerts, reminders or summaries until it
         is enabled again; its incidents wait, and acknowledging them still works."""
-        return {b.name: b for b in shared_preferences(self.store.list_brands()) if b.enabled}
+        return {b.name: b for b in shared_preferences(self.store.brands.list()) if b.enabled}
 
     def tick(self, now: datetime) -> NotifyReport:
         """Everything due by time: ladder rungs, reminders, released holds, daily summaries; then the outbox."""
@@ -151,7 +151,7 @@ class Notifier:
         brands = self._watched()
         work: dict[str, tuple[AlertState, int]] = {}
         dispatches: list[Dispatch] = []
-        for incident_id, raw, version in self.store.open_alert_states():
+        for incident_id, raw, version in self.store.deliveries.open_alert_states():
             state = _readable(AlertState, raw, "alert state", incident_id)
             brand = brands.get(state.incident.brand) if state else None
             if state is not None and brand is not None:
@@ -187,7 +187,7 @@ class Notifier:
     def check_link(self, token: str, now: datetime) -> tuple[links.Verdict, links.LinkRecord | None]:
         """Is the link valid, and what does it act on?"""
         parts = links.split_token(token)
-        raw = self.store.get_link(parts[0]) if parts else None
+        raw = self.store.claims.get_link(parts[0]) if parts else None
         record = links.LinkRecord.model_validate_json(raw) if raw else None
         verdict = links.verify(self.channels.link_keys(), token, record, now)
         if not verdict.ok:
@@ -198,7 +198,7 @@ class Notifier:
         """An SMS reply (``ACK``, ``SNOOZE 2H``, ``STOP``, ``START``) from a known recipient; returns what was done."""
         words = body.strip().upper().split()
         command = words[0] if words else ""
-        brands = shared_preferences(self.store.list_brands())
+        brands = shared_preferences(self.store.brands.list())
         known = [(b, r) for b in brands for r in b.recipients if r.channel is Channel.SMS and r.address == phone]
         if not known:
             count("InboundSmsUnknown")
@@ -208,7 +208,7 @@ class Notifier:
             self._opted_out(recipient, [b for b, _ in known])
             return "opted out"
         if command in ("START", "UNSTOP", "YES"):
-            self.store.clear_opted_out(recipient.key)
+            self.store.claims.clear_opted_out(recipient.key)
             return "opted in"
         if command not in ("ACK", "SNOOZE"):
             return "not a command"
@@ -218,7 +218,7 @@ class Notifier:
             hours = int(digits) if digits.isdigit() and 1 <= int(digits) <= 24 else 2
         brand_names = {b.name for b, _ in known}
         done = 0
-        for incident_id, raw, _ in self.store.open_alert_states():
+        for incident_id, raw, _ in self.store.deliveries.open_alert_states():
             state = _readable(AlertState, raw, "alert state", incident_id)
             if state and state.incident.brand in brand_names and recipient.key in state.told:
                 done += self._acknowledge(state.incident.id, recipient.name, command.lower(), now, hours)
@@ -237,7 +237,7 @@ class Notifier:
             ready = []
             for dispatch in group:
                 payload = _payload(dispatch, states[dispatch.incident_id].incident.brand)
-                status = self.store.claim_delivery(dispatch.incident_id, dispatch.step, dispatch.recipient.key,
+                status = self.store.deliveries.claim(dispatch.incident_id, dispatch.step, dispatch.recipient.key,
                                                    payload=payload, held_until=dispatch.not_before)  # fmt: skip
                 if status == "claimed" and dispatch.not_before:
                     report.held += 1  # counted as told at its release: reminders start from then
@@ -286,7 +286,7 @@ class Notifier:
         kind = notices[0].kind.value if len({n.kind for n in notices}) == 1 else "grouped"
         about = _about(notices)
         if recipient.channel is Channel.SMS:
-            if recipient.key in self.store.opted_out([recipient.key]):
+            if recipient.key in self.store.claims.opted_out([recipient.key]):
                 self._fallback(recipient, notices, group, brands, now, link)
                 return
             from groundswell.alerting.sms import grouped_text
@@ -294,7 +294,7 @@ class Notifier:
             text = grouped_text(notices, link, recipient.timezone)
             parts = segments(text)
             policy = brands[notices[0].incident.brand].alerting
-            if not self.store.take_sms_budget(recipient.key, f"{now:%Y-%m-%d}", parts,
+            if not self.store.claims.take_sms_budget(recipient.key, f"{now:%Y-%m-%d}", parts,
                                               per_recipient=policy.sms_per_recipient_per_day,
                                               per_day=self.channels.sms_per_day):  # fmt: skip
                 count("SmsBudgetExceeded")
@@ -388,7 +388,7 @@ class Notifier:
         self._email(recipient.fallback_email, recipient, notices, group, now, link, kind)
 
     def _opted_out(self, recipient: Recipient, brands: Sequence[Brand]) -> None:
-        if self.store.mark_opted_out(recipient.key):
+        if self.store.claims.mark_opted_out(recipient.key):
             count("SmsOptedOut")
             fallback = f"alerts now go to {mask_email(recipient.fallback_email)}" if recipient.fallback_email else (
                 "they receive NO alerts until they text START or get another channel")  # fmt: skip
@@ -397,7 +397,7 @@ class Notifier:
                                         f"{', '.join(b.label for b in brands)} replied STOP; {fallback}.")  # fmt: skip
 
     def _tell_operator(self, once_key: str, subject: str, message: str) -> None:
-        if self.store.claim_once(f"operator#{once_key}", ttl_seconds=2 * 86400):
+        if self.store.claims.claim_once(f"operator#{once_key}", ttl_seconds=2 * 86400):
             self.channels.operator.tell(subject, message)
 
     def _finish_sent(self, group: list[Dispatch], message_id: str) -> None:
@@ -413,7 +413,7 @@ class Notifier:
 
     def _finish(self, group: list[Dispatch], status: str, detail: str) -> None:
         for dispatch in group:
-            self.store.finish_delivery(dispatch.incident_id, dispatch.step, dispatch.recipient.key, status, detail)
+            self.store.deliveries.finish(dispatch.incident_id, dispatch.step, dispatch.recipient.key, status, detail)
 
     def _record(self, message: SentMessage) -> None:
         if self.on_sent is not None:
@@ -432,7 +432,7 @@ class Notifier:
         end = max(now, incident.peak_at + timedelta(hours=1))
         buckets = self._recent_buckets(incident.brand, end, earliest=peak_end - FACTS_HISTORY)
         sampled = timedelta(minutes=min(max(incident.window_minutes, 60), 240))  # a long run: its last 4 hours
-        mentions = self.store.mentions(incident.brand, peak_end - sampled, peak_end)
+        mentions = self.store.mentions.mentions(incident.brand, peak_end - sampled, peak_end)
         enriched = notice.model_copy(update={"samples": tuple(choose_samples(mentions, incident.drivers)),
                                              "facts": facts(buckets, peak_end)})  # fmt: skip
         title = f"{notice.brand_label}: negative mentions per hour, last 48 hours"
@@ -447,7 +447,7 @@ class Notifier:
         start = min(start, earliest) if earliest else start
         key = (brand, start, end)
         if key not in self._reads:
-            self._reads[key] = self.store.buckets(brand, start, end)
+            self._reads[key] = self.store.mentions.buckets(brand, start, end)
         return self._reads[key]
 
     def _link(self, recipient: Recipient, notices: list[Notice], now: datetime) -> str:
@@ -458,7 +458,7 @@ class Notifier:
         if not self.channels.link_base.startswith("https://") and not self.channels.link_base.startswith("http://"):
             raise ValueError("ALERT_LINK_BASE must be the http(s) URL of the acknowledgement endpoint")
         link_id, token = links.new_token(self.channels.link_keys()[0], record)
-        self.store.put_link(link_id, record.model_dump_json(), record.expires_at)
+        self.store.claims.put_link(link_id, record.model_dump_json(), record.expires_at)
         return links.url(self.channels.link_base, token)
 
     # ------------------------------------------------------------ holds, summaries, acknowledgement
@@ -468,14 +468,14 @@ class Notifier:
         """Held messages whose quiet hours ended, one message per recipient with each incident's latest state
         (an incident that opened and resolved in the night arrives as one all clear)."""
         groups: dict[str, list[Dispatch]] = defaultdict(list)
-        for held_key, payload in self.store.due_held(now):
+        for held_key, payload in self.store.deliveries.due_held(now):
             item = json.loads(payload)
             brand = brands.get(item["brand"])
             recipient = next((r for r in brand.recipients if r.key == item["recipient"]), None) if brand else None
             if recipient is None or (item["incident"] not in work and not self._load_into(item["incident"], work)):
-                self.store.release_held(held_key, item["incident"], item["step"], item["recipient"])
+                self.store.deliveries.release_held(held_key, item["incident"], item["step"], item["recipient"])
                 continue
-            if self.store.release_held(held_key, item["incident"], item["step"], item["recipient"]):
+            if self.store.deliveries.release_held(held_key, item["incident"], item["step"], item["recipient"]):
                 groups[recipient.key].append(Dispatch(recipient, item["incident"], AlertKind(item["kind"]),
                                                       item["step"], item.get("note", "")))  # fmt: skip
         states = {i: s for i, (s, _) in work.items()}
@@ -492,17 +492,19 @@ class Notifier:
         sent = 0
         for key, (recipient, watched) in by_recipient.items():
             day = summary_due(recipient, now)
-            if day is None or not self.store.claim_once(f"summary#{key}#{day.isoformat()}", ttl_seconds=3 * 86400):
+            if day is None or not self.store.claims.claim_once(
+                f"summary#{key}#{day.isoformat()}", ttl_seconds=3 * 86400
+            ):
                 continue
             days = []
             for brand in watched:
                 buckets = self._recent_buckets(brand.name, now, earliest=now - FACTS_HISTORY)
-                incidents = [i for raw in self.store.incidents(brand.name)
+                incidents = [i for raw in self.store.incidents.history(brand.name)
                              if (i := _readable(IncidentView, raw, "incident", brand.name))]  # fmt: skip
                 days.append(brand_day(brand.label, buckets, incidents, now))
             text = summary_text(days, day)
             try:
-                if recipient.channel is Channel.SMS and recipient.key not in self.store.opted_out([key]):
+                if recipient.channel is Channel.SMS and recipient.key not in self.store.claims.opted_out([key]):
                     message_id = self.channels.sms.send(recipient.address, text)
                     self._record(SentMessage("sms", _masked(recipient), "summary", (), now, text, segments(text)))
                 elif recipient.channel is Channel.EMAIL or recipient.fallback_email:
@@ -539,7 +541,7 @@ class Notifier:
     def _acknowledge_pages(self, state: AlertState) -> None:
         """Acknowledged here, so acknowledged in PagerDuty too (its alert stops escalating there); a failure is
         logged and counted, never undoes the acknowledgement."""
-        brand = self.store.get_brand(state.incident.brand)
+        brand = self.store.brands.get(state.incident.brand)
         for recipient in brand.recipients if brand else []:
             if recipient.channel is not Channel.PAGERDUTY or recipient.key not in state.told:
                 continue
@@ -553,17 +555,19 @@ class Notifier:
 
     def _acknowledge(self, incident_id: str, who: str, action: str, now: datetime, snooze_hours: int) -> bool:
         for _ in range(SAVE_TRIES):
-            stored = self.store.alert_state(incident_id)
+            stored = self.store.deliveries.alert_state(incident_id)
             if stored is None:
                 return False
-            state = _readable(AlertState, stored[0], "alert state", incident_id)
+            state = _readable(AlertState, stored.state, "alert state", incident_id)
             if state is None or state.resolved:
                 return False
             if action == "ack":
                 state.acked_by, state.acked_at = state.acked_by or who, state.acked_at or now
             else:
                 state.snoozed_until = now + timedelta(hours=snooze_hours)
-            if self.store.save_alert_state(incident_id, state.model_dump_json(), stored[1], resolved=False):
+            if self.store.deliveries.save_alert_state(
+                incident_id, state.model_dump_json(), stored.version, resolved=False
+            ):
                 logger.info("incident " + action, extra={"incident": incident_id})
                 count("IncidentsAcknowledged" if action == "ack" else "IncidentsSnoozed")
                 if action == "ack":
@@ -574,19 +578,19 @@ class Notifier:
     # ------------------------------------------------------------ state
 
     def _load(self, incident: IncidentView) -> tuple[AlertState, int]:
-        stored = self.store.alert_state(incident.id)
+        stored = self.store.deliveries.alert_state(incident.id)
         if stored is None:
             return AlertState(incident=incident), 0
-        state = _readable(AlertState, stored[0], "alert state", incident.id)
+        state = _readable(AlertState, stored.state, "alert state", incident.id)
         if state is None:  # rebuilt from the messages sent; the delivery claims keep each message to one send
-            state = rebuilt_state(incident, self.store.sent_deliveries(incident.id))
-        return state, stored[1]
+            state = rebuilt_state(incident, self.store.deliveries.sent(incident.id))
+        return state, stored.version
 
     def _load_into(self, incident_id: str, work: dict[str, tuple[AlertState, int]]) -> bool:
-        stored = self.store.alert_state(incident_id)
-        state = _readable(AlertState, stored[0], "alert state", incident_id) if stored else None
+        stored = self.store.deliveries.alert_state(incident_id)
+        state = _readable(AlertState, stored.state, "alert state", incident_id) if stored else None
         if state is not None and stored is not None:
-            work[incident_id] = (state, stored[1])
+            work[incident_id] = (state, stored.version)
         return state is not None
 
     def _save(self, work: dict[str, tuple[AlertState, int]]) -> None:
@@ -594,15 +598,17 @@ class Notifier:
         snooze: theirs; resolved: either) and tries again."""
         for incident_id, (state, version) in work.items():
             for _ in range(SAVE_TRIES):
-                if self.store.save_alert_state(incident_id, state.model_dump_json(), version, resolved=state.resolved):
+                if self.store.deliveries.save_alert_state(
+                    incident_id, state.model_dump_json(), version, resolved=state.resolved
+                ):
                     break
-                stored = self.store.alert_state(incident_id)
+                stored = self.store.deliveries.alert_state(incident_id)
                 if stored is None:
                     version = 0
                     continue
-                theirs = _readable(AlertState, stored[0], "alert state", incident_id)
+                theirs = _readable(AlertState, stored.state, "alert state", incident_id)
                 state = merge(state, theirs) if theirs else state  # an unreadable one is replaced
-                version = stored[1]
+                version = stored.version
             else:
                 logger.error("alert state not saved after retries", extra={"incident": incident_id})
 

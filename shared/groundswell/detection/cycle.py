@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Protocol
 
 import numpy as np
 from pydantic import TypeAdapter
@@ -18,6 +17,7 @@ from groundswell.detection.brand import BrandDetector, BrandScan, Decision, deci
 from groundswell.detection.evidence import benjamini_hochberg
 from groundswell.detection.incidents import EVIDENCE_SCALE, SENSITIVITY, Incident, OnsetTracker, Transition, advance
 from groundswell.models import BUCKET_SECONDS, Bucket, DetectionSettings, bucket_start
+from groundswell.ports import Buckets
 
 PLANNED_FACTOR = 100.0  # during a planned event, the p-value needed to open is this much smaller, and the
 # sustained-shift test (the CUSUM, whose capped p-value would pass any threshold) is left out
@@ -63,11 +63,6 @@ def rebuilt_state(open_incident: Incident | None, now: datetime) -> BrandState:
     return BrandState(incident=open_incident, judge_from=until - timedelta(seconds=BUCKET_SECONDS))
 
 
-class DetectionRepository(Protocol):
-    def buckets(self, brand: str, start: datetime, end: datetime) -> list[Bucket]: ...
-    def buckets_at(self, wanted: Sequence[tuple[str, datetime]]) -> dict[tuple[str, datetime], Bucket]: ...
-
-
 @dataclass
 class CycleReport:
     brands: int = 0
@@ -79,7 +74,7 @@ class CycleReport:
 def run_cycle(
     states: dict[str, BrandState | None],
     now: datetime,
-    repository: DetectionRepository,
+    repository: Buckets,
     *,
     settings: dict[str, DetectionSettings] | None = None,
 ) -> CycleReport:
