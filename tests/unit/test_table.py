@@ -1,4 +1,4 @@
-"""What a DynamoDB failure means (``groundswell.adapters.dynamo.table``): one reading of error codes and cancellation reasons."""
+"""What a DynamoDB failure means (``adapters.dynamo.table``): one reading of error codes and cancellation reasons."""
 
 from __future__ import annotations
 
