@@ -78,8 +78,8 @@ def main() -> None:
         resources = provision(session, prefix="detbench")
         os.environ.update(resources.environment(), AWS_DEFAULT_REGION="us-east-1")
         from functions.detect_spikes import app
-        from groundswell.brands import parse_brands
         from groundswell.runtime import store
+        from infra.brand_files import parse_brands
 
         repo = store()
         repo.brands.put_many(parse_brands([{"name": n, "terms": {"keywords": [n]}, "sources": [{"type": "hackernews"}]}

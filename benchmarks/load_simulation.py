@@ -73,8 +73,8 @@ def run(brands: list[dict[str, Any]], resources: Any, session: Any, start: Any, 
     from functions.notify import app as notify_app
     from functions.poll_mentions import app as poll_app
     from groundswell import runtime
-    from groundswell.brands import parse_brands
     from groundswell.observability import logger
+    from infra.brand_files import parse_brands
 
     for cached in (runtime.store, runtime.notifier, runtime.source):
         cached.cache_clear()

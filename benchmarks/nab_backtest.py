@@ -21,9 +21,9 @@ import numpy as np
 
 from benchmarks.common import SHARED
 from benchmarks.nab_scorer import PROFILES, LabelledFile, best_threshold, file_counts, normalised, score_file
-from groundswell.detection.csvio import detect_csv
 from groundswell.detection.incidents import SENSITIVITY
 from groundswell.detection.series import score_series
+from infra.csvio import detect_csv
 
 NAB = SHARED / "data" / "nab"
 

@@ -23,7 +23,7 @@ BARS = " ▁▂▃▄▅▆▇█"
 
 
 def run_demo(output: Path, hours: int = 48) -> int:
-    from groundswell.brands import parse_brands
+    from infra.brand_files import parse_brands
     from infra.local_stack import local_stack
 
     output.mkdir(parents=True, exist_ok=True)

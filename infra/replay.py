@@ -65,7 +65,7 @@ def brand_config(name: str, source: Path, sensitivity: str, config: Path | None)
     base: dict[str, Any] = {"name": slug, "display_name": name if name != slug else "",
                             "terms": {"keywords": [name]}, "recipients": DEFAULT_RECIPIENTS}  # fmt: skip
     if config is not None:
-        from groundswell.brands import BrandConfigError, load_brand_file
+        from infra.brand_files import BrandConfigError, load_brand_file
 
         try:
             brands = load_brand_file(config)
@@ -88,7 +88,7 @@ def run_replay(
     """Replays ``input_path`` as brand ``brand``; writes incidents and alerts to ``output`` (JSON Lines).
     ``speed``: simulated seconds per real second (0: as fast as possible). ``messages``: a folder for every SMS
     and email as received."""
-    from groundswell.brands import parse_brands
+    from infra.brand_files import parse_brands
     from infra.demo import progress
     from infra.local_stack import local_stack
 

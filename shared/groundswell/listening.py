@@ -19,11 +19,16 @@ from groundswell.sentiment import Scorer
 from groundswell.sources.base import Problem, Source
 
 
-class ListeningStore(Protocol):
-    """What listening needs from storage: mentions with their buckets, and the sources' cursors."""
+class MentionStore(Protocol):
+    """Where ingested mentions go: stored and counted once."""
 
     @property
     def mentions(self) -> Mentions: ...
+
+
+class ListeningStore(MentionStore, Protocol):
+    """What polling needs: the mentions, and the sources' cursors."""
+
     @property
     def cursors(self) -> Cursors: ...
 
@@ -61,7 +66,7 @@ def ingest(
     problems: Sequence[Problem],
     *,
     scorer: Scorer,
-    repository: ListeningStore,
+    repository: MentionStore,
     source: str,
     may_overlap: bool = True,
 ) -> IngestReport:

@@ -151,8 +151,8 @@ def test_a_poll_on_a_dripping_host_ends_and_records_its_failure_inside_its_lambd
     from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
     from functions.poll_mentions import app as poller
-    from groundswell.brands import parse_brands
     from groundswell.runtime import store
+    from infra.brand_files import parse_brands
     from infra.lambda_runtime import LambdaContext, sqs_event
 
     source, _ = hosts

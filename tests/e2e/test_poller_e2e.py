@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from groundswell.brands import parse_brands
+from infra.brand_files import parse_brands
 from infra.lambda_runtime import LambdaContext, sqs_event
 from tests.conftest import fixture_bytes, recorded
 

@@ -153,10 +153,10 @@ def run_scenario(workdir: Path, faults: Faults) -> Outcome:
     from functions.alert_actions import app as actions_app
     from functions.ingest_push import app as push_app
     from groundswell import runtime
-    from groundswell.brands import parse_brands
     from groundswell.listening import ingest
     from groundswell.push import SIGNATURE_HEADER, sign
     from groundswell.sources.records import parse_line
+    from infra.brand_files import parse_brands
     from infra.lambda_runtime import invoke_once
     from infra.scenario import BrandScenario, generate, write_jsonl
     from infra.simulation import Pipeline

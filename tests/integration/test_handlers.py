@@ -12,9 +12,9 @@ from unittest.mock import patch
 
 import pytest
 
-from groundswell.brands import parse_brands
-from groundswell.cli import main as cli
 from groundswell.push import sign
+from infra.brand_files import parse_brands
+from infra.cli import main as cli
 from infra.lambda_runtime import LambdaContext, sqs_event
 from tests.conftest import make_brand
 
@@ -72,7 +72,8 @@ def test_dispatcher_fans_out_and_poller_reports_only_the_bad_message(aws: Any, t
 def test_dispatcher_reports_sources_not_polled_successfully_for_too_long(aws: Any, tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from groundswell.runtime import dispatch, poll_requests, report_silent_sources, store, unobserved
+    from groundswell.runtime import dispatch, store
+    from groundswell.usecases.dispatch import poll_requests, report_silent_sources, unobserved
 
     brands = [make_brand(name="acme-air", sources=[{"type": "replay", "uri": str(replay_file(tmp_path))}]),
               make_brand(name="new-co", sources=[{"type": "hackernews"}])]  # fmt: skip
@@ -80,8 +81,8 @@ def test_dispatcher_reports_sources_not_polled_successfully_for_too_long(aws: An
     polled = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
     store().cursors.save("acme-air", "replay", {"line": 5}, 0, polled_at=polled)
     requests = poll_requests(brands, polled)
-    assert report_silent_sources(requests, polled + timedelta(minutes=25)) == []
-    silent = report_silent_sources(requests, polled + timedelta(minutes=31))
+    assert report_silent_sources(requests, store().cursors, polled + timedelta(minutes=25), 30) == []
+    silent = report_silent_sources(requests, store().cursors, polled + timedelta(minutes=31), 30)
     assert silent == [("acme-air", "replay")]  # after SILENT_SOURCE_MINUTES (30)
     # new-co was never polled: it has no last success to be late on (its failures raise SourceErrors)
     assert unobserved(requests, silent) == {"acme-air"}  # its only source: nothing observed, for the detector

@@ -181,7 +181,7 @@ def test_links_verify_and_reject_tampering_and_expiry() -> None:
 
 
 def test_alerts_preview_writes_every_sms_and_the_email(tmp_path: Path) -> None:
-    from groundswell.cli import main
+    from infra.cli import main
 
     assert main(["alerts", "preview", "--output", str(tmp_path)]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())

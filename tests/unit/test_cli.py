@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def test_every_command_says_what_it_does_in_the_help() -> None:
-    from groundswell.cli import build_parser
+    from infra.cli import build_parser
 
     parser = build_parser()
     commands = next(a for a in parser._actions if a.dest == "command")
@@ -46,7 +46,7 @@ def test_no_command_answers_a_user_mistake_with_a_traceback(
 ) -> None:
     from pathlib import Path
 
-    from groundswell.cli import main
+    from infra.cli import main
 
     tmp = Path(str(tmp_path))
     (tmp / "broken.yaml").write_text("name: Acme\nterms: {keywords: []}\nsources: [{type: rss, feeds: [x]}]\n")

@@ -10,11 +10,11 @@ import pytest
 from scipy.stats import nbinom
 
 from benchmarks.nab_scorer import PROFILES, LabelledFile, file_counts, normalised, scaled_sigmoid, score_file
-from groundswell.cli import main as cli
-from groundswell.detection.csvio import CsvInputError, detect_csv, read_counts
 from groundswell.detection.detector import WARM_UP, Detector
 from groundswell.detection.evidence import WINDOWS, combine, upper_tail
 from groundswell.detection.series import onsets, score_brand_series, score_series
+from infra.cli import main as cli
+from infra.csvio import CsvInputError, detect_csv, read_counts
 
 START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
 

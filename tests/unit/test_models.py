@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from groundswell.brands import BrandConfigError, parse_brands
 from groundswell.models import Brand, Recipient
+from infra.brand_files import BrandConfigError, parse_brands
 from tests.conftest import make_brand
 
 

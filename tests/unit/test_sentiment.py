@@ -11,11 +11,11 @@ import pytest
 from botocore.stub import Stubber
 
 from groundswell.adapters.comprehend import ComprehendScorer
-from groundswell.cli import main as cli
 from groundswell.listening import score_mentions
 from groundswell.models import Mention, Sentiment
-from groundswell.sentiment import make_scorer
+from groundswell.runtime import make_scorer
 from groundswell.sentiment.complaints import ComplaintAwareVader, complaint_evidence
+from infra.cli import main as cli
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ or against a local emulator without a special case.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -19,9 +20,16 @@ def client(service: str) -> Any:
     return boto3.client(service, config=config)  # type: ignore[call-overload]
 
 
-def reset_clients() -> None:
-    """Forget cached clients and secrets (tests switch endpoints and credentials)."""
-    from groundswell.adapters.secrets import reset_secrets
+_forget: list[Callable[[], None]] = []  # caches built on the clients (secrets), cleared with them
 
+
+def on_reset(forget: Callable[[], None]) -> None:
+    """Registers a cache to clear whenever the clients are reset."""
+    _forget.append(forget)
+
+
+def reset_clients() -> None:
+    """Forget cached clients and what was read through them (tests switch endpoints and credentials)."""
     client.cache_clear()
-    reset_secrets()
+    for forget in _forget:
+        forget()

@@ -13,6 +13,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from groundswell.adapters.aws import client, on_reset
+
 SECRET_MAX_AGE_SECONDS = 300
 
 _CACHE: dict[tuple[str, str], tuple[float, Any]] = {}  # (kind, id) -> (monotonic time fetched, value)
@@ -23,6 +25,9 @@ def reset_secrets() -> None:
     """Forget cached values (tests switch accounts)."""
     with _LOCK:
         _CACHE.clear()
+
+
+on_reset(reset_secrets)
 
 
 def _cached(kind: str, secret_id: str, fetch: Any) -> Any:
@@ -50,8 +55,6 @@ def _parse(secret_id: str, raw: str | bytes) -> dict[str, Any]:
 
 def _read(secret_id: str, stage: str = "AWSCURRENT") -> tuple[dict[str, Any], datetime | None] | None:
     """(value, when this version was created) of one version, or None when there is no such version."""
-    from groundswell.adapters.aws import client
-
     if secret_id.startswith("ssm:"):
         if stage != "AWSCURRENT":
             return None  # SSM parameters have no staged previous version

@@ -16,9 +16,11 @@ import secrets
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
+
+LINK_TTL = timedelta(days=3)  # an alert's links work this long (and the previous key as long after a rotation)
 
 ALPHABET = string.digits + string.ascii_letters
 ID_CHARS, SIGNATURE_CHARS = 8, 12

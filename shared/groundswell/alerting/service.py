@@ -52,7 +52,6 @@ from groundswell.models import Brand, Bucket, Channel, Recipient
 from groundswell.observability import count, logger, mask_email, mask_phone, unreadable
 
 SAVE_TRIES = 5
-LINK_TTL = timedelta(days=3)  # an alert's links work this long (and the previous key as long after a rotation)
 M = TypeVar("M", bound=BaseModel)
 FACTS_HISTORY = timedelta(days=8)  # the negative share's "usual" and the summary's 7-day average need 8 days
 
@@ -70,7 +69,7 @@ class Channels:
     webhook: Webhook = field(default_factory=Webhook)
     pagerduty: PagerDutyEvents = field(default_factory=PagerDutyEvents)
     sms_per_day: int = 500
-    link_ttl: timedelta = LINK_TTL
+    link_ttl: timedelta = links.LINK_TTL
 
 
 @dataclass(frozen=True)

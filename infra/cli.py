@@ -35,8 +35,8 @@ def _target(args: argparse.Namespace) -> None:
 
 
 def cmd_brands(args: argparse.Namespace) -> int:
-    from groundswell.brands import BrandConfigError, load_brand_file
     from groundswell.runtime import store
+    from infra.brand_files import BrandConfigError, load_brand_file
 
     brands = []
     if args.action in ("add", "validate"):
@@ -101,7 +101,7 @@ def _remove_brand(repo: Any, name: str) -> int:
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
-    from groundswell.sentiment import make_scorer
+    from groundswell.runtime import make_scorer
     from groundswell.text import decode_utf8
 
     scorer = make_scorer(args.scorer)
@@ -170,7 +170,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from groundswell.detection.csvio import CsvInputError, detect_csv
+    from infra.csvio import CsvInputError, detect_csv
 
     try:
         alerts = detect_csv(Path(args.input), Path(args.output), args.value_column)
@@ -200,8 +200,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from groundswell.alerting.preview import render_previews
-    from groundswell.brands import load_brand_file
+    from infra.brand_files import load_brand_file
+    from infra.preview import render_previews
 
     brands = load_brand_file(args.config) if args.config else []
     brand = next((b for b in brands if b.name == args.brand), None) if args.brand else (brands[0] if brands else None)
@@ -319,8 +319,8 @@ def explain(exc: Exception) -> tuple[str, int]:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
     from pydantic import ValidationError
 
-    from groundswell.brands import BrandConfigError
     from groundswell.config import ConfigError
+    from infra.brand_files import BrandConfigError
 
     if isinstance(exc, ConfigError | BrandConfigError | ValueError) and not isinstance(exc, ValidationError):
         return _one_line(str(exc)), 2
