@@ -26,8 +26,9 @@ $(SAM_VENV)/bin/sam:
 demo: $(BIN)/groundswell
 	$(BIN)/groundswell demo --output out/demo
 
-## test: set up, then lint, type-check, lint the template (also SAM-translated), run the tests, sam build
-test: lint typecheck template unit sam-build
+## test: set up, then lint, type-check, lint the template (also SAM-translated), sam build, run the tests
+# (sam build first: a test checks that the layer it ships is laid out as the tests lay it out)
+test: lint typecheck template sam-build unit
 
 # headless Chromium renders alert emails in tests/e2e/test_email_screenshot.py; without it that test is
 # skipped (CI installs it in .ci/run). On Debian/Ubuntu, as root: make browser
@@ -54,6 +55,7 @@ delete: $(SAM_VENV)/bin/sam
 lint: $(BIN)/groundswell
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m infra.requirements --check
 
 typecheck: $(BIN)/groundswell
 	$(BIN)/mypy shared functions infra benchmarks

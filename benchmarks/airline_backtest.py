@@ -20,15 +20,21 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from benchmarks.common import SHARED, airline_tweets
-from groundswell.detection.cycle import BrandState, run_cycle
-from groundswell.detection.drivers import describe
-from groundswell.detection.incidents import SENSITIVITY, Incident
-from groundswell.detection.series import SeriesScores, score_brand_series
-from groundswell.models import Bucket, DetectionSettings, Mention, Sentiment, bucket_start
+from groundswell.domain.detection.cycle import BrandState, run_cycle
+from groundswell.domain.detection.drivers import describe
+from groundswell.domain.detection.incidents import SENSITIVITY, Incident
+from groundswell.domain.detection.series import SeriesScores, score_brand_series
+from groundswell.domain.models import Bucket, DetectionSettings, Mention, Sentiment, bucket_start
 from infra.memory import MemoryBuckets
 
-HANDLES = {"American": "@AmericanAir", "Delta": "@JetBlue", "Southwest": "@SouthwestAir", "United": "@united",
-           "US Airways": "@USAirways", "Virgin America": "@VirginAmerica"}  # fmt: skip
+HANDLES = {
+    "American": "@AmericanAir",
+    "Delta": "@JetBlue",
+    "Southwest": "@SouthwestAir",
+    "United": "@united",
+    "US Airways": "@USAirways",
+    "Virgin America": "@VirginAmerica",
+}
 COVERAGE_START = {"American": datetime(2015, 2, 22, 19, 58, tzinfo=UTC)}
 DEFAULT_START = datetime(2015, 2, 17, 16, 0, tzinfo=UTC)
 WINDOWS_CSV = SHARED / "data" / "airline" / "airline_crisis_windows.csv"
@@ -38,7 +44,7 @@ def series(labels: str) -> dict[str, dict[datetime, list]]:
     """airline -> bucket -> [total, negative, set of negative authors, negative mentions]."""
     rows = airline_tweets()
     if labels == "scorer":
-        from groundswell.sentiment.complaints import ComplaintAwareVader
+        from groundswell.domain.sentiment.complaints import ComplaintAwareVader
 
         scorer = ComplaintAwareVader()
         negatives = [scorer.score_one(r["text"])[0].value == "negative" for r in rows]
@@ -52,8 +58,17 @@ def series(labels: str) -> dict[str, dict[datetime, list]]:
         if negative:
             cell[1] += 1
             cell[2].add(row["name"])
-            cell[3].append(Mention(source="twitter", id=row["tweet_id"], brand="x", text=row["text"],
-                                   author=row["name"], created_at=created, sentiment=Sentiment.NEGATIVE))  # fmt: skip
+            cell[3].append(
+                Mention(
+                    source="twitter",
+                    id=row["tweet_id"],
+                    brand="x",
+                    text=row["text"],
+                    author=row["name"],
+                    created_at=created,
+                    sentiment=Sentiment.NEGATIVE,
+                )
+            )
     return out
 
 
@@ -73,8 +88,9 @@ def evidence(name: str, buckets: dict[datetime, list], alert_p: float) -> Series
         times.append(start)
         start += timedelta(minutes=5)
     cells = [buckets.get(t, [0, 0, set()]) for t in times]
-    return score_brand_series(times, [c[1] for c in cells], [c[0] for c in cells], [len(c[2]) for c in cells],
-                              alert_p=alert_p)  # fmt: skip
+    return score_brand_series(
+        times, [c[1] for c in cells], [c[0] for c in cells], [len(c[2]) for c in cells], alert_p=alert_p
+    )
 
 
 def strongest(scores: SeriesScores, start: datetime, end: datetime) -> str:
@@ -85,17 +101,25 @@ def strongest(scores: SeriesScores, start: datetime, end: datetime) -> str:
     if end <= scores.times[0] + timedelta(days=1):
         return "closest: none, the window is in the airline's first day of coverage (a new brand's warm-up)"
     row = min(rows, key=lambda i: scores.pvalue[i])
-    return (f"closest: p = {scores.pvalue[row]:.1g} at {scores.times[row]:%H:%M} ({scores.observed_sum[row]:.0f} vs "
-            f"{scores.expected_sum[row]:.1f} in {scores.window_minutes[row]} min)")  # fmt: skip
+    return (
+        f"closest: p = {scores.pvalue[row]:.1g} at {scores.times[row]:%H:%M} ({scores.observed_sum[row]:.0f} vs "
+        f"{scores.expected_sum[row]:.1f} in {scores.window_minutes[row]} min)"
+    )
 
 
-def run_airline(name: str, buckets: dict[datetime, list], settings: DetectionSettings,
-                latest: dict[str, Incident]) -> list[Incident]:  # fmt: skip
+def run_airline(
+    name: str, buckets: dict[datetime, list], settings: DetectionSettings, latest: dict[str, Incident]
+) -> list[Incident]:
     """The detector function's own cycle, called every simulated hour over the coverage (one brand: no FDR):
     the incidents as opened; ``latest`` gets each one's last described state (after escalations, updates)."""
     start = coverage_start(name, buckets)
-    repository = MemoryBuckets({m: Bucket(brand=name, start=m, total=c[0], negative=c[1], negative_authors=len(c[2]))
-                                for m, c in buckets.items() if m >= start})  # fmt: skip
+    repository = MemoryBuckets(
+        {
+            m: Bucket(brand=name, start=m, total=c[0], negative=c[1], negative_authors=len(c[2]))
+            for m, c in buckets.items()
+            if m >= start
+        }
+    )
     state = BrandState(last_bucket=start - timedelta(minutes=5))  # learn from the coverage start on
     opened: list[Incident] = []
     now = start + timedelta(hours=1, minutes=5)
@@ -104,14 +128,17 @@ def run_airline(name: str, buckets: dict[datetime, list], settings: DetectionSet
         state = report.states[name]
         for transition in report.transitions:
             if transition.kind == "resolve":
-                latest[transition.incident.id] = replace(latest[transition.incident.id],
-                                                         resolved_at=transition.incident.resolved_at)  # fmt: skip
+                latest[transition.incident.id] = replace(
+                    latest[transition.incident.id], resolved_at=transition.incident.resolved_at
+                )
             if transition.kind in ("open", "escalate", "update"):  # what the function adds from stored mentions
                 incident = transition.incident
                 begin, end = incident.evidence_span()
-                terms, sources = describe(negatives_between(buckets, begin, end),
-                                          negatives_between(buckets, begin - timedelta(days=1), begin),
-                                          [name, HANDLES.get(name, "")])  # fmt: skip
+                terms, sources = describe(
+                    negatives_between(buckets, begin, end),
+                    negatives_between(buckets, begin - timedelta(days=1), begin),
+                    [name, HANDLES.get(name, "")],
+                )
                 described = replace(incident, drivers=terms, sources=sources)
                 if transition.kind == "open":
                     opened.append(described)
@@ -134,9 +161,11 @@ def main() -> None:
     latest: dict[str, Incident] = {}
     opened = {name: run_airline(name, buckets, settings, latest) for name, buckets in sorted(data.items())}
     scores = {name: evidence(name, buckets, p_open) for name, buckets in data.items()}
-    print(f"negative labels: {args.labels}; sensitivity {args.sensitivity} (p <= {p_open:g}); "
-          f"{sum(len(v) for v in opened.values())} incidents opened "
-          f"({time.perf_counter() - began:.1f} s)")  # fmt: skip
+    print(
+        f"negative labels: {args.labels}; sensitivity {args.sensitivity} (p <= {p_open:g}); "
+        f"{sum(len(v) for v in opened.values())} incidents opened "
+        f"({time.perf_counter() - began:.1f} s)"
+    )
     matched: set[str] = set()
     print(f"{'airline':<16}{'window (UTC)':<24}{'kind':<13}{'alerted':<9}{'delay':>7}  label")
     for w in windows:
@@ -147,16 +176,23 @@ def main() -> None:
         delay = f"{(hits[0].opened_at - start).total_seconds() / 60:+.0f}m" if hits else ""
         must_stay_quiet = w["kind"] in ("not_crisis", "artifact")
         verdict = ("yes" if hits else "no") + (" (!)" if must_stay_quiet == bool(hits) else "")
-        print(f"{w['airline_in_data']:<16}{start:%m-%d %H:%M}-{end:%H:%M}{'':<7}{w['kind']:<13}{verdict:<9}{delay:>7}  "
-              f"{w['label'][:60]}")  # fmt: skip
+        print(
+            f"{w['airline_in_data']:<16}{start:%m-%d %H:%M}-{end:%H:%M}{'':<7}{w['kind']:<13}{verdict:<9}{delay:>7}  "
+            f"{w['label'][:60]}"
+        )
         if not hits:
-            ongoing = [i.opened_at for i in opened.get(w["airline_in_data"], [])
-                       if i.opened_at < start < (latest[i.id].resolved_at or end)]  # fmt: skip
+            ongoing = [
+                i.opened_at
+                for i in opened.get(w["airline_in_data"], [])
+                if i.opened_at < start < (latest[i.id].resolved_at or end)
+            ]
             within = f" (inside the incident opened {ongoing[0]:%m-%d %H:%M})" if ongoing else ""
             print(f"{'':<16}{strongest(scores[w['airline_in_data']], start, end)}{within}")
         for incident in hits:
-            print(f"{'':<16}drivers at opening: {', '.join(incident.drivers) or '(none)'}; over the episode: "
-                  f"{', '.join(latest[incident.id].drivers) or '(none)'}")  # fmt: skip
+            print(
+                f"{'':<16}drivers at opening: {', '.join(incident.drivers) or '(none)'}; over the episode: "
+                f"{', '.join(latest[incident.id].drivers) or '(none)'}"
+            )
     outside = [i for v in opened.values() for i in v if i.id not in matched]
     print(f"incidents outside every labelled window: {len(outside)}")
     for i in outside:

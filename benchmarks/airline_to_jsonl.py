@@ -33,10 +33,14 @@ def convert(output: Path, *, keep_sparse: bool = False, labels: bool = True) -> 
         if not keep_sparse and created < COVERAGE_START.get(row["airline"], DEFAULT_START):
             continue
         mention: dict[str, object] = {
-            "id": row["tweet_id"], "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"), "text": row["text"],
-            "author": row["name"], "source": "twitter", "reposts": int(row["retweet_count"] or 0),
+            "id": row["tweet_id"],
+            "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "text": row["text"],
+            "author": row["name"],
+            "source": "twitter",
+            "reposts": int(row["retweet_count"] or 0),
             "url": f"https://twitter.com/{row['name']}/status/{row['tweet_id']}",
-        }  # fmt: skip
+        }
         if labels:
             mention["sentiment"] = row["airline_sentiment"]
         per_airline[row["airline"]].append((created, mention))

@@ -1,5 +1,5 @@
 """The matplotlib chart Groundswell drew until 2026-12: the baseline ``benchmarks.cold_start`` and the e2e
-screenshot compare the Pillow renderer (``groundswell.alerting.chart``) with. Not shipped."""
+screenshot compare the Pillow renderer (``groundswell.domain.alerting.chart``) with. Not shipped."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from groundswell.alerting.chart import HourlySeries
+from groundswell.domain.alerting.chart import HourlySeries
 
 
 def render_png(series: HourlySeries, *, title: str, timezone: str, opened_at: datetime | None = None) -> bytes:

@@ -16,8 +16,8 @@ import subprocess
 import sys
 
 CHART = (
-    "from datetime import UTC, datetime, timedelta\nfrom groundswell.models import Bucket\n"
-    "from groundswell.alerting.chart import hourly_series\nfrom {module} import render_png\n"
+    "from datetime import UTC, datetime, timedelta\nfrom groundswell.domain.models import Bucket\n"
+    "from groundswell.domain.alerting.chart import hourly_series\nfrom {module} import render_png\n"
     "now = datetime(2026, 11, 20, 15, tzinfo=UTC)\n"
     "b = [Bucket(brand='a', start=now - timedelta(minutes=5 * i), total=20, negative=3) for i in range(2592)]\n"
     "render_png(hourly_series(b, now), title='Acme Air', timezone='America/New_York', opened_at=now)"
@@ -32,17 +32,17 @@ SNIPPETS = {
     "ingest_push": "import functions.ingest_push.app",
     "detect_spikes": "import functions.detect_spikes.app",
     "detect_spikes + first cycle's imports": (
-        "import functions.detect_spikes.app\nimport groundswell.detection.cycle\n"
+        "import functions.detect_spikes.app\nimport groundswell.domain.detection.cycle\n"
         "from groundswell import runtime\nruntime.store()"
     ),
-    "notify": "import functions.notify.app\nimport groundswell.alerting.service",
+    "notify": "import functions.notify.app\nimport groundswell.usecases.notify",
     "notify + first email's imports": (
-        "import functions.notify.app\nimport groundswell.alerting.service\nimport groundswell.alerting.email\n"
-        "from groundswell.alerting.chart import render_png\nimport PIL.Image\nimport jinja2"
+        "import functions.notify.app\nimport groundswell.usecases.notify\nimport groundswell.domain.alerting.email\n"
+        "from groundswell.domain.alerting.chart import render_png\nimport PIL.Image\nimport jinja2"
     ),
-    "first chart (Pillow, shipped)": CHART.format(module="groundswell.alerting.chart"),
+    "first chart (Pillow, shipped)": CHART.format(module="groundswell.domain.alerting.chart"),
     "first chart (matplotlib, before)": CHART.format(module="benchmarks.chart_matplotlib"),
-    "alert_actions": "import functions.alert_actions.app\nimport groundswell.alerting.service",
+    "alert_actions": "import functions.alert_actions.app\nimport groundswell.usecases.notify",
 }
 HEAVY = ("scipy.stats", "scipy.special", "numpy", "pandas", "aws_xray_sdk", "matplotlib", "jinja2", "PIL.Image")
 
@@ -53,8 +53,13 @@ def measure(code: str, runs: int) -> tuple[float, list[str]]:
         "print((time.perf_counter() - _t) * 1000)\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
-    env = {**os.environ, "TABLE_NAME": "cold-start", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}  # fmt: skip
+    env = {
+        **os.environ,
+        "TABLE_NAME": "cold-start",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+    }
     subprocess.run([sys.executable, "-c", program], env=env, check=True, capture_output=True)  # warm the .pyc
     times, heavy = [], []
     for _ in range(runs):

@@ -57,15 +57,18 @@ def monthly_cost(volume: Volume, brands: int) -> dict[str, float]:
     mentions = volume.mentions_per_day * 30
     poller_seconds = polls * POLL_WAIT_S + mentions * POLLER_CPU_PER_MENTION_S
     lambda_cost = (
-        poller_seconds * POLLER_GB * LAMBDA_GB_SECOND + polls * LAMBDA_REQUEST
+        poller_seconds * POLLER_GB * LAMBDA_GB_SECOND
+        + polls * LAMBDA_REQUEST
         + POLLS_PER_MONTH * (DETECTOR_S_PER_BRAND * DETECTOR_GB * LAMBDA_GB_SECOND)
         # dispatcher (0.2 s), and the requests of dispatch, detect and the notifier tick, shared by all brands
         + POLLS_PER_MONTH * (0.2 * DISPATCH_GB * LAMBDA_GB_SECOND + 3 * LAMBDA_REQUEST) / brands
-    )  # fmt: skip
+    )
     writes = mentions * WRITE_UNITS_PER_MENTION + polls * 1 + POLLS_PER_MONTH * STATE_WRITE_UNITS
     reads = mentions * READ_UNITS_PER_MENTION + polls * 2 + POLLS_PER_MONTH * 1.0  # cursor, brand, bucket keys
-    stored_gb = (min(mentions, volume.mentions_per_day * MENTION_TTL_DAYS) * MENTION_ITEM_BYTES
-                 + 288 * BUCKET_TTL_DAYS * BUCKET_ITEM_BYTES) / 1e9  # fmt: skip
+    stored_gb = (
+        min(mentions, volume.mentions_per_day * MENTION_TTL_DAYS) * MENTION_ITEM_BYTES
+        + 288 * BUCKET_TTL_DAYS * BUCKET_ITEM_BYTES
+    ) / 1e9
     dynamo_cost = writes * DYNAMO_WRITE_UNIT + reads * DYNAMO_READ_UNIT + stored_gb * DYNAMO_GB_MONTH
     sqs_requests = polls * (0.1 + 2 * 0.2)  # batched sends of 10; receive + delete in batches of 5
     return {
@@ -87,11 +90,16 @@ def main() -> None:
     print(f"{'volume':<8}{'mentions/day':>13}" + "".join(f"{p:>11}" for p in parts) + f"{'total':>11}")
     for volume in VOLUMES:
         cost = monthly_cost(volume, args.brands)
-        print(f"{volume.name:<8}{volume.mentions_per_day:>13,}" + "".join(f"{cost[p]:>11.3f}" for p in parts)
-              + f"{sum(cost.values()):>11.2f}")  # fmt: skip
+        print(
+            f"{volume.name:<8}{volume.mentions_per_day:>13,}"
+            + "".join(f"{cost[p]:>11.3f}" for p in parts)
+            + f"{sum(cost.values()):>11.2f}"
+        )
     parts_example = 2 * 2 * 4 + 30
-    print(f"SMS, apart: {SMS_PART_US:.4f} USD per part (US); e.g. 2 incidents/month x 2 on-call x 4 messages + a "
-          f"daily summary to 1 executive = {parts_example} parts = {parts_example * SMS_PART_US:.2f} USD")  # fmt: skip
+    print(
+        f"SMS, apart: {SMS_PART_US:.4f} USD per part (US); e.g. 2 incidents/month x 2 on-call x 4 messages + a "
+        f"daily summary to 1 executive = {parts_example} parts = {parts_example * SMS_PART_US:.2f} USD"
+    )
     print("fixed per deployment: 2 Secrets Manager secrets (0.80 USD), alarms (0.10 USD each), the dashboard (3 USD)")
 
 

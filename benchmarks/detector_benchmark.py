@@ -21,8 +21,8 @@ import boto3
 import numpy as np
 from moto import mock_aws
 
-from groundswell.detection.cycle import STATE, BrandState, run_cycle
-from groundswell.models import Bucket, bucket_start
+from groundswell.domain.detection.cycle import STATE, BrandState, run_cycle
+from groundswell.domain.models import Bucket, bucket_start
 from groundswell.observability import logger
 from infra.lambda_runtime import LambdaContext
 from infra.moto_patches import patch_moto_transactions
@@ -69,8 +69,11 @@ def main() -> None:
     names = [f"brand-{i:05d}" for i in range(count)]
 
     began = time.perf_counter()
-    run_cycle({n: STATE.validate_json(raw_state) for n in names}, now,
-              MemoryBuckets(Bucket(brand="x", start=new_bucket, total=9, negative=3, negative_authors=3)))  # fmt: skip
+    run_cycle(
+        {n: STATE.validate_json(raw_state) for n in names},
+        now,
+        MemoryBuckets(Bucket(brand="x", start=new_bucket, total=9, negative=3, negative_authors=3)),
+    )
     compute = time.perf_counter() - began
 
     with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
@@ -82,16 +85,32 @@ def main() -> None:
         from infra.brand_files import parse_brands
 
         repo = store()
-        repo.brands.put_many(parse_brands([{"name": n, "terms": {"keywords": [n]}, "sources": [{"type": "hackernews"}]}
-                                      for n in names]))  # fmt: skip
+        repo.brands.put_many(
+            parse_brands([{"name": n, "terms": {"keywords": [n]}, "sources": [{"type": "hackernews"}]} for n in names])
+        )
         db = session.client("dynamodb")
         for name in names:
-            db.put_item(TableName=repo.table.name, Item={"pk": {"S": f"BRAND#{name}"}, "sk": {"S": "DETECTOR"},
-                                                   "state": {"B": zlib.compress(raw_state.encode())}})  # fmt: skip
-            db.put_item(TableName=repo.table.name, Item={
-                "pk": {"S": f"BRAND#{name}"}, "sk": {"S": f"BUCKET#{new_bucket.isoformat()}"}, "total": {"N": "9"},
-                "negative": {"N": "3"}, "neutral": {"N": "4"}, "positive": {"N": "2"}, "engagement": {"N": "12"},
-                "negative_authors": {"SS": ["a1", "a2", "a3"]}})  # fmt: skip
+            db.put_item(
+                TableName=repo.table.name,
+                Item={
+                    "pk": {"S": f"BRAND#{name}"},
+                    "sk": {"S": "DETECTOR"},
+                    "state": {"B": zlib.compress(raw_state.encode())},
+                },
+            )
+            db.put_item(
+                TableName=repo.table.name,
+                Item={
+                    "pk": {"S": f"BRAND#{name}"},
+                    "sk": {"S": f"BUCKET#{new_bucket.isoformat()}"},
+                    "total": {"N": "9"},
+                    "negative": {"N": "3"},
+                    "neutral": {"N": "4"},
+                    "positive": {"N": "2"},
+                    "engagement": {"N": "12"},
+                    "negative_authors": {"SS": ["a1", "a2", "a3"]},
+                },
+            )
         began = time.perf_counter()
         result = app.handler({"now": now.isoformat()}, LambdaContext("detect_spikes"))
         handler_s = time.perf_counter() - began

@@ -17,7 +17,7 @@ import csv
 from datetime import UTC, datetime, timedelta
 
 from benchmarks.airline_backtest import HANDLES, WINDOWS_CSV, negatives_between, series
-from groundswell.detection.drivers import find_drivers
+from groundswell.domain.detection.drivers import find_drivers
 
 
 def main() -> None:
@@ -39,8 +39,10 @@ def main() -> None:
         agree = [t for t in terms if t.strip("#@'") in written]
         found, agreeing, covered = found + len(terms), agreeing + len(agree), covered + bool(agree)
         print(f"{name:<15}{start:%m-%d %H:%M}  {window['label'][:48]:<50}{', '.join(terms) or '(none)'}")
-    print(f"{found} drivers in {len(windows)} windows; {agreeing} ({agreeing / max(found, 1):.0%}) named in the "
-          f"labellers' notes; {covered} windows with at least one such driver")  # fmt: skip
+    print(
+        f"{found} drivers in {len(windows)} windows; {agreeing} ({agreeing / max(found, 1):.0%}) named in the "
+        f"labellers' notes; {covered} windows with at least one such driver"
+    )
 
 
 if __name__ == "__main__":

@@ -29,11 +29,11 @@ import boto3
 from moto import mock_aws
 
 from groundswell.adapters.dynamo import open_store
-from groundswell.listening import poll_once
-from groundswell.models import Brand
+from groundswell.adapters.sources.replay import ReplayFeed
+from groundswell.domain.listening import poll_once
+from groundswell.domain.models import Brand
+from groundswell.domain.sentiment.complaints import ComplaintAwareVader
 from groundswell.observability import logger
-from groundswell.sentiment.complaints import ComplaintAwareVader
-from groundswell.sources.replay import ReplayFeed
 from infra.moto_patches import patch_moto_transactions
 from infra.scenario import BrandScenario, demo_start, generate, write_jsonl
 from infra.template_resources import provision

@@ -47,18 +47,32 @@ def main() -> None:
             records = generate(BrandScenario(name, name, per_bucket=per_bucket), start, args.hours, seed=i)
             expected += len(records)
             path = write_jsonl(records, Path(tmp) / f"{name}.jsonl")
-            brands.append({"name": name, "terms": {"keywords": [name]}, "recipients": [],
-                           "sources": [{"type": "replay", "uri": str(path)}]})  # fmt: skip
-        os.environ.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1",
-                           "POWERTOOLS_METRICS_NAMESPACE": "Groundswell"})  # fmt: skip
+            brands.append(
+                {
+                    "name": name,
+                    "terms": {"keywords": [name]},
+                    "recipients": [],
+                    "sources": [{"type": "replay", "uri": str(path)}],
+                }
+            )
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "x",
+                "AWS_SECRET_ACCESS_KEY": "x",
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "POWERTOOLS_METRICS_NAMESPACE": "Groundswell",
+            }
+        )
         session = boto3.Session(region_name="us-east-1")
         resources = provision(session, prefix="load")
         os.environ.update(resources.environment())
         totals = run(brands, resources, session, start, args.hours)
     steps = args.hours * 12
     wall = sum(totals.values())
-    print(f"{args.brands:,} brands x {steps} steps of 5 simulated minutes; {expected:,} mentions generated "
-          f"({args.mentions_per_day}/brand/day); in-process moto, one process")  # fmt: skip
+    print(
+        f"{args.brands:,} brands x {steps} steps of 5 simulated minutes; {expected:,} mentions generated "
+        f"({args.mentions_per_day}/brand/day); in-process moto, one process"
+    )
     for stage, seconds in totals.items():
         print(f"  {stage:<10}{seconds:>9.1f} s  {seconds / steps * 1000:>9.0f} ms/step")
     print(

@@ -21,8 +21,8 @@ import numpy as np
 
 from benchmarks.common import SHARED
 from benchmarks.nab_scorer import PROFILES, LabelledFile, best_threshold, file_counts, normalised, score_file
-from groundswell.detection.incidents import SENSITIVITY
-from groundswell.detection.series import score_series
+from groundswell.domain.detection.incidents import SENSITIVITY
+from groundswell.domain.detection.series import score_series
 from infra.csvio import detect_csv
 
 NAB = SHARED / "data" / "nab"
@@ -77,8 +77,9 @@ def brand_command_speed(names: list[str]) -> float:
                 rows = list(csv.reader(handle))[1:]
             path = Path(tmp) / Path(name).name
             with path.open("w", newline="") as handle:
-                csv.writer(handle).writerows([["timestamp", "value", "total", "authors"],
-                                              *([t, v, str(4 * int(v) + 2), v] for t, v in rows)])  # fmt: skip
+                csv.writer(handle).writerows(
+                    [["timestamp", "value", "total", "authors"], *([t, v, str(4 * int(v) + 2), v] for t, v in rows)]
+                )
             inputs.append((path, len(rows)))
         began = time.perf_counter()
         for path, _ in inputs:
@@ -104,10 +105,14 @@ def main() -> None:
     windows_total = sum(len(f.windows) for f in files)
     print(f"{len(files)} files, {windows_total} windows, {rows:,} rows scored at {rows / elapsed:,.0f} rows/s")
     detect, copy = command_speed(names)
-    print(f"the detect command (CSV in, scores, CSV out), median of 3 runs: {detect:,.0f} rows/s; a plain CSV copy "
-          f"in the same runs {copy:,.0f} rows/s (detect takes {copy / detect:.1f}x as long)")  # fmt: skip
-    print(f"the detect command with total and authors columns (the brand's decision): "
-          f"{brand_command_speed(names):,.0f} rows/s")  # fmt: skip
+    print(
+        f"the detect command (CSV in, scores, CSV out), median of 3 runs: {detect:,.0f} rows/s; a plain CSV copy "
+        f"in the same runs {copy:,.0f} rows/s (detect takes {copy / detect:.1f}x as long)"
+    )
+    print(
+        f"the detect command with total and authors columns (the brand's decision): "
+        f"{brand_command_speed(names):,.0f} rows/s"
+    )
     print(f"{'profile':<22}{'optimised':>10}{'(threshold)':>13}{'default':>9}")
     for profile_name, profile in PROFILES.items():
         threshold, raw = best_threshold(scores, files, profile)
@@ -138,8 +143,10 @@ def print_per_file(files: list[LabelledFile], scores: list[np.ndarray], alerts: 
     the shipped ``alert`` column and at the optimised threshold (where the points are lost)."""
     profile = PROFILES["standard"]
     threshold, _ = best_threshold(scores, files, profile)
-    print(f"per file, standard profile: windows detected / outside every window / raw score "
-          f"(shipped alert; anomaly_score >= {threshold:.3f})")  # fmt: skip
+    print(
+        f"per file, standard profile: windows detected / outside every window / raw score "
+        f"(shipped alert; anomaly_score >= {threshold:.3f})"
+    )
     for labels, score, alert in zip(files, scores, alerts, strict=True):
         cells = []
         for detections in (alert.astype(bool), score >= threshold):

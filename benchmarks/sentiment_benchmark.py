@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from benchmarks.common import airline_tweets
-from groundswell.sentiment.complaints import ComplaintAwareVader
+from groundswell.domain.sentiment.complaints import ComplaintAwareVader
 
 LABELS = ("negative", "neutral", "positive")
 

@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from groundswell.detection.cycle import BrandState, pause, run_cycle
-from groundswell.models import Bucket, DetectionSettings
+from groundswell.domain.detection.cycle import BrandState, pause, run_cycle
+from groundswell.domain.models import Bucket, DetectionSettings
 from infra.memory import MemoryBuckets
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
@@ -51,17 +51,23 @@ def draw(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
 def detector_openings(negative: np.ndarray, authors: np.ndarray, settings: DetectionSettings) -> list[int]:
     """Buckets where the detector opened incidents (the detector function's cycle, once per simulated day)."""
     total = negative * 4
-    stored = {START + timedelta(minutes=5 * i): Bucket(brand="b", start=START + timedelta(minutes=5 * i),
-                                                         total=int(total[i]), negative=int(negative[i]),
-                                                         negative_authors=int(authors[i]))
-              for i in range(BUCKETS)}  # fmt: skip
+    stored = {
+        START + timedelta(minutes=5 * i): Bucket(
+            brand="b",
+            start=START + timedelta(minutes=5 * i),
+            total=int(total[i]),
+            negative=int(negative[i]),
+            negative_authors=int(authors[i]),
+        )
+        for i in range(BUCKETS)
+    }
     memory, state, opened = MemoryBuckets(stored), BrandState(last_bucket=START - timedelta(minutes=5)), []
     for day in range(1, 22):
-        report = run_cycle({"b": state}, START + timedelta(days=day, minutes=5), memory,
-                           settings={"b": settings})  # fmt: skip
+        report = run_cycle({"b": state}, START + timedelta(days=day, minutes=5), memory, settings={"b": settings})
         state = report.states["b"]
-        opened += [int((t.incident.opened_at - START).total_seconds() // 300) for t in report.transitions
-                   if t.kind == "open"]  # fmt: skip
+        opened += [
+            int((t.incident.opened_at - START).total_seconds() // 300) for t in report.transitions if t.kind == "open"
+        ]
     return opened
 
 
@@ -74,9 +80,13 @@ def openings_after_a_gap(negative: np.ndarray, *, marked_after: timedelta | None
     gap_start = START + timedelta(days=14)
     gap = range(14 * 288, 16 * 288)
     counts = [round(float(n) * kept) if i in gap else int(n) for i, n in enumerate(negative)]
-    stored = {START + timedelta(minutes=5 * i): Bucket(brand="b", start=START + timedelta(minutes=5 * i),
-                                                         total=4 * n, negative=n, negative_authors=n)
-              for i, n in enumerate(counts) if n or i not in gap}  # fmt: skip
+    stored = {
+        START + timedelta(minutes=5 * i): Bucket(
+            brand="b", start=START + timedelta(minutes=5 * i), total=4 * n, negative=n, negative_authors=n
+        )
+        for i, n in enumerate(counts)
+        if n or i not in gap
+    }
     memory, state, opened = MemoryBuckets(stored), BrandState(last_bucket=START - timedelta(minutes=5)), 0
     cycles = [START + timedelta(days=day, minutes=5) for day in range(1, 22)]  # daily, as in detector_openings
     if marked_after is not None:  # the cycle that sees it, then none until buckets flow again
@@ -85,8 +95,9 @@ def openings_after_a_gap(negative: np.ndarray, *, marked_after: timedelta | None
     for now in sorted(cycles):
         report = run_cycle({"b": state}, now, memory)
         state = report.states["b"]
-        opened += sum(1 for t in report.transitions if t.kind == "open" and t.incident.opened_at >= START
-                      + timedelta(days=16))  # fmt: skip
+        opened += sum(
+            1 for t in report.transitions if t.kind == "open" and t.incident.opened_at >= START + timedelta(days=16)
+        )
         if marked_after is not None and now == gap_start + marked_after + timedelta(minutes=5):
             pause(state, now)
     return opened
@@ -136,8 +147,10 @@ def main() -> None:
     h = 1.0
     while sum(len(oracle_alarms(s, h)) for s in clean_stats) > target and h < 200:
         h *= 1.05
-    print(f"sensitivity {args.sensitivity}; clean runs: {weeks_clean} brand-weeks; detector false alerts {clean_ours} "
-          f"({clean_ours / weeks_clean:.2f} per brand-week); oracle threshold h = {h:.1f} for <= {target}")  # fmt: skip
+    print(
+        f"sensitivity {args.sensitivity}; clean runs: {weeks_clean} brand-weeks; detector false alerts {clean_ours} "
+        f"({clean_ours / weeks_clean:.2f} per brand-week); oracle threshold h = {h:.1f} for <= {target}"
+    )
     print(f"{'rate/5min':>9}{'swell':>7}{'ramp':>6}{'detected':>10}{'delay (median, min)':>21}{'oracle delay':>14}")
     for rate in RATES:
         for multiplier in MULTIPLIERS:
@@ -165,8 +178,11 @@ def main() -> None:
                 scenario_rows.append((rate, multiplier, found, delays, oracle_delays))
                 print(f"{rate:>9}{multiplier:>6}x{ramp * 5:>5}m{found:>6}/{seeds:<3}{median:>21}{oracle:>14}")
     bursts = shifts = planned_shifts = 0
-    planned = {"start": START + timedelta(minutes=5 * INJECT), "end": START + timedelta(minutes=5 * BUCKETS),
-               "reason": "campaign"}  # fmt: skip
+    planned = {
+        "start": START + timedelta(minutes=5 * INJECT),
+        "end": START + timedelta(minutes=5 * BUCKETS),
+        "reason": "campaign",
+    }
     campaign = DetectionSettings(sensitivity=args.sensitivity, planned_events=[planned])
     for rate in RATES:
         for seed in range(seeds):
@@ -195,8 +211,10 @@ def main() -> None:
     ours_all, oracle_all = [d for r in big for d in r[3]], [d for r in big for d in r[4]]
     if ours_all and oracle_all:
         mine, best = statistics.median(ours_all), statistics.median(oracle_all)
-        print(f"swells of 3x and more, median delay over all runs: detector {mine:.0f} min, oracle {best:.0f} min "
-              f"({mine / best:.2f}x)")  # fmt: skip
+        print(
+            f"swells of 3x and more, median delay over all runs: detector {mine:.0f} min, oracle {best:.0f} min "
+            f"({mine / best:.2f}x)"
+        )
     runs = len(RATES) * seeds
     print(
         f"swells of 3x and more: {rate_big:.0%} detected; one-person bursts alerting: {bursts}/{runs}; "

@@ -60,11 +60,16 @@ class Limits:
 def records(n: int, prefix: str) -> list[dict[str, Any]]:
     start = demo_start() + timedelta(hours=1)
     return [
-        {"id": f"{prefix}-{i}", "created_at": (start + timedelta(seconds=i * 290 / n)).isoformat(),
-         "text": f"Bench Air cancelled my flight again, stuck at the gate #{i % 97}", "author": f"user{i % 40_000}",
-         "likes": i % 7, "sentiment": "negative" if i % 3 else "neutral"}
+        {
+            "id": f"{prefix}-{i}",
+            "created_at": (start + timedelta(seconds=i * 290 / n)).isoformat(),
+            "text": f"Bench Air cancelled my flight again, stuck at the gate #{i % 97}",
+            "author": f"user{i % 40_000}",
+            "likes": i % 7,
+            "sentiment": "negative" if i % 3 else "neutral",
+        }
         for i in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def counted(store: Any, brand: str) -> int:
@@ -74,12 +79,15 @@ def counted(store: Any, brand: str) -> int:
 
 def through_push(n: int) -> dict[str, Any]:
     from functions.ingest_push import app
-    from groundswell.models import Brand
-    from groundswell.push import SIGNATURE_HEADER, sign
+    from groundswell.domain.models import Brand
+    from groundswell.domain.push import SIGNATURE_HEADER, sign
     from groundswell.runtime import push_key, store
 
-    store().brands.put(Brand.model_validate({"name": "push-air", "terms": {"keywords": ["bench air"]},
-                                            "sources": [{"type": "hackernews"}]}))  # fmt: skip
+    store().brands.put(
+        Brand.model_validate(
+            {"name": "push-air", "terms": {"keywords": ["bench air"]}, "sources": [{"type": "hackernews"}]}
+        )
+    )
     limits = Limits(store().table.db)
     store().table.db = limits  # type: ignore[assignment]
     rows, key = records(n, "push"), push_key()
@@ -88,27 +96,42 @@ def through_push(n: int) -> dict[str, Any]:
     statuses = set()
     for offset in range(0, n, 1000):
         body = json.dumps({"brand": "push-air", "mentions": rows[offset : offset + 1000]}).encode()
-        event = {"requestContext": {"http": {"method": "POST"}}, "body": body.decode(),
-                 "headers": {SIGNATURE_HEADER: sign(key, body, int(time.time()))}}  # fmt: skip
+        event = {
+            "requestContext": {"http": {"method": "POST"}},
+            "body": body.decode(),
+            "headers": {SIGNATURE_HEADER: sign(key, body, int(time.time()))},
+        }
         statuses.add(app.handler(event, LambdaContext())["statusCode"])
     seconds = time.perf_counter() - began
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return {"path": "push (1,000 per signed request)", "sent": n, "counted": counted(store(), "push-air"),
-            "statuses": sorted(statuses), "seconds": seconds, "peak_mb": peak / 2**20, **limits.largest}  # fmt: skip
+    return {
+        "path": "push (1,000 per signed request)",
+        "sent": n,
+        "counted": counted(store(), "push-air"),
+        "statuses": sorted(statuses),
+        "seconds": seconds,
+        "peak_mb": peak / 2**20,
+        **limits.largest,
+    }
 
 
 def through_poll(n: int) -> dict[str, Any]:
-    from groundswell.listening import poll_once
-    from groundswell.models import Brand
+    from groundswell.adapters.sources.replay import ReplayFeed
+    from groundswell.domain.listening import poll_once
+    from groundswell.domain.models import Brand
     from groundswell.runtime import scorer, store
-    from groundswell.sources.replay import ReplayFeed
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "burst.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in records(n, "poll")), encoding="utf-8")
-        brand = Brand.model_validate({"name": "poll-air", "terms": {"keywords": ["bench air"]},
-                                      "sources": [{"type": "replay", "uri": str(path)}]})  # fmt: skip
+        brand = Brand.model_validate(
+            {
+                "name": "poll-air",
+                "terms": {"keywords": ["bench air"]},
+                "sources": [{"type": "replay", "uri": str(path)}],
+            }
+        )
         store().brands.put(brand)
         limits = Limits(store().table.db)
         store().table.db = limits  # type: ignore[assignment]
@@ -124,8 +147,15 @@ def through_poll(n: int) -> dict[str, Any]:
         seconds = time.perf_counter() - began
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    return {"path": f"poll (replay source, {polls} polls)", "sent": n, "counted": counted(store(), "poll-air"),
-            "statuses": [], "seconds": seconds, "peak_mb": peak / 2**20, **limits.largest}  # fmt: skip
+    return {
+        "path": f"poll (replay source, {polls} polls)",
+        "sent": n,
+        "counted": counted(store(), "poll-air"),
+        "statuses": [],
+        "seconds": seconds,
+        "peak_mb": peak / 2**20,
+        **limits.largest,
+    }
 
 
 def main() -> None:
@@ -142,10 +172,12 @@ def main() -> None:
         print(f"{'path':<36}{'counted':>10}{'s':>8}{'/s':>8}{'peak MB':>9}{'txn':>5}{'bw':>4}{'bg':>5}")
         for result in (through_push(n), through_poll(n)):
             exact = "exact" if result["counted"] == result["sent"] else f"WRONG ({result['sent']:,} sent)"
-            print(f"{result['path']:<36}{result['counted']:>10,}{result['seconds']:>8.0f}"
-                  f"{result['sent'] / result['seconds']:>8,.0f}{result['peak_mb']:>9.0f}"
-                  f"{result['transact_write_items']:>5}{result['batch_write_item']:>4}{result['batch_get_item']:>5}"
-                  f"  {exact} {result['statuses'] or ''}")  # fmt: skip
+            print(
+                f"{result['path']:<36}{result['counted']:>10,}{result['seconds']:>8.0f}"
+                f"{result['sent'] / result['seconds']:>8,.0f}{result['peak_mb']:>9.0f}"
+                f"{result['transact_write_items']:>5}{result['batch_write_item']:>4}{result['batch_get_item']:>5}"
+                f"  {exact} {result['statuses'] or ''}"
+            )
         print("limits: transaction <= 100 actions, batch write <= 25 items, batch get <= 100 keys")
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from groundswell.http import HttpError, check_url
-from groundswell.models import Brand, MastodonSource, RssSource
+from groundswell.adapters.http import HttpError, check_url
+from groundswell.domain.models import Brand, MastodonSource, RssSource
 
 
 class BrandConfigError(ValueError):
@@ -38,8 +38,12 @@ def parse_brands(data: Any, origin: str = "input") -> list[Brand]:
             errors.append(describe(exc, str(name)))
     if errors:
         raise BrandConfigError(f"{origin}:\n" + "\n".join(errors))
-    insecure = [f"brand {b.name!r}: {url} is not https (only https is fetched: credentials and posts stay private)"
-                for b in brands for url in _urls(b) if check_url_problem(url)]  # fmt: skip
+    insecure = [
+        f"brand {b.name!r}: {url} is not https (only https is fetched: credentials and posts stay private)"
+        for b in brands
+        for url in _urls(b)
+        if check_url_problem(url)
+    ]
     if insecure:
         raise BrandConfigError(f"{origin}:\n" + "\n".join(insecure))
     names = [b.name for b in brands]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from groundswell.text import parse_timestamp
+from groundswell.domain.text import parse_timestamp
 
 
 def _target(args: argparse.Namespace) -> None:
@@ -51,7 +51,7 @@ def cmd_brands(args: argparse.Namespace) -> int:
     _target(args)
     repo = store()
     if args.action == "add":
-        from groundswell.alerting.people import conflicts
+        from groundswell.domain.alerting.people import conflicts
 
         repo.brands.put_many(brands)
         print(f"saved {len(brands)} brand(s): {', '.join(b.name for b in brands)}")
@@ -78,7 +78,7 @@ def _remove_brand(repo: Any, name: str) -> int:
 
     from pydantic import ValidationError
 
-    from groundswell.alerting.notices import IncidentView
+    from groundswell.domain.alerting.notices import IncidentView
 
     if repo.brands.get(name) is None:
         print(f"no brand {name!r} (see 'groundswell brands list')", file=sys.stderr)
@@ -89,20 +89,25 @@ def _remove_brand(repo: Any, name: str) -> int:
     except ValidationError:
         incident = None
     if incident is not None and incident.resolved_at is None:
-        print(f"{name} has an open incident ({incident.id}); remove the brand once it is resolved, or pause it "
-              "now with \"enabled\": false in its file and 'groundswell brands add'", file=sys.stderr)  # fmt: skip
+        print(
+            f"{name} has an open incident ({incident.id}); remove the brand once it is resolved, or pause it "
+            "now with \"enabled\": false in its file and 'groundswell brands add'",
+            file=sys.stderr,
+        )
         return 2
     if not repo.brands.remove(name, datetime.now(UTC)):
         print(f"no brand {name!r} (see 'groundswell brands list')", file=sys.stderr)
         return 1
-    print(f"removed {name}: no more polls or alerts; its counts are kept (adding it again resumes them, and the "
-          "days in between are not learned as calm)")  # fmt: skip
+    print(
+        f"removed {name}: no more polls or alerts; its counts are kept (adding it again resumes them, and the "
+        "days in between are not learned as calm)"
+    )
     return 0
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
+    from groundswell.domain.text import decode_utf8
     from groundswell.runtime import make_scorer
-    from groundswell.text import decode_utf8
 
     scorer = make_scorer(args.scorer)
     scored = bad = 0
@@ -141,7 +146,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 
 def cmd_poll(args: argparse.Namespace) -> int:
     from groundswell import runtime
-    from groundswell.listening import SourceFailing
+    from groundswell.domain.listening import SourceFailing
 
     _target(args)
     requests = runtime.poll_requests(runtime.store().brands.list())
@@ -191,9 +196,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from infra.replay import ReplayError, run_replay
 
     try:
-        return run_replay(Path(args.input), args.brand, Path(args.output), start=args.start, speed=args.speed,
-                          sensitivity=args.sensitivity, config=Path(args.config) if args.config else None,
-                          messages=Path(args.messages) if args.messages else None)  # fmt: skip
+        return run_replay(
+            Path(args.input),
+            args.brand,
+            Path(args.output),
+            start=args.start,
+            speed=args.speed,
+            sensitivity=args.sensitivity,
+            config=Path(args.config) if args.config else None,
+            messages=Path(args.messages) if args.messages else None,
+        )
     except ReplayError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -206,13 +218,17 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     brands = load_brand_file(args.config) if args.config else []
     brand = next((b for b in brands if b.name == args.brand), None) if args.brand else (brands[0] if brands else None)
     if brand is None:
-        from groundswell.models import Brand
+        from groundswell.domain.models import Brand
 
         if args.config:
             print(f"error: brand {args.brand!r} is not in {args.config}", file=sys.stderr)
             return 2
-        example = {"name": "example-brand", "display_name": "Example Brand", "terms": {"keywords": ["example brand"]},
-                   "sources": [{"type": "hackernews"}]}  # fmt: skip
+        example = {
+            "name": "example-brand",
+            "display_name": "Example Brand",
+            "terms": {"keywords": ["example brand"]},
+            "sources": [{"type": "hackernews"}],
+        }
         brand = Brand.model_validate(example)
     for path in render_previews(brand, Path(args.output)):
         print(path)

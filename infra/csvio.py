@@ -10,7 +10,7 @@ import operator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from groundswell.detection.series import score_brand_series, score_series
+from groundswell.domain.detection.series import score_brand_series, score_series
 
 OPTIONAL_COLUMNS = ("total", "authors")
 
@@ -19,8 +19,9 @@ class CsvInputError(ValueError):
     pass
 
 
-def read_counts(path: Path, value_column: str, optional: tuple[str, ...] = ()
-                ) -> tuple[list[list[str]], list[str], list[datetime], dict[str, list[float]]]:  # fmt: skip
+def read_counts(
+    path: Path, value_column: str, optional: tuple[str, ...] = ()
+) -> tuple[list[list[str]], list[str], list[datetime], dict[str, list[float]]]:
     """Rows, header, times and the counts of ``value_column`` and of each ``optional`` column present; raises
     :class:`CsvInputError` naming the row and the problem."""
     with path.open(newline="", encoding="utf-8") as handle:
@@ -72,8 +73,9 @@ def _times(path: Path, numbered: list[tuple[int, list[str]]], at: int) -> list[d
         times = [t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC) for t in parsed]
     if not all(map(operator.lt, times, times[1:])):
         row = next(i for i in range(1, len(times)) if times[i] <= times[i - 1])
-        raise CsvInputError(f"{path}:{numbered[row][0]}: timestamps must increase "
-                            f"({stamps[row]} after {times[row - 1]:%Y-%m-%d %H:%M})")  # fmt: skip
+        raise CsvInputError(
+            f"{path}:{numbered[row][0]}: timestamps must increase ({stamps[row]} after {times[row - 1]:%Y-%m-%d %H:%M})"
+        )
     return times
 
 

@@ -144,29 +144,56 @@ def _report(repo, configs, expected, start, end, output: Path, timeline) -> bool
                 handle.write(raw + "\n")
                 opened = datetime.fromisoformat(incident["opened_at"])
                 resolved = incident["resolved_at"] and datetime.fromisoformat(incident["resolved_at"])
-                print(f"  {incident['id']:<28} severity {incident['severity']}  opened hour {_hour(opened, start)}"
-                      f"  peak {incident['observed']:.0f} negatives vs {incident['expected']:.1f} expected in "
-                      f"{incident['window_minutes']} min  "
-                      + (f"resolved hour {_hour(resolved, start)}" if resolved else "still open"))  # fmt: skip
+                print(
+                    f"  {incident['id']:<28} severity {incident['severity']}  opened hour {_hour(opened, start)}"
+                    f"  peak {incident['observed']:.0f} negatives vs {incident['expected']:.1f} expected in "
+                    f"{incident['window_minutes']} min  "
+                    + (f"resolved hour {_hour(resolved, start)}" if resolved else "still open")
+                )
                 print(f"  {'':<28} about: {', '.join(incident['drivers']) or '(no distinct terms)'}")
     if not found:
         print("  none")
-    print("Expected: one incident for acme-air's swell of complaints (from hour 38), none for brightbank's "
-          "one-person flood (hour 33) or nimbus-phone's ordinary chatter.")  # fmt: skip
+    print(
+        "Expected: one incident for acme-air's swell of complaints (from hour 38), none for brightbank's "
+        "one-person flood (hour 33) or nimbus-phone's ordinary chatter."
+    )
     return ok
 
 
 ON_CALL_PHONE = "+12025550143"
 DEMO_RECIPIENTS = [
-    {"name": "Riley (PR on-call)", "channel": "sms", "address": ON_CALL_PHONE, "role": "pr_oncall",
-     "timezone": "America/New_York", "fallback_email": "riley@example.com"},
-    {"name": "PR desk", "channel": "email", "address": "pr-desk@example.com", "role": "pr_oncall",
-     "timezone": "America/New_York"},
-    {"name": "Sam (comms lead)", "channel": "email", "address": "sam@example.com", "role": "comms_lead",
-     "timezone": "America/New_York", "quiet_hours": [22, 7]},
-    {"name": "Alex (CEO)", "channel": "sms", "address": "+12025550178", "role": "executive",
-     "timezone": "America/New_York", "summary_at": "08:00"},
-]  # fmt: skip
+    {
+        "name": "Riley (PR on-call)",
+        "channel": "sms",
+        "address": ON_CALL_PHONE,
+        "role": "pr_oncall",
+        "timezone": "America/New_York",
+        "fallback_email": "riley@example.com",
+    },
+    {
+        "name": "PR desk",
+        "channel": "email",
+        "address": "pr-desk@example.com",
+        "role": "pr_oncall",
+        "timezone": "America/New_York",
+    },
+    {
+        "name": "Sam (comms lead)",
+        "channel": "email",
+        "address": "sam@example.com",
+        "role": "comms_lead",
+        "timezone": "America/New_York",
+        "quiet_hours": [22, 7],
+    },
+    {
+        "name": "Alex (CEO)",
+        "channel": "sms",
+        "address": "+12025550178",
+        "role": "executive",
+        "timezone": "America/New_York",
+        "summary_at": "08:00",
+    },
+]
 
 
 def _on_call_replies(inbox: Inbox, now: datetime, done: list[tuple[datetime, str]]) -> list[tuple[datetime, str]]:
@@ -181,8 +208,9 @@ def _on_call_replies(inbox: Inbox, now: datetime, done: list[tuple[datetime, str
             due = message.channel == "sms" and kind == "open" and now >= message.sent_at + timedelta(minutes=45)
             if due and incident not in replied:
                 sms = json.dumps({"originationNumber": ON_CALL_PHONE, "messageBody": "ACK"})
-                actions_app.handler({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": sms}}]},
-                                    LambdaContext("alert_actions"))  # fmt: skip
+                actions_app.handler(
+                    {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": sms}}]}, LambdaContext("alert_actions")
+                )
                 replied.add(incident)
                 return [(now, incident)]
     return []
@@ -190,13 +218,20 @@ def _on_call_replies(inbox: Inbox, now: datetime, done: list[tuple[datetime, str
 
 def _print_alerts(inbox: Inbox, start: datetime, acknowledged: list[tuple[datetime, str]]) -> None:
     print("\nAlerts sent and replies (every message is written to alerts/):")
-    lines = [(moment, f"  hour {_hour(moment, start)}  the on-call replied ACK to the SMS about {incident}")
-             for moment, incident in acknowledged]  # fmt: skip
+    lines = [
+        (moment, f"  hour {_hour(moment, start)}  the on-call replied ACK to the SMS about {incident}")
+        for moment, incident in acknowledged
+    ]
     for message in inbox.messages:
         first = message.text.splitlines()[0]
         text = first if message.channel == "sms" else first[:70]
-        lines.append((message.sent_at, f"  hour {_hour(message.sent_at, start)}  {message.channel:<5} "
-                                       f"{message.recipient:<22} {message.kind:<9} {text}"))  # fmt: skip
+        lines.append(
+            (
+                message.sent_at,
+                f"  hour {_hour(message.sent_at, start)}  {message.channel:<5} "
+                f"{message.recipient:<22} {message.kind:<9} {text}",
+            )
+        )
     for _, line in sorted(lines, key=lambda pair: pair[0]):
         print(line)
     if not lines:

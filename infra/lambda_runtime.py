@@ -54,8 +54,16 @@ def invoke_once(handler: Callable[[dict[str, Any], Any], Any], event: dict[str, 
     try:
         return handler(event, LambdaContext(name))
     except Exception as exc:
-        print(json.dumps({"level": "ERROR", "message": "invocation failed", "function": name,
-                          "error": f"{type(exc).__name__}: {str(exc)[:300]}"}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "level": "ERROR",
+                    "message": "invocation failed",
+                    "function": name,
+                    "error": f"{type(exc).__name__}: {str(exc)[:300]}",
+                }
+            )
+        )
         return None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from groundswell.models import Bucket
+from groundswell.domain.models import Bucket
 
 
 class MemoryBuckets:

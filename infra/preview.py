@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from groundswell.alerting.chart import hourly_series, render_png
-from groundswell.alerting.email import compose
-from groundswell.alerting.gsm import segments
-from groundswell.alerting.notices import AlertKind, Facts, IncidentView, Notice
-from groundswell.alerting.sms import incident_text
-from groundswell.models import Brand, Bucket, Mention, Sentiment
+from groundswell.domain.alerting.chart import hourly_series, render_png
+from groundswell.domain.alerting.email import compose
+from groundswell.domain.alerting.gsm import segments
+from groundswell.domain.alerting.notices import AlertKind, Facts, IncidentView, Notice
+from groundswell.domain.alerting.sms import incident_text
+from groundswell.domain.models import Brand, Bucket, Mention, Sentiment
 
 EXAMPLE_LINK = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/a/Xk3f9QpLAbCdEfGhIjKl"
 
@@ -24,21 +24,46 @@ def render_previews(brand: Brand, output: Path, now: datetime | None = None) -> 
     now = now or datetime.now(UTC).replace(second=0, microsecond=0)
     opened = now - timedelta(minutes=40)
     incident = IncidentView(
-        id=f"{brand.name}:{opened:%Y%m%dT%H%M}", brand=brand.name, opened_at=opened, severity=3, pvalue=1e-9,
-        window_minutes=15, observed=84, expected=9.2, peak_at=now - timedelta(minutes=10), current_observed=260,
-        current_expected=72.0, drivers=("outage", "refund", "app"), sources=(("bluesky", 0.6, 0.3),),
-    )  # fmt: skip
+        id=f"{brand.name}:{opened:%Y%m%dT%H%M}",
+        brand=brand.name,
+        opened_at=opened,
+        severity=3,
+        pvalue=1e-9,
+        window_minutes=15,
+        observed=84,
+        expected=9.2,
+        peak_at=now - timedelta(minutes=10),
+        current_observed=260,
+        current_expected=72.0,
+        drivers=("outage", "refund", "app"),
+        sources=(("bluesky", 0.6, 0.3),),
+    )
     posts = [
         "The app has been down for an hour and support is not answering. Outage again?",
         "Still waiting on my refund after the outage, third call today",
         "Can't log in to the app. At all.",
     ]
-    samples = tuple(Mention(source="bluesky", id=f"example-{i}", brand=brand.name, text=text, author=f"example{i}",
-                            created_at=opened + timedelta(minutes=3 * i), likes=40 - 10 * i,
-                            url=f"https://bsky.app/profile/example{i}/post/{i}", sentiment=Sentiment.NEGATIVE)
-                    for i, text in enumerate(posts))  # fmt: skip
-    notice = Notice(kind=AlertKind.OPEN, incident=incident, brand_label=brand.label, samples=samples,
-                    facts=Facts(negative_share=0.58, usual_share=0.2, growth=3.4, last_hour_negative=160))  # fmt: skip
+    samples = tuple(
+        Mention(
+            source="bluesky",
+            id=f"example-{i}",
+            brand=brand.name,
+            text=text,
+            author=f"example{i}",
+            created_at=opened + timedelta(minutes=3 * i),
+            likes=40 - 10 * i,
+            url=f"https://bsky.app/profile/example{i}/post/{i}",
+            sentiment=Sentiment.NEGATIVE,
+        )
+        for i, text in enumerate(posts)
+    )
+    notice = Notice(
+        kind=AlertKind.OPEN,
+        incident=incident,
+        brand_label=brand.label,
+        samples=samples,
+        facts=Facts(negative_share=0.58, usual_share=0.2, growth=3.4, last_hour_negative=160),
+    )
     timezone = next((r.timezone for r in brand.recipients), brand.timezone)
     output.mkdir(parents=True, exist_ok=True)
     written = []
@@ -48,12 +73,28 @@ def render_previews(brand: Brand, output: Path, now: datetime | None = None) -> 
         path = output / f"sms-{kind.value}.txt"
         path.write_text(f"{text}\n\n({len(text)} characters, {segments(text)} segment(s))\n", encoding="utf-8")
         written.append(path)
-    buckets = [Bucket(brand=brand.name, start=now - timedelta(minutes=5 * (i + 1)), total=12,
-                      negative=(14 if i < 8 else 2 + (i // 12) % 3)) for i in range(12 * 24 * 9)]  # fmt: skip
-    chart = render_png(hourly_series(buckets, now), title=f"{brand.label}: negative mentions per hour",
-                       timezone=timezone, opened_at=opened)  # fmt: skip
-    email = compose([notice], links={incident.id: EXAMPLE_LINK}, timezone=timezone, charts={incident.id: chart},
-                    reason="This is a preview with an illustrative incident.")  # fmt: skip
+    buckets = [
+        Bucket(
+            brand=brand.name,
+            start=now - timedelta(minutes=5 * (i + 1)),
+            total=12,
+            negative=(14 if i < 8 else 2 + (i // 12) % 3),
+        )
+        for i in range(12 * 24 * 9)
+    ]
+    chart = render_png(
+        hourly_series(buckets, now),
+        title=f"{brand.label}: negative mentions per hour",
+        timezone=timezone,
+        opened_at=opened,
+    )
+    email = compose(
+        [notice],
+        links={incident.id: EXAMPLE_LINK},
+        timezone=timezone,
+        charts={incident.id: chart},
+        reason="This is a preview with an illustrative incident.",
+    )
     files = {
         "email.eml": bytes(email.mime(sender="alerts@example.com", to="you@example.com")),
         "email.html": email.html.replace("cid:chart-0@groundswell", "chart.png").encode(),

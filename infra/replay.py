@@ -20,10 +20,15 @@ from infra.simulation import Inbox, Pipeline
 STEP = timedelta(minutes=5)
 TAIL = timedelta(hours=3)  # after the last mention: long enough for an open incident to resolve
 DEFAULT_RECIPIENTS = [
-    {"name": "PR on-call", "channel": "sms", "address": "+12025550143", "role": "pr_oncall",
-     "fallback_email": "oncall@example.com"},
+    {
+        "name": "PR on-call",
+        "channel": "sms",
+        "address": "+12025550143",
+        "role": "pr_oncall",
+        "fallback_email": "oncall@example.com",
+    },
     {"name": "PR desk", "channel": "email", "address": "pr-desk@example.com", "role": "pr_oncall"},
-]  # fmt: skip
+]
 
 
 class ReplayError(ValueError):
@@ -57,13 +62,17 @@ def _created_times(path: Path) -> Iterator[datetime]:
 def brand_config(name: str, source: Path, sensitivity: str, config: Path | None) -> dict[str, Any]:
     """The brand to replay: from ``config`` (its recipients, time zone, settings) if given, else defaults; its
     sources replaced by the replay file. ``name`` is the brand's name or its display name ("US Airways")."""
-    from groundswell.models import brand_slug
+    from groundswell.domain.models import brand_slug
 
     slug = brand_slug(name)
     if not slug:
         raise ReplayError(f"--brand {name!r} has no letters or digits: give the brand's name, e.g. us-airways")
-    base: dict[str, Any] = {"name": slug, "display_name": name if name != slug else "",
-                            "terms": {"keywords": [name]}, "recipients": DEFAULT_RECIPIENTS}  # fmt: skip
+    base: dict[str, Any] = {
+        "name": slug,
+        "display_name": name if name != slug else "",
+        "terms": {"keywords": [name]},
+        "recipients": DEFAULT_RECIPIENTS,
+    }
     if config is not None:
         from infra.brand_files import BrandConfigError, load_brand_file
 
@@ -82,9 +91,16 @@ def brand_config(name: str, source: Path, sensitivity: str, config: Path | None)
 
 
 def run_replay(
-    input_path: Path, brand: str, output: Path, *, start: datetime | None = None, speed: float = 0.0,
-    sensitivity: str = "balanced", config: Path | None = None, messages: Path | None = None,
-) -> int:  # fmt: skip
+    input_path: Path,
+    brand: str,
+    output: Path,
+    *,
+    start: datetime | None = None,
+    speed: float = 0.0,
+    sensitivity: str = "balanced",
+    config: Path | None = None,
+    messages: Path | None = None,
+) -> int:
     """Replays ``input_path`` as brand ``brand``; writes incidents and alerts to ``output`` (JSON Lines).
     ``speed``: simulated seconds per real second (0: as fast as possible). ``messages``: a folder for every SMS
     and email as received."""
@@ -104,8 +120,12 @@ def run_replay(
     brands = parse_brands([brand_config(brand, input_path, sensitivity, config)], str(config or "replay"))
     brand = brands[0].name
     output.parent.mkdir(parents=True, exist_ok=True)
-    print(f"replaying {lines} mentions of {brand} from {clock:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC "
-          f"({ticks} steps of 5 minutes, sensitivity {sensitivity})", file=sys.stderr, flush=True)  # fmt: skip
+    print(
+        f"replaying {lines} mentions of {brand} from {clock:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC "
+        f"({ticks} steps of 5 minutes, sensitivity {sensitivity})",
+        file=sys.stderr,
+        flush=True,
+    )
     began = time.perf_counter()
     log_path = output.with_suffix(".log")
     with local_stack() as (resources, session), log_path.open("w", encoding="utf-8") as log:
@@ -127,21 +147,31 @@ def run_replay(
     with output.open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"{len(incidents)} incident(s), {len(inbox.messages)} message(s) in {time.perf_counter() - began:.0f} s: "
-          f"{output} (handler logs: {log_path})", file=sys.stderr)  # fmt: skip
+    print(
+        f"{len(incidents)} incident(s), {len(inbox.messages)} message(s) in {time.perf_counter() - began:.0f} s: "
+        f"{output} (handler logs: {log_path})",
+        file=sys.stderr,
+    )
     return 0
 
 
 def incident_line(incident: dict[str, Any]) -> dict[str, Any]:
     return {
-        "type": "incident", "incident_id": incident["id"], "brand": incident["brand"],
-        "opened_at": _iso(incident["opened_at"]), "peak_at": _iso(incident["peak_at"]),
-        "resolved_at": _iso(incident.get("resolved_at")), "severity": incident["severity"],
-        "observed": incident["observed"], "expected": round(float(incident["expected"]), 3),
-        "window_minutes": incident["window_minutes"], "pvalue": incident.get("pvalue"),
-        "baseline_days": incident.get("baseline_days", 0.0), "drivers": list(incident.get("drivers", ())),
+        "type": "incident",
+        "incident_id": incident["id"],
+        "brand": incident["brand"],
+        "opened_at": _iso(incident["opened_at"]),
+        "peak_at": _iso(incident["peak_at"]),
+        "resolved_at": _iso(incident.get("resolved_at")),
+        "severity": incident["severity"],
+        "observed": incident["observed"],
+        "expected": round(float(incident["expected"]), 3),
+        "window_minutes": incident["window_minutes"],
+        "pvalue": incident.get("pvalue"),
+        "baseline_days": incident.get("baseline_days", 0.0),
+        "drivers": list(incident.get("drivers", ())),
         "limited_history": incident.get("limited_history", False),
-    }  # fmt: skip
+    }
 
 
 def alert_lines(message: Any) -> list[dict[str, Any]]:
@@ -150,8 +180,10 @@ def alert_lines(message: Any) -> list[dict[str, Any]]:
     common = {"channel": message.channel, "recipient": message.recipient, "sent_at": _iso(message.sent_at)}
     if not message.about:
         return [{"type": "summary", "incident_id": None, **common, "kind": "summary", "text": message.text}]
-    return [{"type": "alert", "incident_id": incident_id, **common, "kind": kind, "text": message.text}
-            for incident_id, kind in message.about]  # fmt: skip
+    return [
+        {"type": "alert", "incident_id": incident_id, **common, "kind": kind, "text": message.text}
+        for incident_id, kind in message.about
+    ]
 
 
 def _iso(value: Any) -> str | None:

@@ -52,13 +52,16 @@ class Provisioned:
         """The functions' environment variables, as the template wires them. Locally SMS goes through SNS
         (moto emulates SNS SMS, not End User Messaging) and links point at a placeholder host."""
         env = {"TABLE_NAME": self.tables["Table"]}
-        wiring = {"POLL_QUEUE_URL": self.queues.get("PollQueue"), "PUSH_SECRET_ID": self.secrets.get("PushSecret"),
-                  "NOTIFY_QUEUE_URL": self.queues.get("NotifyQueue"),
-                  "ALERT_LINK_SECRET_ID": self.secrets.get("AlertLinkSecret"),
-                  "OPERATOR_TOPIC_ARN": self.topics.get("OperatorTopic"),
-                  "SENDER_EMAIL": self.parameters.get("SenderEmail"),
-                  "SMS_MAX_PRICE": self.parameters.get("SmsMaxPrice"),
-                  "SMS_PER_DAY": self.parameters.get("SmsDailyCap")}  # fmt: skip
+        wiring = {
+            "POLL_QUEUE_URL": self.queues.get("PollQueue"),
+            "PUSH_SECRET_ID": self.secrets.get("PushSecret"),
+            "NOTIFY_QUEUE_URL": self.queues.get("NotifyQueue"),
+            "ALERT_LINK_SECRET_ID": self.secrets.get("AlertLinkSecret"),
+            "OPERATOR_TOPIC_ARN": self.topics.get("OperatorTopic"),
+            "SENDER_EMAIL": self.parameters.get("SenderEmail"),
+            "SMS_MAX_PRICE": self.parameters.get("SmsMaxPrice"),
+            "SMS_PER_DAY": self.parameters.get("SmsDailyCap"),
+        }
         env.update({k: v for k, v in wiring.items() if v})
         if "NotifyQueue" in self.queues:
             env.update(SMS_PROVIDER="sns", ALERT_LINK_BASE=LOCAL_LINK_BASE)

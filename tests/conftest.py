@@ -29,7 +29,7 @@ def fixture_bytes(name: str) -> bytes:
 
 
 def make_brand(**overrides: Any) -> Any:
-    from groundswell.models import Brand
+    from groundswell.domain.models import Brand
 
     config: dict[str, Any] = {
         "name": "acme-air",
@@ -89,15 +89,25 @@ def make_incident(**overrides: Any) -> Any:
     """An incident as the detector publishes it (alerting's IncidentView)."""
     from datetime import UTC, datetime, timedelta
 
-    from groundswell.alerting.notices import IncidentView
+    from groundswell.domain.alerting.notices import IncidentView
 
     opened = datetime(2026, 11, 20, 14, 5, tzinfo=UTC)
     fields: dict[str, Any] = {
-        "id": "acme-air:20261120T1405", "brand": "acme-air", "opened_at": opened, "severity": 3, "pvalue": 1e-9,
-        "window_minutes": 15, "observed": 84, "expected": 9.2, "peak_at": opened + timedelta(minutes=20),
-        "current_observed": 260, "current_expected": 72.0, "drivers": ("outage", "refund", "app"),
-        "sources": (("bluesky", 0.6, 0.3),), "baseline_days": 21.4,
-    }  # fmt: skip
+        "id": "acme-air:20261120T1405",
+        "brand": "acme-air",
+        "opened_at": opened,
+        "severity": 3,
+        "pvalue": 1e-9,
+        "window_minutes": 15,
+        "observed": 84,
+        "expected": 9.2,
+        "peak_at": opened + timedelta(minutes=20),
+        "current_observed": 260,
+        "current_expected": 72.0,
+        "drivers": ("outage", "refund", "app"),
+        "sources": (("bluesky", 0.6, 0.3),),
+        "baseline_days": 21.4,
+    }
     fields.update(overrides)
     return IncidentView.model_validate(fields)
 

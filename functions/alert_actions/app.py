@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from groundswell import function_urls, runtime
+from groundswell import runtime
+from groundswell.adapters import function_urls
 from groundswell.observability import logger, metrics, traced
+from groundswell.usecases.actions import Outcome
 
 HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
@@ -53,6 +55,9 @@ def _inbound(message: Any) -> str:
     return outcome
 
 
+STATUS = {Outcome.DONE: 200, Outcome.REFUSED: 403, Outcome.INVALID: 400}
+
+
 def _http(event: dict[str, Any]) -> dict[str, Any]:
     method, path = function_urls.method(event, "GET"), function_urls.path(event)
     if not path.startswith("/a/"):
@@ -64,12 +69,14 @@ def _http(event: dict[str, Any]) -> dict[str, Any]:
         if record is None:
             return _page(403, "Link not valid", verdict.reason)
         incidents = ", ".join(record.incidents)
-        form = (f'<form method="post"><p>{html.escape(record.recipient_name)}, act on: '
-                f"<b>{html.escape(incidents)}</b></p>"
-                '<button name="action" value="ack">Acknowledge</button> '
-                '<button name="action" value="snooze-1">Snooze 1 h</button> '
-                '<button name="action" value="snooze-2">Snooze 2 h</button> '
-                '<button name="action" value="snooze-4">Snooze 4 h</button></form>')  # fmt: skip
+        form = (
+            f'<form method="post"><p>{html.escape(record.recipient_name)}, act on: '
+            f"<b>{html.escape(incidents)}</b></p>"
+            '<button name="action" value="ack">Acknowledge</button> '
+            '<button name="action" value="snooze-1">Snooze 1 h</button> '
+            '<button name="action" value="snooze-2">Snooze 2 h</button> '
+            '<button name="action" value="snooze-4">Snooze 4 h</button></form>'
+        )
         return _page(200, "Groundswell alert", form, escaped=True)
     if method != "POST":
         return _page(405, "Method not allowed", "Use the buttons on the page.")
@@ -80,14 +87,16 @@ def _http(event: dict[str, Any]) -> dict[str, Any]:
     choice = parse_qs(body).get("action", [""])[0]
     action, _, hours = choice.partition("-")
     snooze = int(hours) if hours.isascii() and hours.isdigit() and len(hours) <= 2 else (0 if hours else 2)
-    status, message = notifier.act(token, action, now, snooze)
-    return _page(status, "Done" if status == 200 else "Not done", message)
+    result = notifier.act(token, action, now, snooze)
+    return _page(STATUS[result.outcome], "Done" if result.outcome is Outcome.DONE else "Not done", result.message)
 
 
 def _page(status: int, title: str, body: str, *, escaped: bool = False) -> dict[str, Any]:
     content = body if escaped else f"<p>{html.escape(body)}</p>"
-    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-            f'content="width=device-width"><title>{html.escape(title)}</title></head>'
-            f'<body style="font-family:Helvetica,Arial,sans-serif;max-width:32em;margin:2em auto;padding:0 1em">'
-            f"<h1>{html.escape(title)}</h1>{content}</body></html>")  # fmt: skip
+    page = (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width"><title>{html.escape(title)}</title></head>'
+        f'<body style="font-family:Helvetica,Arial,sans-serif;max-width:32em;margin:2em auto;padding:0 1em">'
+        f"<h1>{html.escape(title)}</h1>{content}</body></html>"
+    )
     return {"statusCode": status, "headers": HEADERS, "body": page}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from groundswell import runtime
+from groundswell.domain.text import parse_timestamp
 from groundswell.observability import logger, metrics, traced
-from groundswell.text import parse_timestamp
 
 
 @traced

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from groundswell import function_urls, runtime
+from groundswell import runtime
+from groundswell.adapters import function_urls
+from groundswell.domain.push import SIGNATURE_HEADER, PushRejected
 from groundswell.observability import logger, metrics, traced
-from groundswell.push import SIGNATURE_HEADER, PushRejected
 
 
 @traced

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from groundswell import runtime
+from groundswell.domain.text import parse_timestamp
 from groundswell.observability import logger, metrics, traced
-from groundswell.text import parse_timestamp
 
 
 @traced

@@ -16,21 +16,21 @@ from typing import TYPE_CHECKING, Any
 
 from groundswell.adapters.aws import client
 from groundswell.adapters.dynamo import Store, open_store
+from groundswell.adapters.http import deadline
 from groundswell.adapters.secrets import get_secret_json, signing_keys
 from groundswell.adapters.sqs import Queue, wake_up
-from groundswell.alerting import links
 from groundswell.config import ConfigError, settings
-from groundswell.http import deadline
-from groundswell.listening import IngestReport
-from groundswell.sentiment import Scorer
-from groundswell.sources.base import Source
+from groundswell.domain.alerting import links
+from groundswell.domain.listening import IngestReport
+from groundswell.domain.sentiment import Scorer
+from groundswell.domain.sources import Source
 from groundswell.usecases import dispatch as dispatching
 from groundswell.usecases import poll as polling
 from groundswell.usecases import push as pushing
 from groundswell.usecases.dispatch import PollRequest, poll_requests
 
 if TYPE_CHECKING:
-    from groundswell.alerting.service import Notifier
+    from groundswell.usecases.notify import Notifier
 
 __all__ = ["PollRequest", "poll_requests"]
 
@@ -51,7 +51,7 @@ def store() -> Store:
 def make_scorer(name: str = "default") -> Scorer:
     """The scorer configured by name: ``default`` (offline, VADER + complaint rules) or ``comprehend``."""
     if name == "default":
-        from groundswell.sentiment.complaints import ComplaintAwareVader
+        from groundswell.domain.sentiment.complaints import ComplaintAwareVader
 
         return ComplaintAwareVader()
     if name == "comprehend":
@@ -68,8 +68,8 @@ def scorer() -> Scorer:
 
 @cache
 def source(kind: str) -> Source:
-    from groundswell.sources.bluesky import BlueskyCredentials
-    from groundswell.sources.registry import build_source
+    from groundswell.adapters.sources.bluesky import BlueskyCredentials
+    from groundswell.adapters.sources.registry import build_source
 
     config = settings()
     credentials = None
@@ -173,8 +173,17 @@ def wake_notifier(now: datetime | None) -> None:
 @cache
 def notifier() -> Notifier:
     """The notifier with its senders, from the settings (a missing one is named in the error)."""
-    from groundswell.alerting.senders import EndUserMessagingSms, NoSms, OperatorNotices, SesEmail, SmsSender, SnsSms
-    from groundswell.alerting.service import Channels, Notifier
+    from groundswell.adapters.messaging import (
+        EndUserMessagingSms,
+        NoSms,
+        OperatorNotices,
+        PagerDutyEvents,
+        SesEmail,
+        SnsSms,
+        Webhook,
+    )
+    from groundswell.domain.ports import SmsSender
+    from groundswell.usecases.notify import Channels, Notifier
 
     config = settings()
     missing: Sequence[str] = [n.upper() for n in ("sender_email", "alert_link_secret_id") if not getattr(config, n)]
@@ -196,6 +205,8 @@ def notifier() -> Notifier:
         sms=sms,
         email=SesEmail(client("sesv2"), configuration_set=config.ses_configuration_set),
         operator=OperatorNotices(client("sns"), config.operator_topic_arn),
+        webhook=Webhook(),
+        pagerduty=PagerDutyEvents(),
         sender_email=str(config.sender_email),
         link_base=config.alert_link_base or "",
         link_keys=link_keys,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from groundswell.alerting.chart import hourly_series, render_png
-from groundswell.alerting.email import compose
-from groundswell.models import Bucket
+from groundswell.domain.alerting.chart import hourly_series, render_png
+from groundswell.domain.alerting.email import compose
+from groundswell.domain.models import Bucket
 from tests.conftest import ROOT
 from tests.unit.test_alert_composition import LINK, email_notice
 
@@ -37,25 +37,52 @@ def test_alert_email_renders_in_headless_chromium(chromium: str, tmp_path: Path)
     from PIL import Image
 
     now = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-    buckets = [Bucket(brand="acme-air", start=now - timedelta(minutes=5 * i), total=20,
-                      negative=(60 if i < 12 else 2 + (i // 12) % 3)) for i in range(12 * 24 * 9)]  # fmt: skip
-    png = render_png(hourly_series(buckets, now), title="Acme Air", timezone="America/New_York",
-                     opened_at=now - timedelta(hours=1))  # fmt: skip
+    buckets = [
+        Bucket(
+            brand="acme-air",
+            start=now - timedelta(minutes=5 * i),
+            total=20,
+            negative=(60 if i < 12 else 2 + (i // 12) % 3),
+        )
+        for i in range(12 * 24 * 9)
+    ]
+    png = render_png(
+        hourly_series(buckets, now), title="Acme Air", timezone="America/New_York", opened_at=now - timedelta(hours=1)
+    )
     notice = email_notice()
-    email = compose([notice], links={notice.incident.id: LINK}, timezone="America/New_York",
-                    charts={notice.incident.id: png}, reason="You are PR on-call.")  # fmt: skip
+    email = compose(
+        [notice],
+        links={notice.incident.id: LINK},
+        timezone="America/New_York",
+        charts={notice.incident.id: png},
+        reason="You are PR on-call.",
+    )
     data_uri = "data:image/png;base64," + base64.b64encode(png).decode()
     page = tmp_path / "email.html"
     page.write_text(email.html.replace("cid:chart-0@groundswell", data_uri), encoding="utf-8")
     shot = ROOT / "build" / "email-screenshot.png"
     shot.parent.mkdir(exist_ok=True)
-    subprocess.run(  # noqa: S603 (our own arguments: the browser binary and a temporary file)
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-         f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={WIDTH},{HEIGHT}", f"--screenshot={shot}",
-         page.as_uri()],
-        check=True, capture_output=True, timeout=90,
-    )  # fmt: skip
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--window-size={WIDTH},{HEIGHT}",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=90,
+    )
     image = Image.open(shot).convert("RGB")
     assert image.size == (WIDTH, HEIGHT)
     pixels = image.load()
@@ -84,14 +111,25 @@ def test_the_pillow_chart_reads_as_well_as_the_matplotlib_one_on_a_phone(chromiu
     from benchmarks.chart_matplotlib import render_png as render_matplotlib
 
     now = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-    buckets = [Bucket(brand="acme-air", start=now - timedelta(minutes=5 * i), total=20,
-                      negative=(30 if i < 24 else 2 + (i // 12) % 5)) for i in range(12 * 24 * 9)]  # fmt: skip
+    buckets = [
+        Bucket(
+            brand="acme-air",
+            start=now - timedelta(minutes=5 * i),
+            total=20,
+            negative=(30 if i < 24 else 2 + (i // 12) % 5),
+        )
+        for i in range(12 * 24 * 9)
+    ]
     series = hourly_series(buckets, now)
     charts = {
-        name: render(series, title="Acme Air: negative mentions per hour", timezone="America/New_York",
-                     opened_at=now - timedelta(hours=2))
+        name: render(
+            series,
+            title="Acme Air: negative mentions per hour",
+            timezone="America/New_York",
+            opened_at=now - timedelta(hours=2),
+        )
         for name, render in (("pillow", render_png), ("matplotlib", render_matplotlib))
-    }  # fmt: skip
+    }
     images = "".join(
         f'<p style="margin:8px 0 2px 0;font:14px sans-serif">{name}</p><img id="{name}" style="width:100%;'
         f'display:block" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
@@ -102,12 +140,27 @@ def test_the_pillow_chart_reads_as_well_as_the_matplotlib_one_on_a_phone(chromiu
     page.write_text(f'<!DOCTYPE html><meta name="viewport" content="width=device-width">{body}', encoding="utf-8")
     shot = ROOT / "build" / "chart-comparison.png"
     shot.parent.mkdir(exist_ok=True)
-    subprocess.run(  # noqa: S603 (our own arguments: the browser binary and a temporary file)
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=375,700", f"--screenshot={shot}", page.as_uri()],
-        check=True, capture_output=True, timeout=90,
-    )  # fmt: skip
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=375,700",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=90,
+    )
     image = Image.open(shot).convert("RGB")
     pixels = image.load()
     assert pixels is not None

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from groundswell.http import HttpClient, HttpError, RateLimiter, deadline
+from groundswell.adapters.http import HttpClient, HttpError, deadline
+from groundswell.adapters.rate_limits import RateLimiter
 
 pytestmark = pytest.mark.e2e
 
@@ -105,7 +106,7 @@ def test_a_redirect_on_the_same_origin_is_followed(hosts: tuple[str, str]) -> No
 
 
 def test_a_redirect_from_https_to_http_is_refused() -> None:
-    from groundswell.http import Response
+    from groundswell.adapters.http import Response
 
     def transport(request: Any, timeout: float) -> Response:
         return Response(301, {"location": "http://api.example/x"}, b"")
@@ -157,8 +158,9 @@ def test_a_poll_on_a_dripping_host_ends_and_records_its_failure_inside_its_lambd
 
     source, _ = hosts
     monkeypatch.setenv("HACKERNEWS_API", f"{source}/drip")
-    store().brands.put_many(parse_brands({"name": "acme-air", "terms": {"keywords": ["acme"]},
-                                     "sources": [{"type": "hackernews"}]}))  # fmt: skip
+    store().brands.put_many(
+        parse_brands({"name": "acme-air", "terms": {"keywords": ["acme"]}, "sources": [{"type": "hackernews"}]})
+    )
 
     class ShortLambda(LambdaContext):
         def get_remaining_time_in_millis(self) -> int:

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.e2e
 
 
 def test_replay_of_a_swell_writes_the_incident_and_its_alerts(tmp_path: Path) -> None:
-    scenario = BrandScenario("swell", "Swell Co", per_bucket=8.0, crisis_start_hour=14, crisis_hours=2,
-                             crisis_multiplier=8.0)  # fmt: skip
+    scenario = BrandScenario(
+        "swell", "Swell Co", per_bucket=8.0, crisis_start_hour=14, crisis_hours=2, crisis_multiplier=8.0
+    )
     source = write_jsonl(generate(scenario, demo_start(), 16), tmp_path / "swell.jsonl")
     output = tmp_path / "out.jsonl"
     messages = tmp_path / "messages"
@@ -32,8 +33,16 @@ def test_replay_of_a_swell_writes_the_incident_and_its_alerts(tmp_path: Path) ->
     assert len(incidents) == 1
     incident = incidents[0]
     assert incident["brand"] == "swell-co"
-    assert set(incident) >= {"incident_id", "brand", "opened_at", "peak_at", "resolved_at", "severity", "observed",
-                             "expected"}  # fmt: skip
+    assert set(incident) >= {
+        "incident_id",
+        "brand",
+        "opened_at",
+        "peak_at",
+        "resolved_at",
+        "severity",
+        "observed",
+        "expected",
+    }
     opened = datetime.fromisoformat(incident["opened_at"].replace("Z", "+00:00"))
     assert 14 <= (opened - demo_start()).total_seconds() / 3600 <= 15  # opened on the simulated clock, early
     alerts = [r for r in rows if r["type"] == "alert"]
@@ -60,13 +69,27 @@ def test_replay_refuses_what_it_cannot_replay(tmp_path: Path) -> None:
 
 
 def test_output_lines_follow_the_documented_shape() -> None:
-    incident = {"id": "b:1", "brand": "b", "opened_at": "2015-02-22T14:05:00+00:00",
-                "peak_at": "2015-02-22T14:30:00+00:00", "resolved_at": None, "severity": 3, "observed": 40.0,
-                "expected": 4.123456, "window_minutes": 30}  # fmt: skip
+    incident = {
+        "id": "b:1",
+        "brand": "b",
+        "opened_at": "2015-02-22T14:05:00+00:00",
+        "peak_at": "2015-02-22T14:30:00+00:00",
+        "resolved_at": None,
+        "severity": 3,
+        "observed": 40.0,
+        "expected": 4.123456,
+        "window_minutes": 30,
+    }
     line = incident_line(incident)
     assert line["opened_at"] == "2015-02-22T14:05:00Z" and line["resolved_at"] is None and line["expected"] == 4.123
-    message = SimpleNamespace(channel="sms", recipient="+*********43", sent_at=datetime(2015, 2, 22, 14, 6, tzinfo=UTC),
-                              kind="grouped", text="t", about=(("b:1", "open"), ("c:2", "resolved")))  # fmt: skip
+    message = SimpleNamespace(
+        channel="sms",
+        recipient="+*********43",
+        sent_at=datetime(2015, 2, 22, 14, 6, tzinfo=UTC),
+        kind="grouped",
+        text="t",
+        about=(("b:1", "open"), ("c:2", "resolved")),
+    )
     assert [(a["incident_id"], a["kind"]) for a in alert_lines(message)] == [("b:1", "open"), ("c:2", "resolved")]
 
 
@@ -93,8 +116,9 @@ def test_replay_survives_handlers_that_raise_as_lambda_would(tmp_path: Path, mon
 
     monkeypatch.setattr(runtime, "detect", flaky_detect)
     monkeypatch.setattr(poll_app, "process_partial_response", flaky_process)
-    scenario = BrandScenario("swell", "Swell Co", per_bucket=8.0, crisis_start_hour=14, crisis_hours=2,
-                             crisis_multiplier=8.0)  # fmt: skip
+    scenario = BrandScenario(
+        "swell", "Swell Co", per_bucket=8.0, crisis_start_hour=14, crisis_hours=2, crisis_multiplier=8.0
+    )
     source = write_jsonl(generate(scenario, demo_start(), 16), tmp_path / "swell.jsonl")
     output = tmp_path / "out.jsonl"
     assert run_replay(source, "swell", output) == 0

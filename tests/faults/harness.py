@@ -40,14 +40,32 @@ CRISIS_HOUR = 31.0  # 01:00 local on the second night (America/New_York is UTC-5
 ON_CALL = "+12025550143"
 CEO = "+12025550178"
 RECIPIENTS = [
-    {"name": "On-call", "channel": "sms", "address": ON_CALL, "role": "pr_oncall", "timezone": "America/New_York",
-     "fallback_email": "oncall@example.com"},
+    {
+        "name": "On-call",
+        "channel": "sms",
+        "address": ON_CALL,
+        "role": "pr_oncall",
+        "timezone": "America/New_York",
+        "fallback_email": "oncall@example.com",
+    },
     {"name": "Desk", "channel": "email", "address": "desk@example.com", "role": "pr_oncall"},
-    {"name": "Lead", "channel": "email", "address": "lead@example.com", "role": "comms_lead",
-     "timezone": "America/New_York", "quiet_hours": [1, 3]},
-    {"name": "CEO", "channel": "sms", "address": CEO, "role": "executive", "timezone": "America/New_York",
-     "summary_at": "03:00"},
-]  # fmt: skip
+    {
+        "name": "Lead",
+        "channel": "email",
+        "address": "lead@example.com",
+        "role": "comms_lead",
+        "timezone": "America/New_York",
+        "quiet_hours": [1, 3],
+    },
+    {
+        "name": "CEO",
+        "channel": "sms",
+        "address": CEO,
+        "role": "executive",
+        "timezone": "America/New_York",
+        "summary_at": "03:00",
+    },
+]
 
 
 @dataclass(frozen=True)
@@ -126,13 +144,22 @@ class Faults:
 def _error(fault: str, operation: str) -> ClientError:
     if operation == "TransactWriteItems" and fault in ("throttle", "conflict"):
         reason = "ThrottlingError" if fault == "throttle" else "TransactionConflict"
-        return ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "injected"},
-                            "CancellationReasons": [{"Code": reason}]}, operation)  # fmt: skip
-    code = {"throttle": "ThrottlingException", "conflict": "TransactionConflictException",
-            "error500": "InternalServerError"}[fault]  # fmt: skip
+        return ClientError(
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": "injected"},
+                "CancellationReasons": [{"Code": reason}],
+            },
+            operation,
+        )
+    code = {
+        "throttle": "ThrottlingException",
+        "conflict": "TransactionConflictException",
+        "error500": "InternalServerError",
+    }[fault]
     status = 500 if fault == "error500" else 400
-    return ClientError({"Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": status}},
-                       operation)  # fmt: skip
+    return ClientError(
+        {"Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation
+    )
 
 
 @dataclass
@@ -153,9 +180,9 @@ def run_scenario(workdir: Path, faults: Faults) -> Outcome:
     from functions.alert_actions import app as actions_app
     from functions.ingest_push import app as push_app
     from groundswell import runtime
-    from groundswell.listening import ingest
-    from groundswell.push import SIGNATURE_HEADER, sign
-    from groundswell.sources.records import parse_line
+    from groundswell.domain.listening import ingest
+    from groundswell.domain.push import SIGNATURE_HEADER, sign
+    from groundswell.domain.records import parse_line
     from infra.brand_files import parse_brands
     from infra.lambda_runtime import invoke_once
     from infra.scenario import BrandScenario, generate, write_jsonl
@@ -164,8 +191,15 @@ def run_scenario(workdir: Path, faults: Faults) -> Outcome:
 
     session = boto3.Session(region_name="us-east-1")
     resources = _resources()
-    scenario = BrandScenario("acme-air", "Acme Air", per_bucket=5.0, crisis_start_hour=CRISIS_HOUR,
-                             crisis_hours=1.5, crisis_multiplier=10.0, crisis_ramp=0.2)  # fmt: skip
+    scenario = BrandScenario(
+        "acme-air",
+        "Acme Air",
+        per_bucket=5.0,
+        crisis_start_hour=CRISIS_HOUR,
+        crisis_hours=1.5,
+        crisis_multiplier=10.0,
+        crisis_ramp=0.2,
+    )
     records = generate(scenario, SCENARIO_START, HISTORY_HOURS + 3)
     records = [r for r in records if _time(r) < SCENARIO_START + timedelta(hours=HISTORY_HOURS, minutes=5 * STEPS)]
     history_end = SCENARIO_START + timedelta(hours=HISTORY_HOURS)
@@ -174,16 +208,27 @@ def run_scenario(workdir: Path, faults: Faults) -> Outcome:
     polled = [r for i, r in enumerate(later) if i % 5]  # most through the poller, every fifth pushed
     pushed = [r for i, r in enumerate(later) if i % 5 == 0]
     path = write_jsonl(polled, workdir / "acme.jsonl")
-    brand = parse_brands({"name": "acme-air", "display_name": "Acme Air", "timezone": "America/New_York",
-                          "terms": {"keywords": ["Acme Air"]}, "sources": [{"type": "replay", "uri": str(path)}],
-                          "recipients": RECIPIENTS})[0]  # fmt: skip
+    brand = parse_brands(
+        {
+            "name": "acme-air",
+            "display_name": "Acme Air",
+            "timezone": "America/New_York",
+            "terms": {"keywords": ["Acme Air"]},
+            "sources": [{"type": "replay", "uri": str(path)}],
+            "recipients": RECIPIENTS,
+        }
+    )[0]
     faults.install()  # before any client exists: session events reach only clients created after them
     store = runtime.store()
     store.brands.put(brand)
     # history: stored as the poller would have, then judged in one catch-up cycle (no faults yet)
     problems: list[Any] = []
-    mentions = [m for r in history if (m := parse_line(json.dumps(r), brand="acme-air", default_source="replay",
-                                                       problems=problems, where="h")) is not None]  # fmt: skip
+    mentions = [
+        m
+        for r in history
+        if (m := parse_line(json.dumps(r), brand="acme-air", default_source="replay", problems=problems, where="h"))
+        is not None
+    ]
     ingest(mentions, problems, scorer=runtime.scorer(), repository=store, source="replay", may_overlap=False)
     runtime.detect(history_end)
     metrics_out = io.StringIO()
@@ -200,8 +245,11 @@ def run_scenario(workdir: Path, faults: Faults) -> Outcome:
                 with contextlib.redirect_stdout(metrics_out):
                     for record in [r for r in pushed if now - timedelta(minutes=5) <= _time(r) < now]:
                         body = json.dumps({"brand": "acme-air", "mentions": [record]}).encode()
-                        event = {"requestContext": {"http": {"method": "POST"}}, "body": body.decode(),
-                                 "headers": {SIGNATURE_HEADER: sign(push_key, body, int(time.time()))}}  # fmt: skip
+                        event = {
+                            "requestContext": {"http": {"method": "POST"}},
+                            "body": body.decode(),
+                            "headers": {SIGNATURE_HEADER: sign(push_key, body, int(time.time()))},
+                        }
                         for _ in range(3):  # a sender retries a 5xx (or a timeout)
                             reply = invoke_once(push_app.handler, event, "ingest_push")
                             if reply is not None and reply["statusCode"] < 500:
@@ -233,11 +281,15 @@ def run_scenario(workdir: Path, faults: Faults) -> Outcome:
         for step, recipient in _deliveries(store, incident_id):
             delivered.add((incident_id, step, recipient))
     return Outcome(
-        counted=counted, expected=len({str(r["id"]) for r in records}), delivered=delivered,
-        sends=_provider_sends(), metrics=metrics,
+        counted=counted,
+        expected=len({str(r["id"]) for r in records}),
+        delivered=delivered,
+        sends=_provider_sends(),
+        metrics=metrics,
         incidents=[json.loads(i)["id"] for i in store.incidents.history("acme-air")],
-        summaries=sum(1 for phone, _ in _sms() if phone == CEO), errors=errors,
-    )  # fmt: skip
+        summaries=sum(1 for phone, _ in _sms() if phone == CEO),
+        errors=errors,
+    )
 
 
 ALARMED = frozenset(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from groundswell.models import Mention, Sentiment
+from groundswell.domain.models import Mention, Sentiment
 from infra.lambda_runtime import LambdaContext
 from infra.scenario import BrandScenario, demo_start, generate
 from tests.conftest import make_brand
@@ -17,18 +17,27 @@ pytestmark = pytest.mark.integration
 
 
 def store_scenario(scenario: BrandScenario, hours: int) -> None:
+    from groundswell.domain.sentiment.complaints import ComplaintAwareVader
+    from groundswell.domain.text import parse_timestamp
     from groundswell.runtime import store
-    from groundswell.sentiment.complaints import ComplaintAwareVader
-    from groundswell.text import parse_timestamp
 
     scorer = ComplaintAwareVader()
     records = generate(scenario, demo_start(), hours)
     mentions = []
     for record in records:
         label, score = scorer.score_one(str(record["text"]))
-        mentions.append(Mention(source="replay", id=str(record["id"]), brand=scenario.name, text=str(record["text"]),
-                                author=str(record["author"]), created_at=parse_timestamp(record["created_at"]),
-                                sentiment=Sentiment(label), sentiment_score=score))  # fmt: skip
+        mentions.append(
+            Mention(
+                source="replay",
+                id=str(record["id"]),
+                brand=scenario.name,
+                text=str(record["text"]),
+                author=str(record["author"]),
+                created_at=parse_timestamp(record["created_at"]),
+                sentiment=Sentiment(label),
+                sentiment_score=score,
+            )
+        )
     store().mentions.store(mentions, may_overlap=False)
 
 
@@ -60,7 +69,7 @@ def test_cycles_open_one_incident_for_a_swell_and_none_for_a_flood(aws: Any) -> 
 
 
 def _time(value: str) -> Any:
-    from groundswell.text import parse_timestamp
+    from groundswell.domain.text import parse_timestamp
 
     return parse_timestamp(value)
 
@@ -69,7 +78,7 @@ def test_a_catch_up_cycle_keeps_the_incidents_later_buckets_when_adding_drivers(
     """One cycle judges two hours of buckets; the incident opens in the middle and keeps growing: the state
     saved must be the incident after the last bucket (with the drivers added), not the snapshot at opening."""
     from functions.detect_spikes import app as detect
-    from groundswell.detection.cycle import STATE
+    from groundswell.domain.detection.cycle import STATE
     from groundswell.runtime import store
 
     store().brands.put(make_brand(name="acme-air", sources=[{"type": "hackernews"}]))
@@ -93,7 +102,7 @@ def test_an_unreadable_state_or_brand_config_stops_neither_the_cycle_nor_leads_t
     import zlib
 
     from functions.detect_spikes import app as detect
-    from groundswell.detection.cycle import STATE
+    from groundswell.domain.detection.cycle import STATE
     from groundswell.runtime import dispatch, store
 
     resources, session = aws
@@ -109,23 +118,36 @@ def test_an_unreadable_state_or_brand_config_stops_neither_the_cycle_nor_leads_t
     assert len(opened) == 1 and opened[0]["resolved_at"] is None
     table, dynamodb = resources.tables["Table"], session.client("dynamodb")
     for brand, state in (("acme-air", b"not zlib"), ("brightbank", zlib.compress(b'{"detector": 42}'))):
-        dynamodb.put_item(TableName=table, Item={"pk": {"S": f"BRAND#{brand}"}, "sk": {"S": "DETECTOR"},
-                                                 "state": {"B": state}})  # fmt: skip
-    dynamodb.put_item(TableName=table, Item={"pk": {"S": "BRANDS"}, "sk": {"S": "BRAND#hand-edited"},
-                                             "config": {"S": '{"name": "hand-edited"}'}})  # fmt: skip
+        dynamodb.put_item(
+            TableName=table, Item={"pk": {"S": f"BRAND#{brand}"}, "sk": {"S": "DETECTOR"}, "state": {"B": state}}
+        )
+    dynamodb.put_item(
+        TableName=table,
+        Item={"pk": {"S": "BRANDS"}, "sk": {"S": "BRAND#hand-edited"}, "config": {"S": '{"name": "hand-edited"}'}},
+    )
     for step in range(6 * 12 + 6, 10 * 12 + 1, 6):  # hours 42 to 46, through the rest of the swell
         assert detect.handler({"now": (start + timedelta(hours=36, minutes=5 * step)).isoformat()}, LambdaContext())
     assert dispatch(start + timedelta(hours=46)) == 2  # the dispatcher goes on too: one poll per valid brand
-    logged = {(r.getMessage().split(":")[0], getattr(r, "brand", ""), getattr(r, "problem", "")) for r in caplog.records
-              if r.levelname == "ERROR"}  # fmt: skip
-    assert logged == {("detector state unreadable", "acme-air", "not zlib data"),
-                      ("detector state unreadable", "brightbank", "Input should be an object"),
-                      ("brand config is invalid", "hand-edited", "Field required")}  # fmt: skip
+    logged = {
+        (r.getMessage().split(":")[0], getattr(r, "brand", ""), getattr(r, "problem", ""))
+        for r in caplog.records
+        if r.levelname == "ERROR"
+    }
+    assert logged == {
+        ("detector state unreadable", "acme-air", "not zlib data"),
+        ("detector state unreadable", "brightbank", "Input should be an object"),
+        ("brand config is invalid", "hand-edited", "Field required"),
+    }
     after = [json.loads(i) for i in store().incidents.history("acme-air")]
     assert [i["id"] for i in after] == [opened[0]["id"]]  # the same incident: no second opening, no second alert
-    events = [item["sk"]["S"].split("#") for item in dynamodb.query(
-        TableName=table, KeyConditionExpression="pk = :pk AND begins_with(sk, :event)",
-        ExpressionAttributeValues={":pk": {"S": "BRAND#acme-air"}, ":event": {"S": "EVENT#"}})["Items"]]  # fmt: skip
+    events = [
+        item["sk"]["S"].split("#")
+        for item in dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :event)",
+            ExpressionAttributeValues={":pk": {"S": "BRAND#acme-air"}, ":event": {"S": "EVENT#"}},
+        )["Items"]
+    ]
     assert [kind for _, _, kind, _ in events].count("open") == 1  # and no all-clear on the calm hours before it
     assert all(_time(bucket) >= _time(opened[0]["opened_at"]) for _, _, _, bucket in events)
     assert store().incidents.history("brightbank") == []
@@ -138,7 +160,7 @@ def test_an_unreadable_state_or_brand_config_stops_neither_the_cycle_nor_leads_t
 def test_a_paused_brand_is_marked_once_and_skips_its_paused_span_when_back(aws: Any, how: str) -> None:
     """Paused by its owner (``enabled: false``) or unobserved (the dispatcher found every source silent)."""
     from functions.detect_spikes import app as detect
-    from groundswell.detection.cycle import STATE
+    from groundswell.domain.detection.cycle import STATE
     from groundswell.runtime import store
 
     brand = make_brand(name="acme-air", sources=[{"type": "hackernews"}])

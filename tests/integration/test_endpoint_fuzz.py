@@ -37,10 +37,14 @@ def url_events(draw: Any) -> dict[str, Any]:
     path = draw(st.just("/a/" + "A" * 20) | st.sampled_from(["/", "/a/", "/a/../../etc", "/push"]) | TEXT)
     headers = draw(st.dictionaries(TEXT, TEXT, max_size=3) | st.just({"x-groundswell-signature": "t=1,v1=ab"}))
     return {
-        "version": "2.0", "rawPath": path, "rawQueryString": draw(TEXT), "headers": headers,
+        "version": "2.0",
+        "rawPath": path,
+        "rawQueryString": draw(TEXT),
+        "headers": headers,
         "requestContext": {"http": {"method": draw(METHODS), "path": path}},
-        "body": value, "isBase64Encoded": encoded,
-    }  # fmt: skip
+        "body": value,
+        "isBase64Encoded": encoded,
+    }
 
 
 @FUZZ
@@ -64,8 +68,7 @@ def test_the_link_url_answers_anything_with_2xx_or_4xx(aws: Any, event: dict[str
 
 
 @FUZZ
-@given(message=TEXT | st.dictionaries(TEXT, TEXT | st.integers(), max_size=3).map(json.dumps),
-       phone=TEXT, body=TEXT)  # fmt: skip
+@given(message=TEXT | st.dictionaries(TEXT, TEXT | st.integers(), max_size=3).map(json.dumps), phone=TEXT, body=TEXT)
 def test_inbound_sms_handles_any_message(aws: Any, message: str, phone: str, body: str) -> None:
     from functions.alert_actions import app
 
@@ -76,14 +79,18 @@ def test_inbound_sms_handles_any_message(aws: Any, message: str, phone: str, bod
 
 
 @FUZZ
-@given(choice=st.sampled_from(["ack", "snooze-2", "snooze-\u00b2", "snooze-99999999999999999999", "snooze--1",
-                               "snooze-0", "", "ack-ack"]) | TEXT)  # fmt: skip
+@given(
+    choice=st.sampled_from(
+        ["ack", "snooze-2", "snooze-\u00b2", "snooze-99999999999999999999", "snooze--1", "snooze-0", "", "ack-ack"]
+    )
+    | TEXT
+)
 def test_a_valid_link_answers_any_action_with_2xx_or_4xx(aws: Any, choice: str) -> None:
     from urllib.parse import urlencode
 
     from functions.alert_actions import app
     from groundswell import runtime
-    from groundswell.alerting import links
+    from groundswell.domain.alerting import links
     from tests.conftest import make_brand
 
     runtime.store().brands.put(make_brand())
@@ -96,7 +103,10 @@ def test_a_valid_link_answers_any_action_with_2xx_or_4xx(aws: Any, choice: str) 
     )
     link_id, token = links.new_token(runtime.link_keys()[0], record)
     runtime.store().claims.put_link(link_id, record.model_dump_json(), record.expires_at)
-    event = {"rawPath": f"/a/{token}", "requestContext": {"http": {"method": "POST"}},
-             "body": urlencode({"action": choice}, encoding="utf-8", errors="surrogatepass")}  # fmt: skip
+    event = {
+        "rawPath": f"/a/{token}",
+        "requestContext": {"http": {"method": "POST"}},
+        "body": urlencode({"action": choice}, encoding="utf-8", errors="surrogatepass"),
+    }
     reply = app.handler(event, LambdaContext())
     assert 200 <= reply["statusCode"] < 500, reply

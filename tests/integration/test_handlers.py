@@ -12,7 +12,7 @@ from unittest.mock import patch
 
 import pytest
 
-from groundswell.push import sign
+from groundswell.domain.push import sign
 from infra.brand_files import parse_brands
 from infra.cli import main as cli
 from infra.lambda_runtime import LambdaContext, sqs_event
@@ -75,8 +75,10 @@ def test_dispatcher_reports_sources_not_polled_successfully_for_too_long(aws: An
     from groundswell.runtime import dispatch, store
     from groundswell.usecases.dispatch import poll_requests, report_silent_sources, unobserved
 
-    brands = [make_brand(name="acme-air", sources=[{"type": "replay", "uri": str(replay_file(tmp_path))}]),
-              make_brand(name="new-co", sources=[{"type": "hackernews"}])]  # fmt: skip
+    brands = [
+        make_brand(name="acme-air", sources=[{"type": "replay", "uri": str(replay_file(tmp_path))}]),
+        make_brand(name="new-co", sources=[{"type": "hackernews"}]),
+    ]
     store().brands.put_many(brands)
     polled = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
     store().cursors.save("acme-air", "replay", {"line": 5}, 0, polled_at=polled)
@@ -227,7 +229,7 @@ def test_rotated_push_and_link_keys_take_effect_and_the_previous_one_has_a_grace
 
 
 def test_a_push_signed_with_the_previous_key_is_accepted_during_its_grace_only(aws: Any) -> None:
-    from groundswell.push import PushRejected
+    from groundswell.domain.push import PushRejected
     from groundswell.runtime import accept_push, store
 
     store().brands.put(make_brand(sources=[{"type": "hackernews"}]))
@@ -243,7 +245,7 @@ def test_a_push_signed_with_the_previous_key_is_accepted_during_its_grace_only(a
 def test_a_push_retried_after_a_failed_store_is_accepted_and_stored_once(aws: Any) -> None:
     """Before, the replay guard was taken before storing: a sender's retry after a 5xx got 409 and the batch
     was lost."""
-    from groundswell.push import PushRejected
+    from groundswell.domain.push import PushRejected
     from groundswell.runtime import accept_push, push_key, store
 
     store().brands.put(make_brand(sources=[{"type": "hackernews"}]))

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from groundswell.adapters.dynamo import open_store
-from groundswell.listening import SourceFailing, poll_once
-from groundswell.models import Brand, Mention
-from groundswell.sentiment.complaints import ComplaintAwareVader
-from groundswell.sources.base import Cursor, FetchResult, Problem
+from groundswell.domain.listening import SourceFailing, poll_once
+from groundswell.domain.models import Brand, Mention
+from groundswell.domain.sentiment.complaints import ComplaintAwareVader
+from groundswell.domain.sources import Cursor, FetchResult, Problem
 from tests.conftest import make_brand
 
 pytestmark = pytest.mark.integration
@@ -68,7 +68,7 @@ def test_poll_scores_stores_and_advances_and_a_failure_keeps_the_cursor(aws: Any
 
 
 def test_replay_files_are_read_from_s3(aws: Any) -> None:
-    from groundswell.sources.replay import ReplayFeed
+    from groundswell.adapters.sources.replay import ReplayFeed
 
     _, session = aws
     s3 = session.client("s3")
@@ -85,7 +85,7 @@ def test_replay_files_are_read_from_s3(aws: Any) -> None:
 
 def test_a_replaced_replay_file_loses_nothing_and_counts_nothing_twice(aws: Any, tmp_path: Any) -> None:
     """A log rotated under the poller: the new file repeats the old one's last lines and adds new ones."""
-    from groundswell.sources.replay import ReplayFeed
+    from groundswell.adapters.sources.replay import ReplayFeed
 
     def lines(ids: range) -> bytes:
         return b"".join(

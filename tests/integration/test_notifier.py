@@ -12,6 +12,7 @@ import pytest
 from botocore.stub import Stubber
 
 from groundswell import runtime
+from groundswell.usecases.actions import Outcome
 from tests.conftest import make_brand, make_incident
 
 pytestmark = pytest.mark.integration
@@ -21,11 +22,17 @@ ONCALL, LEAD = "+14155550100", "lead@example.com"
 
 def recipients(**extra: Any) -> list[dict[str, Any]]:
     return [
-        {"name": "On-call", "channel": "sms", "address": ONCALL, "role": "pr_oncall",
-         "fallback_email": "oncall@example.com", **extra},
+        {
+            "name": "On-call",
+            "channel": "sms",
+            "address": ONCALL,
+            "role": "pr_oncall",
+            "fallback_email": "oncall@example.com",
+            **extra,
+        },
         {"name": "Desk", "channel": "email", "address": "desk@example.com", "role": "pr_oncall"},
         {"name": "Lead", "channel": "email", "address": LEAD, "role": "comms_lead"},
-    ]  # fmt: skip
+    ]
 
 
 def sms_sent() -> list[tuple[str, str]]:
@@ -64,9 +71,16 @@ def test_open_is_sent_once_to_the_first_rung_despite_redelivery(notifier: Any) -
     db, table = runtime.store().table.db, runtime.store().table.name
     db.delete_item(TableName=table, Key={"pk": {"S": "ALERTS"}, "sk": {"S": "acme-air:20261120T1405"}})
     # as if the invocation died after sending, before saving its state and clearing the outbox: claims hold
-    db.put_item(TableName=table, Item={
-        "pk": {"S": "OUTBOX"}, "sk": {"S": "replayed"}, "brand": {"S": "acme-air"}, "kind": {"S": "open"},
-        "incident": {"S": make_incident(opened_at=T0).model_dump_json()}})  # fmt: skip
+    db.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": "OUTBOX"},
+            "sk": {"S": "replayed"},
+            "brand": {"S": "acme-air"},
+            "kind": {"S": "open"},
+            "incident": {"S": make_incident(opened_at=T0).model_dump_json()},
+        },
+    )
     again = notifier.drain(T0 + timedelta(minutes=1))
     assert again.sent == 0 and again.skipped == 2 and len(sms_sent()) == 1 and len(emails_sent()) == 1
 
@@ -97,8 +111,8 @@ def test_ladder_reminders_ack_link_and_all_clear(notifier: Any) -> None:
     reminders = [t for _, t in sms_sent() if "REMINDER" in t]
     assert len(reminders) == 1
     token = re.search(r"/a/([0-9A-Za-z]{20})", sms_sent()[0][1]).group(1)  # type: ignore[union-attr]
-    assert notifier.act(token, "ack", T0 + timedelta(minutes=70))[0] == 200
-    assert notifier.act(token[:-1] + ("x" if token[-1] != "x" else "y"), "ack", T0)[0] == 403
+    assert notifier.act(token, "ack", T0 + timedelta(minutes=70)).outcome is Outcome.DONE
+    assert notifier.act(token[:-1] + ("x" if token[-1] != "x" else "y"), "ack", T0).outcome is Outcome.REFUSED
     before = len(sms_sent())
     notifier.tick(T0 + timedelta(minutes=200))
     assert len(sms_sent()) == before  # acknowledged: no more reminders
@@ -136,16 +150,20 @@ def test_quiet_hours_hold_until_morning_then_send(aws: Any) -> None:
 def test_end_user_messaging_opt_out_falls_back_and_tells_the_operator(aws: Any) -> None:
     import boto3
 
-    from groundswell.alerting.senders import EndUserMessagingSms
+    from groundswell.adapters.messaging import EndUserMessagingSms
 
     runtime.store().brands.put(make_brand(recipients=recipients()))
     notifier = runtime.notifier()
     client = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
     stub = Stubber(client)
-    stub.add_client_error("send_text_message", service_error_code="ConflictException", http_status_code=409,
-                          service_message="opted out",
-                          response_meta={}, modeled_fields={"Reason": "DESTINATION_PHONE_NUMBER_OPTED_OUT",
-                                                            "Message": "opted out"})  # fmt: skip
+    stub.add_client_error(
+        "send_text_message",
+        service_error_code="ConflictException",
+        http_status_code=409,
+        service_message="opted out",
+        response_meta={},
+        modeled_fields={"Reason": "DESTINATION_PHONE_NUMBER_OPTED_OUT", "Message": "opted out"},
+    )
     origin = "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1"
     object.__setattr__(notifier.channels, "sms", EndUserMessagingSms(client, origin, max_price="0.05"))
     publish("open")
@@ -159,21 +177,35 @@ def test_end_user_messaging_opt_out_falls_back_and_tells_the_operator(aws: Any) 
 def test_end_user_messaging_request_carries_origin_price_and_ttl() -> None:
     import boto3
 
-    from groundswell.alerting.senders import EndUserMessagingSms
+    from groundswell.adapters.messaging import EndUserMessagingSms
 
     client = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
     stub = Stubber(client)
     origin = "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1"
-    stub.add_response("send_text_message", {"MessageId": "m-1"},
-                      {"DestinationPhoneNumber": ONCALL, "OriginationIdentity": origin, "MessageBody": "hi",
-                       "MessageType": "TRANSACTIONAL", "TimeToLive": 3600, "MaxPrice": "0.05"})  # fmt: skip
+    stub.add_response(
+        "send_text_message",
+        {"MessageId": "m-1"},
+        {
+            "DestinationPhoneNumber": ONCALL,
+            "OriginationIdentity": origin,
+            "MessageBody": "hi",
+            "MessageType": "TRANSACTIONAL",
+            "TimeToLive": 3600,
+            "MaxPrice": "0.05",
+        },
+    )
     with stub:
         assert EndUserMessagingSms(client, origin, max_price="0.05").send(ONCALL, "hi") == "m-1"
 
 
 def test_daily_summary_once_per_day(aws: Any) -> None:
-    ceo = {"name": "CEO", "channel": "sms", "address": "+14155550142", "role": "executive",
-           "timezone": "America/New_York"}  # fmt: skip
+    ceo = {
+        "name": "CEO",
+        "channel": "sms",
+        "address": "+14155550142",
+        "role": "executive",
+        "timezone": "America/New_York",
+    }
     runtime.store().brands.put(make_brand(recipients=[ceo]))
     notifier = runtime.notifier()
     morning = datetime(2026, 11, 20, 13, 2, tzinfo=UTC)  # 08:02 EST
@@ -193,18 +225,26 @@ def test_alert_actions_handler_confirms_then_acts(notifier: Any) -> None:
     page = handler({"rawPath": f"/a/{token}", "requestContext": {"http": {"method": "GET"}}}, LambdaContext())
     assert page["statusCode"] == 200 and "<form" in page["body"]
     assert "default-src 'none'" in page["headers"]["Content-Security-Policy"]
-    done = handler({"rawPath": f"/a/{token}", "requestContext": {"http": {"method": "POST"}},
-                    "body": "action=snooze-2"}, LambdaContext())  # fmt: skip
+    done = handler(
+        {"rawPath": f"/a/{token}", "requestContext": {"http": {"method": "POST"}}, "body": "action=snooze-2"},
+        LambdaContext(),
+    )
     assert done["statusCode"] == 200 and "snoozed for 2 h" in done["body"]
     bad = handler({"rawPath": "/a/<script>", "requestContext": {"http": {"method": "GET"}}}, LambdaContext())
     assert bad["statusCode"] == 403 and "<script>" not in bad["body"]
-    inbound = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(
-        {"originationNumber": ONCALL, "messageBody": "ACK"})}}]}  # fmt: skip
+    inbound = {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "Sns": {"Message": json.dumps({"originationNumber": ONCALL, "messageBody": "ACK"})},
+            }
+        ]
+    }
     assert handler(inbound, LambdaContext())["handled"] == ["ack 1 incident(s)"]
 
 
 def test_a_deployment_without_sms_sends_sms_recipients_their_fallback_email(notifier: Any) -> None:
-    from groundswell.alerting.senders import NoSms
+    from groundswell.adapters.messaging import NoSms
 
     object.__setattr__(notifier.channels, "sms", NoSms("SMS_ORIGINATION_IDENTITY is not set"))
     publish("open")
@@ -213,8 +253,8 @@ def test_a_deployment_without_sms_sends_sms_recipients_their_fallback_email(noti
 
 
 def _capture_posts(notifier: Any) -> list[tuple[str, dict[str, Any]]]:
-    from groundswell.alerting.senders import PagerDutyEvents, Webhook
-    from groundswell.http import HttpClient, Response
+    from groundswell.adapters.http import HttpClient, Response
+    from groundswell.adapters.messaging import PagerDutyEvents, Webhook
 
     posted: list[tuple[str, dict[str, Any]]] = []
 
@@ -225,8 +265,7 @@ def _capture_posts(notifier: Any) -> list[tuple[str, dict[str, Any]]]:
         return Response(200, {}, b"ok")
 
     object.__setattr__(notifier.channels, "webhook", Webhook(HttpClient(name="test-webhook", transport=transport)))
-    object.__setattr__(notifier.channels, "pagerduty",
-                       PagerDutyEvents(HttpClient(name="test-pd", transport=transport)))  # fmt: skip
+    object.__setattr__(notifier.channels, "pagerduty", PagerDutyEvents(HttpClient(name="test-pd", transport=transport)))
     return posted
 
 
@@ -234,8 +273,12 @@ HOSTILE = "<!channel> <https://evil.example|click here> [login](https://evil.exa
 
 
 def test_slack_gets_block_kit_with_an_acknowledge_button_and_escaped_post_text(aws: Any) -> None:
-    hook = {"name": "War room", "channel": "webhook", "address": "https://hooks.slack.com/services/T0/B0/x",
-            "role": "pr_oncall"}  # fmt: skip
+    hook = {
+        "name": "War room",
+        "channel": "webhook",
+        "address": "https://hooks.slack.com/services/T0/B0/x",
+        "role": "pr_oncall",
+    }
     runtime.store().brands.put(make_brand(display_name="Acme Air", recipients=[hook]))
     notifier = runtime.notifier()
     posted = _capture_posts(notifier)
@@ -289,7 +332,7 @@ def test_pagerduty_is_triggered_acknowledged_and_resolved_on_the_incident_id(aws
     assert len(payload["summary"]) <= 1024 and "Acme Air" in payload["summary"]
     assert trigger["links"][0]["href"] == trigger["client_url"] and "/a/" in trigger["client_url"]
     token = trigger["client_url"].rsplit("/", 1)[1]
-    assert notifier.act(token, "ack", T0 + timedelta(minutes=1))[0] == 200
+    assert notifier.act(token, "ack", T0 + timedelta(minutes=1)).outcome is Outcome.DONE
     assert posted[-1][1] == {"routing_key": "R" * 32, "event_action": "acknowledge", "dedup_key": view.id}
     publish("resolve", resolved_at=T0 + timedelta(hours=2))
     notifier.drain(T0 + timedelta(hours=2))
@@ -313,11 +356,26 @@ def test_an_unreadable_outbox_event_or_alert_state_is_skipped_and_kept(
 ) -> None:
     """Written by another version, or edited by hand: logged, left where it is, and the rest is notified."""
     db, table = runtime.store().table.db, runtime.store().table.name
-    db.put_item(TableName=table, Item={"pk": {"S": "OUTBOX"}, "sk": {"S": "0-first#x:1#open"},
-                                       "brand": {"S": "acme-air"}, "kind": {"S": "open"},
-                                       "incident": {"S": '{"id": "x:1"}'}})  # fmt: skip
-    db.put_item(TableName=table, Item={"pk": {"S": "ALERTS"}, "sk": {"S": "y:1"}, "state": {"S": "{}"},
-                                       "version": {"N": "1"}, "status": {"S": "open"}})  # fmt: skip
+    db.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": "OUTBOX"},
+            "sk": {"S": "0-first#x:1#open"},
+            "brand": {"S": "acme-air"},
+            "kind": {"S": "open"},
+            "incident": {"S": '{"id": "x:1"}'},
+        },
+    )
+    db.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": "ALERTS"},
+            "sk": {"S": "y:1"},
+            "state": {"S": "{}"},
+            "version": {"N": "1"},
+            "status": {"S": "open"},
+        },
+    )
     publish("open")
     assert notifier.drain(T0).sent == 2  # the readable event is notified
     assert [e.key for e in runtime.store().incidents.outbox()] == ["0-first#x:1#open"]  # the other one is kept
@@ -325,13 +383,20 @@ def test_an_unreadable_outbox_event_or_alert_state_is_skipped_and_kept(
     assert len(emails_sent()) == 2
     assert notifier.inbound_sms(ONCALL, "ack", T0 + timedelta(minutes=32)) == "ack 1 incident(s)"
     logged = {(r.getMessage(), getattr(r, "key", "")) for r in caplog.records if r.levelname == "ERROR"}
-    assert logged == {("outbox event unreadable: skipped and kept", "0-first#x:1#open"),
-                      ("alert state unreadable: skipped and kept", "y:1")}  # fmt: skip
+    assert logged == {
+        ("outbox event unreadable: skipped and kept", "0-first#x:1#open"),
+        ("alert state unreadable: skipped and kept", "y:1"),
+    }
 
 
 def test_a_paused_brand_gets_no_reminders_or_summaries_until_enabled_again(aws: Any) -> None:
-    ceo = {"name": "CEO", "channel": "sms", "address": "+14155550142", "role": "executive",
-           "timezone": "America/New_York"}  # fmt: skip
+    ceo = {
+        "name": "CEO",
+        "channel": "sms",
+        "address": "+14155550142",
+        "role": "executive",
+        "timezone": "America/New_York",
+    }
     runtime.store().brands.put(make_brand(recipients=[*recipients(), ceo]))
     notifier = runtime.notifier()
     publish("open")
@@ -352,21 +417,36 @@ def test_an_unreadable_alert_state_of_a_live_incident_is_replaced_and_summaries_
 ) -> None:
     """The incident's own alert state, and one stored incident, written by another version: the escalation is
     still sent (the delivery claims keep every message to one send) and the CEO still gets the summary."""
-    from groundswell.alerting.lifecycle import AlertState
+    from groundswell.domain.alerting.lifecycle import AlertState
 
-    ceo = {"name": "CEO", "channel": "sms", "address": "+14155550142", "role": "executive",
-           "timezone": "America/New_York"}  # fmt: skip
+    ceo = {
+        "name": "CEO",
+        "channel": "sms",
+        "address": "+14155550142",
+        "role": "executive",
+        "timezone": "America/New_York",
+    }
     runtime.store().brands.put(make_brand(recipients=[*recipients(), ceo]))
     notifier = runtime.notifier()
     view = publish("open")
     notifier.drain(T0)
     db, table = runtime.store().table.db, runtime.store().table.name
-    db.update_item(TableName=table, Key={"pk": {"S": "ALERTS"}, "sk": {"S": view.id}},
-                   UpdateExpression="SET #s = :bad", ExpressionAttributeNames={"#s": "state"},
-                   ExpressionAttributeValues={":bad": {"S": '{"version": 2}'}})  # fmt: skip
-    db.put_item(TableName=table, Item={"pk": {"S": "BRAND#acme-air"}, "sk": {"S": "INCIDENT#acme-air:old"},
-                                       "incident": {"S": '{"id": "acme-air:old"}'},
-                                       "status": {"S": "resolved"}})  # fmt: skip
+    db.update_item(
+        TableName=table,
+        Key={"pk": {"S": "ALERTS"}, "sk": {"S": view.id}},
+        UpdateExpression="SET #s = :bad",
+        ExpressionAttributeNames={"#s": "state"},
+        ExpressionAttributeValues={":bad": {"S": '{"version": 2}'}},
+    )
+    db.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": "BRAND#acme-air"},
+            "sk": {"S": "INCIDENT#acme-air:old"},
+            "incident": {"S": '{"id": "acme-air:old"}'},
+            "status": {"S": "resolved"},
+        },
+    )
     publish("escalate", severity=4, observed=300)
     assert notifier.drain(T0 + timedelta(minutes=10)).sent >= 1
     assert any("WORSE" in text for phone, text in sms_sent() if phone == ONCALL)  # told before: the escalation
@@ -374,7 +454,9 @@ def test_an_unreadable_alert_state_of_a_live_incident_is_replaced_and_summaries_
     assert stored is not None and AlertState.model_validate_json(stored.state).incident.severity == 4  # replaced
     assert notifier.tick(datetime(2026, 11, 21, 13, 2, tzinfo=UTC)).summaries == 1  # 08:02 in New York
     assert {r.getMessage() for r in caplog.records if r.levelname == "ERROR"} == {
-        "alert state unreadable: skipped and kept", "incident unreadable: skipped and kept"}  # fmt: skip
+        "alert state unreadable: skipped and kept",
+        "incident unreadable: skipped and kept",
+    }
 
 
 @pytest.mark.parametrize("executive_of", ["a-air", "b-air"])
@@ -384,8 +466,9 @@ def test_a_person_on_two_brands_gets_one_summary_of_both_whatever_the_order(aws:
     person = {"name": "Dana", "channel": "sms", "address": "+14155550142", "timezone": "America/New_York"}
     for name in ("a-air", "b-air"):
         role = "executive" if name == executive_of else "pr_oncall"
-        runtime.store().brands.put(make_brand(name=name, display_name=name.upper(),
-                                             recipients=[{**person, "role": role}]))  # fmt: skip
+        runtime.store().brands.put(
+            make_brand(name=name, display_name=name.upper(), recipients=[{**person, "role": role}])
+        )
     notifier = runtime.notifier()
     morning = datetime(2026, 11, 20, 13, 2, tzinfo=UTC)  # 08:02 EST
     assert notifier.tick(morning).summaries == 1
@@ -398,8 +481,9 @@ def test_a_persons_quiet_hours_hold_their_alerts_from_every_brand(aws: Any) -> N
     night = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)  # 23:00 in New York
     person = {"name": "Dana", "channel": "sms", "address": ONCALL, "role": "pr_oncall"}
     runtime.store().brands.put(make_brand(name="acme-air", recipients=[person]))  # listed first, no quiet hours
-    runtime.store().brands.put(make_brand(name="zenith", recipients=[{**person, "timezone": "America/New_York",
-                                                                     "quiet_hours": [22, 7]}]))  # fmt: skip
+    runtime.store().brands.put(
+        make_brand(name="zenith", recipients=[{**person, "timezone": "America/New_York", "quiet_hours": [22, 7]}])
+    )
     notifier = runtime.notifier()
     publish("open", opened_at=night, peak_at=night, id="acme-air:night")
     assert notifier.drain(night).held == 1 and sms_sent() == []

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from groundswell.adapters.dynamo import Store, open_store
-from groundswell.models import Mention, Sentiment
-from groundswell.ports import CursorConflict
+from groundswell.domain.models import Mention, Sentiment
+from groundswell.domain.ports import CursorConflict
 from tests.conftest import make_brand
 
 pytestmark = pytest.mark.integration
@@ -203,8 +203,13 @@ class Flaky:
         if self.fail > 0:
             self.fail -= 1
             reasons = [{"Code": self.reason, "Message": "simulated"} for _ in kwargs["TransactItems"]]
-            raise ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
-                               "CancellationReasons": reasons}, "TransactWriteItems")  # fmt: skip
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+                    "CancellationReasons": reasons,
+                },
+                "TransactWriteItems",
+            )
         return self._client.transact_write_items(**kwargs)
 
     def __getattr__(self, name: str) -> Any:

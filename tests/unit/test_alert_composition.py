@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from groundswell.alerting import links
-from groundswell.alerting.email import compose, safe_link, safe_text, subject
-from groundswell.alerting.gsm import gsm_units, segments, to_gsm
-from groundswell.alerting.notices import AlertKind, Facts, Notice, window_label
-from groundswell.alerting.samples import choose_samples
-from groundswell.alerting.sms import grouped_text, incident_text
-from groundswell.models import Mention, Sentiment
+from groundswell.domain.alerting import links
+from groundswell.domain.alerting.email import compose, safe_link, safe_text, subject
+from groundswell.domain.alerting.gsm import gsm_units, segments, to_gsm
+from groundswell.domain.alerting.notices import AlertKind, Facts, Notice, window_label
+from groundswell.domain.alerting.samples import choose_samples
+from groundswell.domain.alerting.sms import grouped_text, incident_text
+from groundswell.domain.models import Mention, Sentiment
 from tests.conftest import golden, make_incident
 
 LINK = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/a/Xk3f9QpLAbCdEfGhIjKl"
@@ -27,9 +27,17 @@ def notice(kind: AlertKind = AlertKind.OPEN, **incident: object) -> Notice:
 
 
 def mention(i: int, text: str, author: str | None = None, likes: int = 0, url: str | None = None) -> Mention:
-    return Mention(source="bluesky", id=f"p{i}", brand="acme-air", text=text, author=author or f"user{i}",
-                   created_at=T0 + timedelta(minutes=i), likes=likes, url=url or f"https://bsky.app/p/{i}",
-                   sentiment=Sentiment.NEGATIVE)  # fmt: skip
+    return Mention(
+        source="bluesky",
+        id=f"p{i}",
+        brand="acme-air",
+        text=text,
+        author=author or f"user{i}",
+        created_at=T0 + timedelta(minutes=i),
+        likes=likes,
+        url=url or f"https://bsky.app/p/{i}",
+        sentiment=Sentiment.NEGATIVE,
+    )
 
 
 # ---------------------------------------------------------------- GSM-7
@@ -80,8 +88,11 @@ def test_sms_with_a_short_link_says_what_it_is_about() -> None:
 
 
 def test_sms_of_hostile_brand_text_and_drivers_stays_gsm_and_bounded() -> None:
-    hostile = Notice(kind=AlertKind.OPEN, brand_label="Acme 😡\u202e" + "x" * 200,
-                     incident=make_incident(drivers=("💥💥", "\u202egnp.exe", "<script>" * 20)))  # fmt: skip
+    hostile = Notice(
+        kind=AlertKind.OPEN,
+        brand_label="Acme 😡\u202e" + "x" * 200,
+        incident=make_incident(drivers=("💥💥", "\u202egnp.exe", "<script>" * 20)),
+    )
     text = incident_text(hostile, LINK, "UTC")
     assert gsm_units(text) is not None and segments(text) <= 2 and LINK in text
 
@@ -111,8 +122,13 @@ def email_notice() -> Notice:
         mention(5, 'Quote "test" & <b>bold</b>', likes=3),
     ]
     chosen = choose_samples(samples, ["outage", "refund"])
-    return Notice(kind=AlertKind.OPEN, incident=make_incident(), brand_label="Acme <Air>", samples=tuple(chosen),
-                  facts=Facts(negative_share=0.62, usual_share=0.21, growth=3.1, last_hour_negative=150))  # fmt: skip
+    return Notice(
+        kind=AlertKind.OPEN,
+        incident=make_incident(),
+        brand_label="Acme <Air>",
+        samples=tuple(chosen),
+        facts=Facts(negative_share=0.62, usual_share=0.21, growth=3.1, last_hour_negative=150),
+    )
 
 
 def test_samples_are_diverse_relevant_and_engaged() -> None:
@@ -120,14 +136,20 @@ def test_samples_are_diverse_relevant_and_engaged() -> None:
     authors = [m.author for m in chosen]
     assert len(authors) == len(set(authors))
     texts = [m.text for m in chosen]
-    assert not ("Acme Air app outage AGAIN, can't check in" in texts
-                and "Acme Air app outage AGAIN, can't check in!!" in texts)  # fmt: skip
+    assert not (
+        "Acme Air app outage AGAIN, can't check in" in texts and "Acme Air app outage AGAIN, can't check in!!" in texts
+    )
     assert chosen[0].id == "p1"  # a driver term and the most engagement
 
 
 def test_email_escapes_post_text_and_keeps_only_http_links() -> None:
-    email = compose([email_notice()], links={"acme-air:20261120T1405": LINK}, timezone="America/New_York",
-                    charts={"acme-air:20261120T1405": b"\x89PNG"}, reason="You are PR on-call.")  # fmt: skip
+    email = compose(
+        [email_notice()],
+        links={"acme-air:20261120T1405": LINK},
+        timezone="America/New_York",
+        charts={"acme-air:20261120T1405": b"\x89PNG"},
+        reason="You are PR on-call.",
+    )
     assert "<script>" not in email.html and "&lt;script&gt;" in email.html
     assert "javascript:" not in email.html and "Acme &lt;Air&gt;" in email.html
     assert "\u202e" not in email.html and "\u202e" not in email.text
@@ -145,8 +167,11 @@ def test_email_mime_has_text_html_and_inline_chart() -> None:
 
 
 def test_subject_is_one_bounded_line_even_with_header_injection() -> None:
-    evil = Notice(kind=AlertKind.OPEN, brand_label="Acme\r\nBcc: victim@example.com",
-                  incident=make_incident(drivers=("x\nSubject: spoof", "y" * 300)))  # fmt: skip
+    evil = Notice(
+        kind=AlertKind.OPEN,
+        brand_label="Acme\r\nBcc: victim@example.com",
+        incident=make_incident(drivers=("x\nSubject: spoof", "y" * 300)),
+    )
     line = subject([evil])
     assert "\n" not in line and "\r" not in line and len(line) <= 140
     message = compose([evil], links={}, timezone="UTC").mime(sender="a@example.com", to="b@example.com")
@@ -164,8 +189,13 @@ def test_safe_helpers() -> None:
 
 def test_links_verify_and_reject_tampering_and_expiry() -> None:
     key = b"k" * 32
-    record = links.LinkRecord(recipient="sms-1", recipient_name="Dana", incidents=("acme-air:1",),
-                              brands=("acme-air",), expires_at=T0 + timedelta(days=3))  # fmt: skip
+    record = links.LinkRecord(
+        recipient="sms-1",
+        recipient_name="Dana",
+        incidents=("acme-air:1",),
+        brands=("acme-air",),
+        expires_at=T0 + timedelta(days=3),
+    )
     link_id, token = links.new_token(key, record)
     assert len(token) == 20 and token.startswith(link_id)
     assert links.verify(key, token, record, T0).ok
@@ -185,7 +215,14 @@ def test_alerts_preview_writes_every_sms_and_the_email(tmp_path: Path) -> None:
 
     assert main(["alerts", "preview", "--output", str(tmp_path)]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["chart.png", "email.eml", "email.html", "sms-escalate.txt", "sms-open.txt", "sms-reminder.txt",
-                     "sms-resolved.txt"]  # fmt: skip
+    assert names == [
+        "chart.png",
+        "email.eml",
+        "email.html",
+        "sms-escalate.txt",
+        "sms-open.txt",
+        "sms-reminder.txt",
+        "sms-resolved.txt",
+    ]
     first_line = (tmp_path / "sms-open.txt").read_text().splitlines()[0]
     assert segments(first_line) == 1 and (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from groundswell.alerting.gsm import gsm_units, segments
-from groundswell.alerting.lifecycle import AlertState, on_tick, on_transition, quiet_hours_end, record_sent
-from groundswell.alerting.notices import AlertKind
-from groundswell.alerting.summary import BrandDay, brand_day, summary_due, summary_text
-from groundswell.models import Bucket, Recipient
+from groundswell.domain.alerting.gsm import gsm_units, segments
+from groundswell.domain.alerting.lifecycle import AlertState, on_tick, on_transition, quiet_hours_end, record_sent
+from groundswell.domain.alerting.notices import AlertKind
+from groundswell.domain.alerting.summary import BrandDay, brand_day, summary_due, summary_text
+from groundswell.domain.models import Bucket, Recipient
 from tests.conftest import make_brand, make_incident
 
 T0 = datetime(2026, 11, 20, 14, 5, tzinfo=UTC)  # 09:05 in New York
@@ -19,9 +19,15 @@ def brand(**alerting: object):  # type: ignore[no-untyped-def]
         {"name": "On-call", "channel": "sms", "address": "+14155550100", "role": "pr_oncall"},
         {"name": "Lead", "channel": "email", "address": "lead@example.com", "role": "comms_lead"},
         {"name": "CEO", "channel": "sms", "address": "+14155550199", "role": "executive", "min_severity": 4},
-        {"name": "Night owl", "channel": "email", "address": "owl@example.com", "role": "pr_oncall",
-         "timezone": "America/New_York", "quiet_hours": [22, 7]},
-    ]  # fmt: skip
+        {
+            "name": "Night owl",
+            "channel": "email",
+            "address": "owl@example.com",
+            "role": "pr_oncall",
+            "timezone": "America/New_York",
+            "quiet_hours": [22, 7],
+        },
+    ]
     return make_brand(recipients=recipients, alerting=alerting or {})
 
 
@@ -34,7 +40,9 @@ def sent(dispatches, state, now):  # type: ignore[no-untyped-def]
 def test_open_reaches_first_rung_once_and_ladder_climbs_when_unacknowledged() -> None:
     b, state = brand(), AlertState(incident=make_incident(opened_at=T0))
     assert sent(on_transition(state, "open", b, T0), state, T0) == [
-        ("Night owl", "open", "open"), ("On-call", "open", "open")]  # fmt: skip
+        ("Night owl", "open", "open"),
+        ("On-call", "open", "open"),
+    ]
     assert on_tick(state, b, T0 + timedelta(minutes=10)) == []
     ladder = on_tick(state, b, T0 + timedelta(minutes=31))
     assert [(d.recipient.name, d.note) for d in ladder] == [("Lead", "unacknowledged for 31 min")]
@@ -95,8 +103,9 @@ def test_an_escalation_soon_after_the_last_message_waits_for_the_gap() -> None:
 
 
 def test_quiet_hours_end_is_dst_correct() -> None:
-    owl = Recipient(name="o", channel="email", address="o@example.com", timezone="America/New_York",
-                    quiet_hours=(22, 7))  # fmt: skip
+    owl = Recipient(
+        name="o", channel="email", address="o@example.com", timezone="America/New_York", quiet_hours=(22, 7)
+    )
     # the night clocks go back (1 Nov 2026): 07:00 EST is 12:00 UTC, not 11:00
     assert quiet_hours_end(owl, datetime(2026, 11, 1, 4, 0, tzinfo=UTC)) == datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     # the night clocks go forward (8 Mar 2026): 07:00 EDT is 11:00 UTC
@@ -116,8 +125,10 @@ def test_summary_due_once_per_local_day_across_dst() -> None:
 
 def test_brand_day_and_summary_sms_fit_one_segment() -> None:
     now = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)
-    buckets = [Bucket(brand="acme-air", start=now - timedelta(minutes=5 * (i + 1)), total=4 if i < 288 else 3,
-                      negative=1) for i in range(288 * 8)]  # fmt: skip
+    buckets = [
+        Bucket(brand="acme-air", start=now - timedelta(minutes=5 * (i + 1)), total=4 if i < 288 else 3, negative=1)
+        for i in range(288 * 8)
+    ]
     day = brand_day("Acme Air", buckets, [make_incident(opened_at=now - timedelta(hours=5))], now)
     assert day.mentions == 4 * 288 and round(day.change or 0, 2) == 0.33 and day.opened == 1 and day.ongoing == 1
     quiet = BrandDay("Beta Foods", 310, 326.0, 0.12, 0, 0, 0, None)
@@ -129,22 +140,30 @@ def test_brand_day_and_summary_sms_fit_one_segment() -> None:
 
 
 def test_one_message_carries_each_incident_once_in_its_latest_state() -> None:
-    from groundswell.alerting.lifecycle import Dispatch, latest_per_incident
+    from groundswell.domain.alerting.lifecycle import Dispatch, latest_per_incident
 
     owl = brand().recipients[3]
-    held = [Dispatch(owl, "a:1", AlertKind.OPEN, "open"), Dispatch(owl, "b:2", AlertKind.OPEN, "open"),
-            Dispatch(owl, "a:1", AlertKind.RESOLVED, "resolved"),
-            Dispatch(owl, "b:2", AlertKind.ESCALATE, "sev3")]  # fmt: skip
+    held = [
+        Dispatch(owl, "a:1", AlertKind.OPEN, "open"),
+        Dispatch(owl, "b:2", AlertKind.OPEN, "open"),
+        Dispatch(owl, "a:1", AlertKind.RESOLVED, "resolved"),
+        Dispatch(owl, "b:2", AlertKind.ESCALATE, "sev3"),
+    ]
     assert [(d.incident_id, d.kind) for d in latest_per_incident(held)] == [
-        ("a:1", AlertKind.RESOLVED), ("b:2", AlertKind.ESCALATE)]  # fmt: skip
+        ("a:1", AlertKind.RESOLVED),
+        ("b:2", AlertKind.ESCALATE),
+    ]
 
 
 def test_a_state_rebuilt_from_the_messages_sent_escalates_to_those_told() -> None:
-    from groundswell.alerting.lifecycle import rebuilt_state
+    from groundswell.domain.alerting.lifecycle import rebuilt_state
 
     b = brand()
     oncall, lead = (r.key for r in b.recipients[:2])
     state = rebuilt_state(make_incident(severity=4), [("open", oncall), ("sev3", lead), ("reminder1", oncall)])
     assert {k: t.severity for k, t in state.told.items()} == {oncall: 1, lead: 3}
     assert sent(on_transition(state, "escalate", b, T0), state, T0) == [  # and the never told hear it opened
-        ("Lead", "escalate", "sev4"), ("Night owl", "open", "open"), ("On-call", "escalate", "sev4")]  # fmt: skip
+        ("Lead", "escalate", "sev4"),
+        ("Night owl", "open", "open"),
+        ("On-call", "escalate", "sev4"),
+    ]

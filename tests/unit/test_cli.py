@@ -31,14 +31,32 @@ def bad_inputs(tmp: str) -> list[list[str]]:
         ["detect", "--input", f"{tmp}/broken.yaml", "--output", f"{tmp}/out.csv"],
         ["replay", "--input", f"{tmp}/missing.jsonl", "--brand", "US Airways", "--output", f"{tmp}/r.jsonl"],
         ["replay", "--input", f"{tmp}/one.jsonl", "--brand", "!!!", "--output", f"{tmp}/r.jsonl"],
-        ["replay", "--input", f"{tmp}/one.jsonl", "--brand", "US Airways", "--output", f"{tmp}/r.jsonl",
-         "--config", f"{tmp}/broken.yaml"],
-        ["replay", "--input", f"{tmp}/one.jsonl", "--brand", "Nope Air", "--output", f"{tmp}/r.jsonl",
-         "--config", f"{tmp}/brands.yaml"],
+        [
+            "replay",
+            "--input",
+            f"{tmp}/one.jsonl",
+            "--brand",
+            "US Airways",
+            "--output",
+            f"{tmp}/r.jsonl",
+            "--config",
+            f"{tmp}/broken.yaml",
+        ],
+        [
+            "replay",
+            "--input",
+            f"{tmp}/one.jsonl",
+            "--brand",
+            "Nope Air",
+            "--output",
+            f"{tmp}/r.jsonl",
+            "--config",
+            f"{tmp}/brands.yaml",
+        ],
         ["alerts", "preview", "--config", f"{tmp}/broken.yaml"],
         ["alerts", "preview", "--config", f"{tmp}/brands.yaml", "--brand", "nope"],
         ["demo", "--output", f"{tmp}/one.jsonl/demo", "--hours", "1"],  # a file where a folder should go
-    ]  # fmt: skip
+    ]
 
 
 def test_no_command_answers_a_user_mistake_with_a_traceback(

@@ -10,9 +10,9 @@ import pytest
 from scipy.stats import nbinom
 
 from benchmarks.nab_scorer import PROFILES, LabelledFile, file_counts, normalised, scaled_sigmoid, score_file
-from groundswell.detection.detector import WARM_UP, Detector
-from groundswell.detection.evidence import WINDOWS, combine, upper_tail
-from groundswell.detection.series import onsets, score_brand_series, score_series
+from groundswell.domain.detection.detector import WARM_UP, Detector
+from groundswell.domain.detection.evidence import WINDOWS, combine, upper_tail
+from groundswell.domain.detection.series import onsets, score_brand_series, score_series
 from infra.cli import main as cli
 from infra.csvio import CsvInputError, detect_csv, read_counts
 
@@ -40,7 +40,7 @@ def test_upper_tail_matches_scipy_reference_values() -> None:
 def test_the_swell_tail_skips_only_sums_whose_tail_cannot_matter() -> None:
     """swell_tail is upper_tail above expectation and 1 at or below it, where the true tail is at least 0.28 for
     every phi the detector allows, so after combine's correction (x 4 or more) it is 1 either way."""
-    from groundswell.detection.evidence import swell_tail
+    from groundswell.domain.detection.evidence import swell_tail
 
     rng = np.random.default_rng(8)
     observed = rng.integers(0, 80, 2000).astype(float)
@@ -54,7 +54,7 @@ def test_the_swell_tail_skips_only_sums_whose_tail_cannot_matter() -> None:
 def test_tails_and_fdr_match_scipy_stats() -> None:
     from scipy.stats import binom, false_discovery_control
 
-    from groundswell.detection.evidence import benjamini_hochberg, binomial_upper_tail
+    from groundswell.domain.detection.evidence import benjamini_hochberg, binomial_upper_tail
 
     rng = np.random.default_rng(4)
     observed = rng.integers(0, 60, 200).astype(float)
@@ -252,17 +252,19 @@ def test_the_detect_scores_open_the_incidents_the_detector_function_opens(monkey
     with the CUSUM still high; the function restarts it, also for the buckets after it in a catch-up cycle, and
     so must the scorer, or they open a second incident at 01:20 (both did until 2026-11-24)."""
     from benchmarks.airline_backtest import DEFAULT_START, series
-    from groundswell.detection.cycle import BrandState, run_cycle
-    from groundswell.detection.detector import Scan
-    from groundswell.models import Bucket, bucket_start
+    from groundswell.domain.detection.cycle import BrandState, run_cycle
+    from groundswell.domain.detection.detector import Scan
+    from groundswell.domain.models import Bucket, bucket_start
     from infra.memory import MemoryBuckets
 
     cells = series("human")["Delta"]
     start = bucket_start(max(DEFAULT_START, min(cells)))
     times = [start + timedelta(minutes=5 * i) for i in range(int((max(cells) - start) / timedelta(minutes=5)) + 1)]
     counts = [cells.get(t, [0, 0, set()]) for t in times]
-    stored = {t: Bucket(brand="b", start=t, total=c[0], negative=c[1], negative_authors=len(c[2]))
-              for t, c in zip(times, counts, strict=True)}  # fmt: skip
+    stored = {
+        t: Bucket(brand="b", start=t, total=c[0], negative=c[1], negative_authors=len(c[2]))
+        for t, c in zip(times, counts, strict=True)
+    }
     for buckets_per_cycle in (1, 288):
         memory, state, opened = MemoryBuckets(stored), BrandState(last_bucket=start - timedelta(minutes=5)), []
         for step in range(buckets_per_cycle, len(times) + 2 * buckets_per_cycle, buckets_per_cycle):
@@ -278,7 +280,7 @@ def test_the_detect_scores_open_the_incidents_the_detector_function_opens(monkey
 
 
 def test_a_long_cusum_run_reports_its_last_four_hours_when_they_are_further_above_normal() -> None:
-    from groundswell.detection.brand import fired_numbers
+    from groundswell.domain.detection.brand import fired_numbers
 
     observed, expected = np.zeros((3, len(WINDOWS))), np.ones((3, len(WINDOWS)))
     observed[:, -1], expected[:, -1] = [320.0, 150.0, 99.0], 100.0  # the 4-hour window: 3.2x, 1.5x, 0.99x

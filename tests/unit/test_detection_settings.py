@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from groundswell.detection.cycle import BrandState, _p_open, run_cycle
-from groundswell.models import Bucket, DetectionSettings
+from groundswell.domain.detection.cycle import BrandState, _p_open, run_cycle
+from groundswell.domain.models import Bucket, DetectionSettings
 from infra.memory import MemoryBuckets
 from tests.conftest import make_brand
 
@@ -101,16 +101,24 @@ def test_a_planned_event_keeps_a_campaigns_slow_rise_quiet() -> None:
 def test_a_paused_brand_does_not_learn_its_paused_days_as_calm(seed: int) -> None:
     """Two days paused (nothing polled, so no buckets), then mentions flow again. Learned as zeros, those days
     lower the baseline and the return of ordinary volume alerts; marked paused, they are skipped."""
-    from groundswell.detection.cycle import pause
+    from groundswell.domain.detection.cycle import pause
 
     rng = np.random.default_rng(seed)
     days, paused = 18, range(14 * 288, 16 * 288)
     hours = np.arange(days * 288) * 5 / 60
     mean = 20 * (0.3 + 1.4 * (0.5 - 0.5 * np.cos(2 * np.pi * ((hours % 24) - 4) / 24)))
     negative = rng.negative_binomial(1 / 0.15, (1 / 0.15) / (1 / 0.15 + mean))
-    stored = {START + timedelta(minutes=5 * i): Bucket(brand="b", start=START + timedelta(minutes=5 * i),
-                                                       total=4 * int(n), negative=int(n), negative_authors=int(n))
-              for i, n in enumerate(negative) if i not in paused}  # fmt: skip
+    stored = {
+        START + timedelta(minutes=5 * i): Bucket(
+            brand="b",
+            start=START + timedelta(minutes=5 * i),
+            total=4 * int(n),
+            negative=int(n),
+            negative_authors=int(n),
+        )
+        for i, n in enumerate(negative)
+        if i not in paused
+    }
     resumed = START + timedelta(days=16)
 
     def opened_after_resume(*, marked: bool) -> list[str]:

@@ -5,24 +5,32 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
-from groundswell.detection.drivers import find_drivers, source_shares
-from groundswell.models import Mention, Sentiment
+from groundswell.domain.detection.drivers import find_drivers, source_shares
+from groundswell.domain.models import Mention, Sentiment
 
 T = datetime(2026, 11, 3, tzinfo=UTC)
 
 
 def mention(i: int, text: str, author: str, source: str = "bluesky") -> Mention:
-    return Mention(source=source, id=str(i), brand="acme-air", text=text, author=author, created_at=T,
-                   sentiment=Sentiment.NEGATIVE)  # fmt: skip
+    return Mention(
+        source=source, id=str(i), brand="acme-air", text=text, author=author, created_at=T, sentiment=Sentiment.NEGATIVE
+    )
 
 
 def test_the_spike_topic_leads_and_everyday_complaints_do_not() -> None:
     rng = random.Random(3)
-    everyday = ["Acme Air lost my bag again", "Acme Air flight delayed, no updates", "rude gate agent at Acme Air",
-                "Acme Air refund still missing", "seat broken on Acme Air"]  # fmt: skip
+    everyday = [
+        "Acme Air lost my bag again",
+        "Acme Air flight delayed, no updates",
+        "rude gate agent at Acme Air",
+        "Acme Air refund still missing",
+        "seat broken on Acme Air",
+    ]
     baseline = [mention(i, rng.choice(everyday), f"user{i}") for i in range(300)]
-    spike = [mention(1000 + i, f"Acme Air computer outage at BWI, {rng.choice(everyday)}", f"crowd{i}", "mastodon")
-             for i in range(40)]  # fmt: skip
+    spike = [
+        mention(1000 + i, f"Acme Air computer outage at BWI, {rng.choice(everyday)}", f"crowd{i}", "mastodon")
+        for i in range(40)
+    ]
     spike += [mention(2000 + i, rng.choice(everyday), f"other{i}") for i in range(20)]
     drivers = find_drivers(spike, baseline, brand_terms=["Acme Air", "@acmeair"])
     assert {d.term for d in drivers[:3]} == {"computer", "outage", "bwi"}
@@ -40,8 +48,12 @@ def test_a_swell_of_the_usual_complaints_is_described_by_its_most_frequent_terms
     """Nothing stands out against the baseline (the same complaints, more of them): the drivers are the spike's
     most frequent terms that are not under-represented, and never everyday words such as "today"."""
     rng = random.Random(5)
-    usual = ["Acme Air cancelled my flight today", "on hold with Acme Air for an hour today",
-             "Acme Air cancelled again, on hold forever", "Acme Air lost my bag"]  # fmt: skip
+    usual = [
+        "Acme Air cancelled my flight today",
+        "on hold with Acme Air for an hour today",
+        "Acme Air cancelled again, on hold forever",
+        "Acme Air lost my bag",
+    ]
     baseline = [mention(i, rng.choice(usual), f"user{i}") for i in range(200)]
     spike = [mention(1000 + i, rng.choice(usual), f"crowd{i}") for i in range(120)]
     drivers = find_drivers(spike, baseline, brand_terms=["Acme Air"])

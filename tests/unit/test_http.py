@@ -7,7 +7,8 @@ import urllib.request
 
 import pytest
 
-from groundswell.http import HttpClient, HttpError, RateLimiter, Response, retry_after_seconds
+from groundswell.adapters.http import HttpClient, HttpError, Response
+from groundswell.adapters.rate_limits import RateLimiter, retry_after_seconds
 
 
 class Script:

@@ -6,14 +6,20 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from groundswell.detection.brand import BrandDetector, decide
-from groundswell.detection.incidents import CALM_BUCKETS, OnsetTracker, advance, severity
+from groundswell.domain.detection.brand import BrandDetector, decide
+from groundswell.domain.detection.incidents import CALM_BUCKETS, OnsetTracker, advance, severity
 
 START = datetime(2026, 11, 2, tzinfo=UTC)
 
 
-def simulate(days: int, seed: int, *, flood: tuple[int, int] | None = None, crowd: tuple[int, int] | None = None,
-             share_shift: tuple[int, int] | None = None) -> list[float]:  # fmt: skip
+def simulate(
+    days: int,
+    seed: int,
+    *,
+    flood: tuple[int, int] | None = None,
+    crowd: tuple[int, int] | None = None,
+    share_shift: tuple[int, int] | None = None,
+) -> list[float]:
     """Per bucket p-values of a brand with ~6 mentions/5 min, 25% negative; optional disturbances."""
     rng = np.random.default_rng(seed)
     rows: list[tuple[int, int, int]] = []
@@ -62,49 +68,109 @@ def test_onset_tracker_fires_on_new_highs_only() -> None:
 
 def test_an_incident_opens_once_escalates_and_resolves_after_calm() -> None:
     t = START
-    incident, changes = advance(None, brand="acme", bucket=t, pvalue=1e-7, onset=True, observed=30, expected=10,
-                                window_minutes=60)  # fmt: skip
+    incident, changes = advance(
+        None, brand="acme", bucket=t, pvalue=1e-7, onset=True, observed=30, expected=10, window_minutes=60
+    )
     assert [c.kind for c in changes] == ["open"] and incident and incident.id == "acme:20261102T0000"
     assert incident.severity == 2
-    incident, changes = advance(incident, brand="acme", bucket=t + timedelta(minutes=5), pvalue=1e-9, onset=True,
-                                observed=120, expected=10, window_minutes=60)  # fmt: skip
+    incident, changes = advance(
+        incident,
+        brand="acme",
+        bucket=t + timedelta(minutes=5),
+        pvalue=1e-9,
+        onset=True,
+        observed=120,
+        expected=10,
+        window_minutes=60,
+    )
     assert [c.kind for c in changes] == ["escalate"] and incident and incident.severity == 4
     assert incident.id == "acme:20261102T0000"  # the same episode, the same id
     for step in range(2, 2 + CALM_BUCKETS - 1):
-        incident, changes = advance(incident, brand="acme", bucket=t + timedelta(minutes=5 * step), pvalue=0.5,
-                                    onset=False, observed=10, expected=10, window_minutes=60)  # fmt: skip
+        incident, changes = advance(
+            incident,
+            brand="acme",
+            bucket=t + timedelta(minutes=5 * step),
+            pvalue=0.5,
+            onset=False,
+            observed=10,
+            expected=10,
+            window_minutes=60,
+        )
         assert incident is not None and changes == []
-    incident, changes = advance(incident, brand="acme", bucket=t + timedelta(minutes=5 * (1 + CALM_BUCKETS)),
-                                pvalue=0.5, onset=False, observed=10, expected=10, window_minutes=60)  # fmt: skip
+    incident, changes = advance(
+        incident,
+        brand="acme",
+        bucket=t + timedelta(minutes=5 * (1 + CALM_BUCKETS)),
+        pvalue=0.5,
+        onset=False,
+        observed=10,
+        expected=10,
+        window_minutes=60,
+    )
     assert incident is None and [c.kind for c in changes] == ["resolve"]
     assert changes[0].incident.resolved_at == t + timedelta(minutes=10)  # when the calm began
 
 
 def test_a_brief_dip_does_not_resolve_an_incident() -> None:
-    incident, _ = advance(None, brand="acme", bucket=START, pvalue=1e-7, onset=True, observed=30, expected=10,
-                          window_minutes=60)  # fmt: skip
+    incident, _ = advance(
+        None, brand="acme", bucket=START, pvalue=1e-7, onset=True, observed=30, expected=10, window_minutes=60
+    )
     for step in range(1, 40):
         calm = step % 10 != 0  # evidence returns every 50 minutes
-        incident, changes = advance(incident, brand="acme", bucket=START + timedelta(minutes=5 * step),
-                                    pvalue=0.5 if calm else 1e-3, onset=False, observed=20, expected=10,
-                                    window_minutes=60)  # fmt: skip
+        incident, changes = advance(
+            incident,
+            brand="acme",
+            bucket=START + timedelta(minutes=5 * step),
+            pvalue=0.5 if calm else 1e-3,
+            onset=False,
+            observed=20,
+            expected=10,
+            window_minutes=60,
+        )
         assert incident is not None and all(c.kind != "resolve" for c in changes)
 
 
 def test_current_numbers_are_the_last_two_hours_and_a_sustained_rise_there_is_not_calm() -> None:
     """The email's "Right now" is the last two hours whatever test fired; calm also needs them near normal."""
-    incident, _ = advance(None, brand="acme", bucket=START, pvalue=1e-7, onset=True, observed=30, expected=5,
-                          window_minutes=15, recent=(90.0, 40.0))  # fmt: skip
+    incident, _ = advance(
+        None,
+        brand="acme",
+        bucket=START,
+        pvalue=1e-7,
+        onset=True,
+        observed=30,
+        expected=5,
+        window_minutes=15,
+        recent=(90.0, 40.0),
+    )
     assert incident and (incident.current_observed, incident.current_expected) == (90.0, 40.0)
     assert (incident.observed, incident.window_minutes) == (30, 15)  # the firing test's own numbers
     for step in range(1, 3 * CALM_BUCKETS):  # no evidence in the last hour, yet 2x over two hours: not calm
-        incident, changes = advance(incident, brand="acme", bucket=START + timedelta(minutes=5 * step), pvalue=0.5,
-                                    onset=False, observed=4, expected=5, window_minutes=5, recent_pvalue=0.5,
-                                    recent=(80.0, 40.0))  # fmt: skip
+        incident, changes = advance(
+            incident,
+            brand="acme",
+            bucket=START + timedelta(minutes=5 * step),
+            pvalue=0.5,
+            onset=False,
+            observed=4,
+            expected=5,
+            window_minutes=5,
+            recent_pvalue=0.5,
+            recent=(80.0, 40.0),
+        )
         assert incident is not None and changes == []
     assert (incident.current_observed, incident.current_expected) == (80.0, 40.0)
     for step in range(3 * CALM_BUCKETS, 4 * CALM_BUCKETS):
-        incident, changes = advance(incident, brand="acme", bucket=START + timedelta(minutes=5 * step), pvalue=0.5,
-                                    onset=False, observed=4, expected=5, window_minutes=5, recent_pvalue=0.5,
-                                    recent=(44.0, 40.0))  # fmt: skip
+        incident, changes = advance(
+            incident,
+            brand="acme",
+            bucket=START + timedelta(minutes=5 * step),
+            pvalue=0.5,
+            onset=False,
+            observed=4,
+            expected=5,
+            window_minutes=5,
+            recent_pvalue=0.5,
+            recent=(44.0, 40.0),
+        )
     assert incident is None and [c.kind for c in changes] == ["resolve"]

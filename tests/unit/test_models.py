@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from groundswell.models import Brand, Recipient
+from groundswell.domain.models import Brand, Recipient
 from infra.brand_files import BrandConfigError, parse_brands
 from tests.conftest import make_brand
 
@@ -56,8 +56,11 @@ def test_repeated_brand_names_in_one_file_are_rejected() -> None:
 
 
 def test_a_brand_file_with_a_plain_http_feed_is_refused_with_a_clear_line() -> None:
-    brand = {"name": "acme-air", "terms": {"keywords": ["acme"]},
-             "sources": [{"type": "rss", "feeds": ["http://news.example/feed.xml"]}]}  # fmt: skip
+    brand = {
+        "name": "acme-air",
+        "terms": {"keywords": ["acme"]},
+        "sources": [{"type": "rss", "feeds": ["http://news.example/feed.xml"]}],
+    }
     with pytest.raises(BrandConfigError, match=r"http://news\.example/feed\.xml is not https"):
         parse_brands(brand)
     brand["sources"] = [{"type": "rss", "feeds": ["https://news.example/feed.xml"]}]

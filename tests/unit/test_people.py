@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import time
 
-from groundswell.alerting.people import conflicts, shared_preferences
+from groundswell.domain.alerting.people import conflicts, shared_preferences
 from tests.conftest import make_brand
 
 PERSON = {"name": "Dana", "channel": "email", "address": "dana@example.com"}

@@ -9,8 +9,8 @@ import logging
 import pytest
 
 from groundswell.config import ConfigError, settings
+from groundswell.domain.push import PushRejected, parse_batch, sign, verify
 from groundswell.observability import RedactingFormatter, mask_email, mask_phone
-from groundswell.push import PushRejected, parse_batch, sign, verify
 from groundswell.runtime import PollRequest
 
 KEY = b"k" * 32

@@ -11,10 +11,10 @@ import pytest
 from botocore.stub import Stubber
 
 from groundswell.adapters.comprehend import ComprehendScorer
-from groundswell.listening import score_mentions
-from groundswell.models import Mention, Sentiment
+from groundswell.domain.listening import score_mentions
+from groundswell.domain.models import Mention, Sentiment
+from groundswell.domain.sentiment.complaints import ComplaintAwareVader, complaint_evidence
 from groundswell.runtime import make_scorer
-from groundswell.sentiment.complaints import ComplaintAwareVader, complaint_evidence
 from infra.cli import main as cli
 
 

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from groundswell.http import HttpClient, HttpError, RateLimiter, Response
-from groundswell.sources.bluesky import BlueskyCredentials, BlueskySearch, BlueskySession
-from groundswell.sources.hackernews import HackerNewsSearch
-from groundswell.sources.mastodon import MastodonTags
-from groundswell.sources.replay import ReplayFeed
-from groundswell.sources.rss import RssFeeds
+from groundswell.adapters.http import HttpClient, HttpError, Response
+from groundswell.adapters.rate_limits import RateLimiter
+from groundswell.adapters.sources.bluesky import BlueskyCredentials, BlueskySearch, BlueskySession
+from groundswell.adapters.sources.hackernews import HackerNewsSearch
+from groundswell.adapters.sources.mastodon import MastodonTags
+from groundswell.adapters.sources.replay import ReplayFeed
+from groundswell.adapters.sources.rss import RssFeeds
 from tests.conftest import fixture_bytes, make_brand, recorded
 
 NOW = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
@@ -112,12 +113,16 @@ def bluesky_polls(
 ) -> tuple[Router, Clock, list[Exception]]:
     """Polls ``brands`` brands every minute for ``minutes`` through one session; ``login`` answers
     createSession. Returns the requests, the clock and the errors the polls raised."""
-    router = Router({"createSession": login, "refreshSession": {"accessJwt": "a2", "refreshJwt": "r2"},
-                     "searchPosts": search or {"posts": []}})  # fmt: skip
+    router = Router(
+        {
+            "createSession": login,
+            "refreshSession": {"accessJwt": "a2", "refreshJwt": "r2"},
+            "searchPosts": search or {"posts": []},
+        }
+    )
     clock = Clock()
     client = http(router)
-    session = BlueskySession(client, creds or (lambda: BlueskyCredentials("me", "pw")), "https://pds.test",
-                             clock=clock)  # fmt: skip
+    session = BlueskySession(client, creds or (lambda: BlueskyCredentials("me", "pw")), "https://pds.test", clock=clock)
     source = BlueskySearch(client, session)
     errors: list[Exception] = []
     for _ in range(minutes):
@@ -135,7 +140,7 @@ def logins(router: Router) -> int:
 
 
 def test_a_revoked_app_password_is_sent_once_until_the_secret_changes() -> None:
-    from groundswell.sources.bluesky import LoginRefused
+    from groundswell.adapters.sources.bluesky import LoginRefused
 
     password = ["revoked"]
 
@@ -186,7 +191,7 @@ def test_logins_stay_within_blueskys_limits_under_any_failure(failure: Any) -> N
 
 
 def test_a_session_refused_as_soon_as_made_logs_in_at_most_five_times_in_five_minutes() -> None:
-    from groundswell.sources.bluesky import MAX_LOGINS_PER_DAY, MAX_LOGINS_PER_WINDOW
+    from groundswell.adapters.sources.bluesky import MAX_LOGINS_PER_DAY, MAX_LOGINS_PER_WINDOW
 
     stamps: list[float] = []
     clock_ref: list[Clock] = []
@@ -223,8 +228,9 @@ def test_a_refresh_that_fails_for_a_passing_reason_keeps_the_refresh_token() -> 
             return Response(400, {}, b'{"error": "ExpiredToken"}')
         return {"posts": []}
 
-    router = Router({"createSession": {"accessJwt": "a1", "refreshJwt": "r1"}, "refreshSession": refresh,
-                     "searchPosts": search})  # fmt: skip
+    router = Router(
+        {"createSession": {"accessJwt": "a1", "refreshJwt": "r1"}, "refreshSession": refresh, "searchPosts": search}
+    )
     client = http(router)
     session = BlueskySession(client, lambda: BlueskyCredentials("me", "pw"), "https://pds.test")
     brand = make_brand(sources=[{"type": "bluesky"}])
@@ -236,8 +242,12 @@ def test_a_refresh_that_fails_for_a_passing_reason_keeps_the_refresh_token() -> 
 
 
 def test_a_bad_query_does_not_rotate_the_session() -> None:
-    router = Router({"createSession": {"accessJwt": "a1", "refreshJwt": "r1"},
-                     "searchPosts": Response(400, {}, b'{"error": "InvalidRequest", "message": "bad q"}')})  # fmt: skip
+    router = Router(
+        {
+            "createSession": {"accessJwt": "a1", "refreshJwt": "r1"},
+            "searchPosts": Response(400, {}, b'{"error": "InvalidRequest", "message": "bad q"}'),
+        }
+    )
     client = http(router)
     session = BlueskySession(client, lambda: BlueskyCredentials("me", "pw"), "https://pds.test")
     for _ in range(3):
@@ -411,8 +421,9 @@ def test_replay_reads_up_to_now_skips_bad_lines_and_resumes_from_its_cursor(tmp_
 
 
 def line(ident: str, minute: int = 0) -> bytes:
-    return json.dumps({"id": ident, "created_at": f"2026-11-20T10:{minute:02d}:00Z", "text": "Acme Air",
-                       "author": "a"}).encode()  # fmt: skip
+    return json.dumps(
+        {"id": ident, "created_at": f"2026-11-20T10:{minute:02d}:00Z", "text": "Acme Air", "author": "a"}
+    ).encode()
 
 
 def test_replay_stops_before_a_half_written_last_line_and_reads_it_once_complete(tmp_path: Path) -> None:

@@ -8,8 +8,13 @@ from groundswell.adapters.dynamo.table import condition_failed, retryable
 
 
 def cancelled(*codes: str) -> ClientError:
-    return ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "x"},
-                        "CancellationReasons": [{"Code": c} for c in codes]}, "TransactWriteItems")  # fmt: skip
+    return ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "x"},
+            "CancellationReasons": [{"Code": c} for c in codes],
+        },
+        "TransactWriteItems",
+    )
 
 
 def error(code: str) -> ClientError:

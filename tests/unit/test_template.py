@@ -36,8 +36,9 @@ def test_every_function_has_a_log_group_with_retention() -> None:
 # actions AWS authorises on no resource, so "*" is the only possible Resource
 NO_RESOURCE_ACTIONS = {
     "comprehend:BatchDetectSentiment",  # Comprehend's detect APIs
-    "sns:Publish", "sns:CheckIfPhoneNumberIsOptedOut",  # SNS SMS to a phone number (SmsProvider=sns only)
-}  # fmt: skip
+    "sns:Publish",
+    "sns:CheckIfPhoneNumberIsOptedOut",  # SNS SMS to a phone number (SmsProvider=sns only)
+}
 # AWS managed policies SAM attaches: logs, X-Ray (Tracing: Active), the SQS event source's receive/delete
 MANAGED_POLICIES = {
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
@@ -121,8 +122,15 @@ def test_the_dashboard_is_valid_json_naming_real_resources() -> None:
 
 def test_alarms_cover_failures_silence_and_dead_letters() -> None:
     alarms = {k for k, v in RESOURCES.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
-    assert {"PollerErrorsAlarm", "SilentSourcesAlarm", "DetectorErrorsAlarm", "PollDeadLettersAlarm",
-            "NotifyDeadLettersAlarm", "NotificationsFailedAlarm", "UnreadableItemsAlarm"} <= alarms  # fmt: skip
+    assert {
+        "PollerErrorsAlarm",
+        "SilentSourcesAlarm",
+        "DetectorErrorsAlarm",
+        "PollDeadLettersAlarm",
+        "NotifyDeadLettersAlarm",
+        "NotificationsFailedAlarm",
+        "UnreadableItemsAlarm",
+    } <= alarms
     assert all(RESOURCES[a]["Properties"]["AlarmActions"] == [{"Ref": "OperatorTopic"}] for a in alarms)
 
 
@@ -186,11 +194,17 @@ def test_alarms_and_inbound_sms_can_reach_their_encrypted_topics() -> None:
                 publishers.setdefault(_ref(event["Properties"]["Topic"]) or "", set()).add("sms-voice.amazonaws.com")
     if TRANSLATED.exists():  # what CloudFormation gets: the function's SNS event is a subscription there
         translated = json.loads(TRANSLATED.read_text())["Resources"]
-        subscribed = {_ref(r["Properties"]["TopicArn"]) for r in translated.values()
-                      if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] == "lambda"}  # fmt: skip
+        subscribed = {
+            _ref(r["Properties"]["TopicArn"])
+            for r in translated.values()
+            if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] == "lambda"
+        }
         assert subscribed == {"InboundSmsTopic"}
-        assert all(r["Properties"]["KmsMasterKeyId"] == {"Ref": "TopicKey"}
-                   for r in translated.values() if r["Type"] == "AWS::SNS::Topic")  # fmt: skip
+        assert all(
+            r["Properties"]["KmsMasterKeyId"] == {"Ref": "TopicKey"}
+            for r in translated.values()
+            if r["Type"] == "AWS::SNS::Topic"
+        )
     assert publishers["OperatorTopic"] == {"cloudwatch.amazonaws.com"}
     assert publishers["InboundSmsTopic"] == {"sms-voice.amazonaws.com"}
     for topic, services in publishers.items():
@@ -216,8 +230,11 @@ def test_a_fresh_account_deploys_the_detector_without_a_concurrency_reservation(
     assert TEMPLATE["Parameters"]["DetectorReservedConcurrency"]["Default"] == 0
     reserved = RESOURCES["DetectSpikesFunction"]["Properties"]["ReservedConcurrentExecutions"]
     assert reserved == {"Fn::If": ["ReservesDetector", 1, {"Ref": "AWS::NoValue"}]}
-    assert not [k for k, v in RESOURCES.items() if "ReservedConcurrentExecutions" in v.get("Properties", {})
-                and k != "DetectSpikesFunction"]  # fmt: skip
+    assert not [
+        k
+        for k, v in RESOURCES.items()
+        if "ReservedConcurrentExecutions" in v.get("Properties", {}) and k != "DetectSpikesFunction"
+    ]
 
 
 def _environment(function: str) -> set[str]:

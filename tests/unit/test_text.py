@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from groundswell.text import MAX_TEXT_CHARS, TextRepair, clean_text, decode_utf8, parse_timestamp
+from groundswell.domain.text import MAX_TEXT_CHARS, TextRepair, clean_text, decode_utf8, parse_timestamp
 
 
 def test_html_is_stripped_and_entities_decoded_for_sources_that_send_html() -> None:
@@ -51,7 +51,7 @@ def test_invisible_and_direction_changing_characters_are_removed() -> None:
 
 
 def test_the_keyword_matches_through_an_invisible_character() -> None:
-    from groundswell.sources.base import TermMatcher
+    from groundswell.domain.sources import TermMatcher
     from tests.conftest import make_brand
 
     matcher = TermMatcher(make_brand(terms={"keywords": ["acme air"]}).terms)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from groundswell.models import Sentiment
-from groundswell.sentiment import Score
+from groundswell.domain.models import Sentiment
+from groundswell.domain.sentiment import Score
 
 BATCH = 25
 MAX_BYTES = 5000  # Comprehend's per-document limit (UTF-8 bytes)

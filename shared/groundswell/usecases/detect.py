@@ -11,12 +11,12 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from groundswell.detection.cycle import INCIDENT, STATE, BrandState, pause, rebuilt_state, run_cycle
-from groundswell.detection.drivers import describe
-from groundswell.detection.incidents import Incident
-from groundswell.models import Brand, Sentiment
+from groundswell.domain.detection.cycle import INCIDENT, STATE, BrandState, pause, rebuilt_state, run_cycle
+from groundswell.domain.detection.drivers import describe
+from groundswell.domain.detection.incidents import Incident
+from groundswell.domain.models import Brand, Sentiment
+from groundswell.domain.ports import Brands, DetectorStates, Incidents, Mentions
 from groundswell.observability import count, logger, unreadable
-from groundswell.ports import Brands, DetectorStates, Incidents, Mentions
 
 LEASE_SECONDS = 150.0  # the detector's 120 s timeout and a margin: a crashed holder frees it by then
 

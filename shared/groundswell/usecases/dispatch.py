@@ -8,9 +8,9 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from groundswell.models import BRAND_NAME_PATTERN, Brand, SourceType
+from groundswell.domain.models import BRAND_NAME_PATTERN, Brand, SourceType
+from groundswell.domain.ports import Brands, Cursors
 from groundswell.observability import count, logger
-from groundswell.ports import Brands, Cursors
 
 POLLED_SOURCES = {SourceType.BLUESKY, SourceType.MASTODON, SourceType.HACKERNEWS, SourceType.RSS, SourceType.REPLAY}
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
-from groundswell.listening import IngestReport, ListeningStore, poll_once
+from groundswell.domain.listening import IngestReport, ListeningStore, poll_once
+from groundswell.domain.ports import Brands
+from groundswell.domain.sentiment import Scorer
+from groundswell.domain.sources import Source
 from groundswell.observability import logger
-from groundswell.ports import Brands
-from groundswell.sentiment import Scorer
-from groundswell.sources.base import Source
 from groundswell.usecases.dispatch import PollRequest
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from groundswell.listening import ingest
+from groundswell.domain.listening import ingest
+from groundswell.domain.ports import Brands, Mentions
+from groundswell.domain.push import PushRejected, parse_batch, verify
+from groundswell.domain.records import parse_record
+from groundswell.domain.sentiment import Scorer
+from groundswell.domain.sources import Problem
 from groundswell.observability import count
-from groundswell.ports import Brands, Mentions
-from groundswell.push import PushRejected, parse_batch, verify
-from groundswell.sentiment import Scorer
-from groundswell.sources.base import Problem
-from groundswell.sources.records import parse_record
 
 
 class Nonces(Protocol):

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from groundswell.adapters.dynamo.table import Table, key
-from groundswell.models import Brand
+from groundswell.domain.models import Brand
 from groundswell.observability import unreadable
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from groundswell.adapters.dynamo.table import Table, key
-from groundswell.ports import CursorConflict, CursorRecord
+from groundswell.domain.ports import CursorConflict, CursorRecord
 
 
 class CursorRepository:

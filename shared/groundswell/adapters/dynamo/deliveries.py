@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from groundswell.adapters.dynamo.table import Table, key
-from groundswell.ports import HeldMessage, StoredAlertState
+from groundswell.domain.ports import HeldMessage, StoredAlertState
 
 MAX_DELIVERY_ATTEMPTS = 3
 KEEP_SECONDS = 30 * 86400  # resolved alert states and delivery records, for the timeline and audits

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from groundswell.adapters.dynamo.table import Table, key
-from groundswell.ports import OutboxEvent
+from groundswell.domain.ports import OutboxEvent
 
 
 class IncidentRepository:

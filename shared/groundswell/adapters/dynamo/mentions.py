@@ -22,9 +22,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from groundswell.adapters.dynamo.table import TRANSACTION_TRIES, Table, condition_failed, key, reasons, units
-from groundswell.models import Bucket, Mention, Sentiment, bucket_start
+from groundswell.domain.models import Bucket, Mention, Sentiment, bucket_start
+from groundswell.domain.ports import StoreReport
 from groundswell.observability import count, logger, unreadable
-from groundswell.ports import StoreReport
 
 TRANSACTION_LIMIT = 100
 AUTHORS_PER_BUCKET = 20_000  # 13 bytes each: ~260 KB, well below DynamoDB's 400 KB item limit

@@ -25,15 +25,26 @@ if TYPE_CHECKING:
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
 TRANSACTION_TRIES = 6
-RETRYABLE_CODES = frozenset({
-    "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
-    "TransactionConflictException", "TransactionInProgressException", "InternalServerError",
-    "ServiceUnavailable",
-})  # fmt: skip
-RETRYABLE_REASONS = frozenset({
-    "ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded", "RequestLimitExceeded",
-    "InternalServerError",
-})  # fmt: skip
+RETRYABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+RETRYABLE_REASONS = frozenset(
+    {
+        "ThrottlingError",
+        "TransactionConflict",
+        "ProvisionedThroughputExceeded",
+        "RequestLimitExceeded",
+        "InternalServerError",
+    }
+)
 
 
 def _code(exc: ClientError) -> str:

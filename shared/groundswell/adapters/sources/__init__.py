@@ -1,0 +1,1 @@
+"""Mention sources: one module per source, all behind :class:`groundswell.domain.sources.Source`."""

@@ -1,0 +1,1 @@
+"""The domain: what Groundswell knows (mentions, detection, alerts), with no AWS in it."""

@@ -1,0 +1,193 @@
+"""Alert emails: subject, plain-text and HTML parts, the 48-hour chart inline (multipart/related).
+
+Post text, author names and drivers are written by strangers: Jinja2 autoescapes every value in the HTML,
+links are kept only when they are http(s), text is stripped of control and bidi-override characters and
+bounded, and the subject is one line (the email package refuses CR/LF in headers as a second guard).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from groundswell.domain.alerting.notices import AlertKind, Notice, local_time, window_label
+from groundswell.domain.detection.incidents import CURRENT_MINUTES
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+POST_CHARS = 280
+SUBJECT_CHARS = 140
+SEVERITY_COLOURS = {1: "#2e86c1", 2: "#d4ac0d", 3: "#e67e22", 4: "#c0392b"}
+SEVERITY_WORDS = {1: "watch", 2: "elevated", 3: "high", 4: "critical"}
+_KIND_TITLE = {
+    AlertKind.OPEN: "Crisis alert",
+    AlertKind.ESCALATE: "Getting worse",
+    AlertKind.REMINDER: "Reminder",
+    AlertKind.RESOLVED: "All clear",
+}
+
+
+def safe_text(text: str, limit: int) -> str:
+    """Untrusted text without control, format (bidi, zero-width) or private-use characters, at most ``limit``."""
+    kept = "".join(
+        c if c in "\n " or unicodedata.category(c)[0] not in "CZ" else " "
+        for c in text
+        if unicodedata.category(c) not in {"Cf", "Co", "Cs", "Cn"}
+    )
+    kept = re.sub(r"[ \t]+", " ", kept).strip()
+    return kept if len(kept) <= limit else kept[: limit - 1].rstrip() + "…"
+
+
+def safe_link(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL, else None (no javascript:, data: or relative links)."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc and " " not in url else None
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: str
+    text: str
+    html: str
+    charts: dict[str, bytes]  # content id -> PNG
+
+    def mime(self, *, sender: str, to: str, domain: str = "groundswell.alerts") -> EmailMessage:
+        message = EmailMessage()
+        message["Subject"] = self.subject
+        message["From"] = sender
+        message["To"] = to
+        message["Date"] = formatdate(usegmt=True)
+        message["Message-ID"] = make_msgid(domain=domain)
+        message.set_content(self.text)
+        message.add_alternative(self.html, subtype="html")
+        html_part: EmailMessage = message.get_payload()[1]  # type: ignore[index,assignment]
+        for content_id, png in self.charts.items():
+            html_part.add_related(
+                png, maintype="image", subtype="png", cid=f"<{content_id}>", filename=f"{content_id.split('@')[0]}.png"
+            )
+        return message
+
+
+def subject(notices: Sequence[Notice]) -> str:
+    """``[SEV3] Acme Air: 84 negative posts in 15m, 9x normal (outage, refund)``: one line, bounded."""
+    top = max(notices, key=lambda n: n.incident.severity)
+    if len(notices) > 1:
+        brands = ", ".join(dict.fromkeys(n.brand_label for n in notices))
+        line = f"[SEV{top.incident.severity}] {len(notices)} Groundswell alerts: {brands}"
+    else:
+        incident = top.incident
+        what = ", ".join(top.incident.drivers[:2])
+        if top.kind is AlertKind.RESOLVED:
+            line = f"[All clear] {top.brand_label}: negative mentions back to normal"
+        else:
+            word = {AlertKind.ESCALATE: "Worse: ", AlertKind.REMINDER: "Reminder: "}.get(top.kind, "")
+            line = (
+                f"[SEV{incident.severity}] {word}{top.brand_label}: {incident.observed:.0f} negative posts in "
+                f"{window_label(incident.window_minutes)}, {incident.ratio:.0f}x normal"
+            )
+            line += f" ({what})" if what else ""
+    return safe_text(" ".join(line.split()), SUBJECT_CHARS)
+
+
+def compose(
+    notices: Sequence[Notice],
+    *,
+    links: dict[str, str],
+    timezone: str,
+    charts: dict[str, bytes] | None = None,
+    reason: str = "",
+) -> Email:
+    """The email for ``notices`` (one or several incidents). ``links``: incident id -> acknowledge/snooze page;
+    ``charts``: incident id -> PNG. ``reason``: why this recipient gets it (the footer)."""
+    charts = charts or {}
+    content_ids = {incident_id: f"chart-{i}@groundswell" for i, incident_id in enumerate(charts)}
+    context = {
+        "sections": [_section(n, links.get(n.incident.id), timezone, content_ids.get(n.incident.id)) for n in notices],
+        "reason": safe_text(reason, 300),
+    }
+    text = _environment().get_template("alert.txt").render(context)
+    html = _environment().get_template("alert.html").render(context)
+    return Email(subject(notices), text, html, {content_ids[i]: png for i, png in charts.items()})
+
+
+def _section(notice: Notice, link: str | None, timezone: str, chart_id: str | None) -> dict[str, Any]:
+    incident, facts = notice.incident, notice.facts
+    rows = [
+        (
+            "Negative posts",
+            f"{incident.observed:.0f} in {window_label(incident.window_minutes)} "
+            f"(expected {incident.expected:.1f}, {incident.ratio:.1f}x)",
+        ),
+        (
+            "Right now",
+            f"{incident.current_observed:.0f} in the last {window_label(CURRENT_MINUTES)} "
+            f"({incident.current_ratio:.1f}x expected)",
+        ),
+    ]
+    if incident.baseline_days:
+        days = round(incident.baseline_days)
+        rows.append(("Expected from", f"the usual for the time of day, learned over {days} day{'s' * (days != 1)}"))
+    if facts.negative_share is not None:
+        usual = f" (usually {facts.usual_share:.0%})" if facts.usual_share is not None else ""
+        rows.append(("Negative share, last hour", f"{facts.negative_share:.0%}{usual}"))
+    if facts.growth is not None:
+        rows.append(("Growth", f"{facts.growth:.1f}x the hour before ({facts.last_hour_negative} in the last hour)"))
+    rows.append(("Since", local_time(incident.opened_at, timezone, with_day=True)))
+    if incident.resolved_at is not None:
+        rows.append(("Back to normal", local_time(incident.resolved_at, timezone, with_day=True)))
+    rows.append(("Peak", local_time(incident.peak_at, timezone, with_day=True)))
+    sources = [
+        f"{safe_text(name, 30)} {spike:.0%} of the spike (usually {base:.0%})"
+        for name, spike, base in incident.sources[:4]
+    ]
+    samples = [
+        {
+            "author": safe_text(m.author, 60),
+            "time": local_time(m.created_at, timezone, with_day=True),
+            "engagement": m.engagement,
+            "text": safe_text(m.text, POST_CHARS),
+            "link": safe_link(m.url),
+            "source": safe_text(m.source, 20),
+        }
+        for m in notice.samples
+    ]
+    return {
+        "title": _KIND_TITLE[notice.kind],
+        "resolved": notice.kind is AlertKind.RESOLVED,
+        "brand": safe_text(notice.brand_label, 100),
+        "severity": incident.severity,
+        "severity_word": SEVERITY_WORDS[incident.severity],
+        "colour": "#27ae60" if notice.kind is AlertKind.RESOLVED else SEVERITY_COLOURS[incident.severity],
+        "note": safe_text(notice.note, 120),
+        "rows": rows,
+        "drivers": [safe_text(d, 40) for d in incident.drivers[:8]],
+        "sources": sources,
+        "samples": samples,
+        "chart": chart_id,
+        "link": safe_link(link),
+        "limited_history": incident.limited_history,
+        "incident_id": safe_text(incident.id, 120),
+    }
+
+
+@cache
+def _environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )

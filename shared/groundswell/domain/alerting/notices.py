@@ -1,0 +1,109 @@
+"""What the alerting side knows about an incident and about one message to one recipient.
+
+``IncidentView`` is the contract of the incident JSON the detector stores with each transition
+(``groundswell.domain.detection.incidents.Incident``); ``Notice`` is one incident in one message, with everything a
+composer needs, so composing is a pure function of notices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from groundswell.domain.models import Bucket, Mention
+
+
+class AlertKind(StrEnum):
+    OPEN = "open"
+    ESCALATE = "escalate"
+    REMINDER = "reminder"
+    RESOLVED = "resolved"
+
+
+class IncidentView(BaseModel):
+    """An incident as the detector published it (extra fields are ignored: the detector may add more)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    brand: str
+    opened_at: datetime
+    severity: int = Field(ge=1, le=4)
+    pvalue: float
+    window_minutes: int
+    observed: float
+    expected: float
+    peak_at: datetime
+    current_observed: float
+    current_expected: float
+    resolved_at: datetime | None = None
+    limited_history: bool = False
+    baseline_days: float = 0.0
+    drivers: tuple[str, ...] = ()
+    sources: tuple[tuple[str, float, float], ...] = ()
+
+    @property
+    def ratio(self) -> float:
+        """Peak negatives over expected in the firing window."""
+        return self.observed / max(self.expected, 0.1)
+
+    @property
+    def current_ratio(self) -> float:
+        return self.current_observed / max(self.current_expected, 0.1)
+
+
+class Facts(BaseModel):
+    """Numbers read from the stored counts when the message is composed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    negative_share: float | None = None  # negatives / all mentions over the last hour
+    usual_share: float | None = None  # the same over the previous 7 days
+    growth: float | None = None  # negatives in the last hour / the hour before
+    last_hour_negative: int = 0
+
+
+class Notice(BaseModel):
+    """One incident as it appears in one message to one recipient."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: AlertKind
+    incident: IncidentView
+    brand_label: str
+    facts: Facts = Facts()
+    samples: tuple[Mention, ...] = ()
+    note: str = ""  # e.g. "unacknowledged for 30 min"
+
+
+def facts(buckets: Sequence[Bucket], end: datetime) -> Facts:
+    """Negative share of the last hour against the 7 days before, and growth over the hour before."""
+    hour, before = end - timedelta(hours=1), end - timedelta(hours=2)
+    last = [b for b in buckets if hour <= b.start < end]
+    previous = [b for b in buckets if before <= b.start < hour]
+    week = [b for b in buckets if end - timedelta(days=8) <= b.start < end - timedelta(days=1)]
+    total, negative = sum(b.total for b in last), sum(b.negative for b in last)
+    week_total = sum(b.total for b in week)
+    previous_negative = sum(b.negative for b in previous)
+    return Facts(
+        negative_share=negative / total if total else None,
+        usual_share=sum(b.negative for b in week) / week_total if week_total else None,
+        growth=negative / previous_negative if previous_negative else None,
+        last_hour_negative=negative,
+    )
+
+
+def local_time(moment: datetime, timezone: str, with_day: bool = False) -> str:
+    """``14:05 EST`` (or ``Mon 14:05 EST``) in the recipient's zone."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return local.strftime("%a %H:%M %Z" if with_day else "%H:%M %Z")
+
+
+def window_label(minutes: int) -> str:
+    """15m, 2h, 10h35m (a sustained shift reports its whole run)."""
+    hours, rest = divmod(minutes, 60)
+    return f"{minutes}m" if not hours else f"{hours}h" if not rest else f"{hours}h{rest:02d}m"

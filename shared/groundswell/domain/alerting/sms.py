@@ -1,0 +1,101 @@
+"""SMS texts: GSM-7 only, one 160-character segment whenever possible, never more than two.
+
+Every text is built from the most to the least detailed variant and the first that fits is kept; text taken
+from posts (drivers, brand names) is transliterated to GSM-7 and bounded first. The link is never cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from groundswell.domain.alerting.gsm import MULTI, SINGLE, fit, gsm_units, to_gsm
+from groundswell.domain.alerting.notices import AlertKind, Notice, local_time, window_label
+
+MAX_SEGMENTS = 2
+PREFIX = "Groundswell"
+_KIND_WORD = {
+    AlertKind.OPEN: "",
+    AlertKind.ESCALATE: "WORSE ",
+    AlertKind.REMINDER: "REMINDER ",
+    AlertKind.RESOLVED: "ALL CLEAR ",
+}
+
+
+def clean(text: str, limit: int) -> str:
+    """Untrusted text as GSM-7, at most ``limit`` septets."""
+    return fit(to_gsm(text), limit)
+
+
+def _numbers(notice: Notice, timezone: str) -> str:
+    incident = notice.incident
+    return (
+        f"{incident.observed:.0f} negative posts in {window_label(incident.window_minutes)}, "
+        f"{incident.ratio:.0f}x normal, since {local_time(incident.opened_at, timezone)}"
+    )
+
+
+def _what(notice: Notice, limit: int = 40) -> str:
+    drivers = [to_gsm(d) for d in notice.incident.drivers[:3]]
+    return clean("About: " + ", ".join(d for d in drivers if d), limit) if any(drivers) else ""
+
+
+def incident_text(notice: Notice, link: str, timezone: str) -> str:
+    """One incident's SMS: kind, severity, brand, the key number, what it is about, the link."""
+    brand = clean(notice.brand_label, 30)
+    incident = notice.incident
+    if notice.kind is AlertKind.RESOLVED and incident.resolved_at is not None:
+        head = f"{PREFIX} ALL CLEAR {brand}: back to normal since {local_time(incident.resolved_at, timezone)}"
+        variants = [
+            f"{head} (peak {incident.observed:.0f} negative posts, {incident.ratio:.0f}x). {link}",
+            f"{head}. {link}",
+        ]
+    else:
+        head = f"{PREFIX} {_KIND_WORD[notice.kind]}SEV{incident.severity} {brand}"
+        note = f" ({clean(notice.note, 30)})" if notice.note else ""
+        what = _what(notice)
+        top = clean(incident.drivers[0], 20) if incident.drivers else ""
+        numbers = _numbers(notice, timezone)
+        short = f"{incident.observed:.0f} neg/{window_label(incident.window_minutes)} {incident.ratio:.0f}x"
+        variants = [
+            f"{head}{note}: {numbers}. {what}. Ack: {link}" if what else "",
+            f"{head}{note}: {numbers}. Ack: {link}",
+            f"{head}: {short}. {what}. Ack: {link}" if what else "",
+            f"{head}: {short}, {top}. Ack: {link}" if top else "",
+            f"{head}: {short}. Ack: {link}",
+            f"{head}: {short}, {top}. {link}" if top else "",
+            f"{head}: {short}. {link}",
+        ]
+    return choose([v.replace(". .", ".") for v in variants if v])
+
+
+def grouped_text(notices: Sequence[Notice], link: str, timezone: str) -> str:
+    """Several incidents (of several brands) to one recipient in one cycle: one SMS."""
+    if len(notices) == 1:
+        return incident_text(notices[0], link, timezone)
+    items = []
+    for notice in notices:
+        incident, brand = notice.incident, clean(notice.brand_label, 20)
+        if notice.kind is AlertKind.RESOLVED:
+            items.append(f"{brand} all clear")
+        else:
+            items.append(
+                f"{_KIND_WORD[notice.kind]}SEV{incident.severity} {brand} {incident.observed:.0f} neg/"
+                f"{window_label(incident.window_minutes)} {incident.ratio:.0f}x"
+            )
+    head = f"{PREFIX} {len(notices)} alerts"
+    variants = [
+        f"{head}: {'; '.join(items)}. Ack: {link}",
+        f"{head}: {'; '.join(items[:3])}; more... Ack: {link}",
+        f"{head} ({', '.join(clean(n.brand_label, 12) for n in notices[:4])}). {link}",
+    ]
+    return choose(variants)
+
+
+def choose(variants: Sequence[str]) -> str:
+    """The first variant that fits one segment, else the first that fits two, else the last one cut to two."""
+    for limit in (SINGLE, MULTI * MAX_SEGMENTS):
+        for text in variants:
+            units = gsm_units(text)
+            if units is not None and units <= limit:
+                return text
+    return fit(variants[-1], MULTI * MAX_SEGMENTS)

@@ -1,0 +1,96 @@
+"""The executives' daily summary: one SMS (or a digest email) per recipient at their local hour.
+
+Per brand: mentions in the last 24 hours and the change against the average of the 7 days before, the
+negative share, incidents opened / ongoing / resolved in those 24 hours, and the biggest in a few words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from groundswell.domain.alerting.notices import IncidentView
+from groundswell.domain.alerting.sms import PREFIX, choose, clean
+from groundswell.domain.models import Bucket, Recipient
+
+LATE_LIMIT = timedelta(hours=3)  # a summary more than 3 hours late (an outage) is skipped, not sent stale
+
+
+@dataclass(frozen=True)
+class BrandDay:
+    brand_label: str
+    mentions: int  # last 24 hours
+    average: float  # mean per 24 hours over the 7 days before
+    negative_share: float | None
+    opened: int
+    ongoing: int
+    resolved: int
+    biggest: IncidentView | None
+
+    @property
+    def change(self) -> float | None:
+        return self.mentions / self.average - 1 if self.average >= 1 else None
+
+
+def brand_day(label: str, buckets: Sequence[Bucket], incidents: Sequence[IncidentView], now: datetime) -> BrandDay:
+    """The 24 hours before ``now`` against the 7 days before them (buckets of 8 days; incidents of the brand)."""
+    day_start, week_start = now - timedelta(days=1), now - timedelta(days=8)
+    last = [b for b in buckets if day_start <= b.start < now]
+    week = [b for b in buckets if week_start <= b.start < day_start]
+    total = sum(b.total for b in last)
+    negative = sum(b.negative for b in last)
+    history_days = min(7.0, (day_start - min((b.start for b in week), default=day_start)).total_seconds() / 86400)
+    average = sum(b.total for b in week) / history_days if history_days >= 1 else 0.0
+    touching = [i for i in incidents if i.opened_at < now and (i.resolved_at is None or i.resolved_at >= day_start)]
+    return BrandDay(
+        brand_label=label,
+        mentions=total,
+        average=average,
+        negative_share=negative / total if total else None,
+        opened=sum(1 for i in touching if i.opened_at >= day_start),
+        ongoing=sum(1 for i in touching if i.resolved_at is None or i.resolved_at >= now),
+        resolved=sum(1 for i in touching if i.resolved_at is not None and i.resolved_at < now),
+        biggest=max(touching, key=lambda i: (i.severity, i.ratio), default=None),
+    )
+
+
+def summary_text(days: Sequence[BrandDay], local_day: date) -> str:
+    """The SMS: one segment when it fits, two at most; brands with incidents first."""
+    ordered = sorted(days, key=lambda d: (-(d.biggest.severity if d.biggest else 0), -d.mentions))
+    head = f"{PREFIX} daily {local_day:%a %d %b}"
+
+    def brand_line(day: BrandDay, detail: int) -> str:
+        label = clean(day.brand_label, 20 if detail else 12)
+        change = f" ({day.change:+.0%})" if day.change is not None else ""
+        share = f", {day.negative_share:.0%} neg" if day.negative_share is not None else ""
+        line = f"{label} {day.mentions:,}{change}{share}"
+        if day.biggest is None:
+            return line + (", calm" if detail else "")
+        incidents = f"{day.opened} new/{day.ongoing} open/{day.resolved} over" if detail > 1 else ""
+        what = ", ".join(day.biggest.drivers[: 2 if detail > 1 else 1])
+        big = f"SEV{day.biggest.severity} {day.biggest.ratio:.0f}x" + (f" {what}" if what and detail else "")
+        return f"{line}; {incidents + '; ' if incidents else ''}{clean(big, 40)}"
+
+    if not ordered:
+        return f"{head}: no brands watched."
+    variants = [f"{head}: " + ". ".join(brand_line(d, detail) for d in ordered) + "." for detail in (2, 1, 0)]
+    variants.append(f"{head}: " + ". ".join(brand_line(d, 0) for d in ordered[:4]) + f" +{len(ordered) - 4} more.")
+    return choose(variants if len(ordered) > 4 else variants[:3])
+
+
+def summary_due(recipient: Recipient, now: datetime) -> date | None:
+    """The local date whose summary is due for ``recipient`` at ``now`` (at or after their local summary time,
+    by less than ``LATE_LIMIT``), else None. DST-correct: a time skipped by a spring-forward is due at the jump."""
+    at = recipient.daily_summary_at
+    if at is None:
+        return None
+    zone = ZoneInfo(recipient.timezone)
+    local = now.astimezone(zone)
+    for day in (local.date(), local.date() - timedelta(days=1)):
+        due = datetime.combine(day, at, tzinfo=zone)
+        due = due.astimezone(ZoneInfo("UTC")).astimezone(zone)  # normalise a nonexistent wall time forward
+        if due <= local < due + LATE_LIMIT:
+            return day
+    return None

@@ -1,0 +1,67 @@
+"""What an email or a link needs beyond the incident: its buckets (read once per invocation), facts, sample
+posts and chart, and the signed link that acknowledges it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from groundswell.domain.alerting import links
+from groundswell.domain.alerting.notices import Notice, facts
+from groundswell.domain.models import Bucket, Recipient
+from groundswell.domain.ports import AlertingStore
+from groundswell.usecases.messages import Channels
+
+FACTS_HISTORY = timedelta(days=8)  # the negative share's "usual" and the summary's 7-day average need 8 days
+
+
+class Content:
+    def __init__(self, store: AlertingStore, channels: Channels):
+        self._store, self._channels = store, channels
+        self._reads: dict[tuple[str, datetime, datetime], list[Bucket]] = {}  # buckets read in this invocation
+
+    def start(self) -> None:
+        """A new invocation: buckets are read afresh."""
+        self._reads.clear()
+
+    def email_content(self, notice: Notice, timezone: str, now: datetime) -> tuple[Notice, bytes]:
+        """The notice with its facts and sample posts, and its 48-hour chart (the email needs them; the SMS does
+        not). Buckets are read once per incident per invocation, whoever the email is for."""
+        from groundswell.domain.alerting.chart import hourly_series, render_png
+        from groundswell.domain.alerting.samples import choose_samples
+
+        incident = notice.incident
+        peak_end = incident.peak_at + timedelta(minutes=5)
+        end = max(now, incident.peak_at + timedelta(hours=1))
+        buckets = self.recent_buckets(incident.brand, end, earliest=peak_end - FACTS_HISTORY)
+        sampled = timedelta(minutes=min(max(incident.window_minutes, 60), 240))  # a long run: its last 4 hours
+        mentions = self._store.mentions.mentions(incident.brand, peak_end - sampled, peak_end)
+        samples = tuple(choose_samples(mentions, incident.drivers))
+        enriched = notice.model_copy(update={"samples": samples, "facts": facts(buckets, peak_end)})
+        title = f"{notice.brand_label}: negative mentions per hour, last 48 hours"
+        chart = render_png(hourly_series(buckets, end), title=title, timezone=timezone, opened_at=incident.opened_at)
+        return enriched, chart
+
+    def recent_buckets(self, brand: str, end: datetime, earliest: datetime | None = None) -> list[Bucket]:
+        """The brand's buckets for the chart's span before ``end`` (from ``earliest`` if that is sooner)."""
+        from groundswell.domain.alerting.chart import HISTORY_DAYS, HOURS
+
+        start = end - timedelta(hours=HOURS, days=HISTORY_DAYS)
+        start = min(start, earliest) if earliest else start
+        key = (brand, start, end)
+        if key not in self._reads:
+            self._reads[key] = self._store.mentions.buckets(brand, start, end)
+        return self._reads[key]
+
+    def link(self, recipient: Recipient, notices: list[Notice], now: datetime) -> str:
+        record = links.LinkRecord(
+            recipient=recipient.key,
+            recipient_name=recipient.name,
+            incidents=tuple(n.incident.id for n in notices),
+            brands=tuple(dict.fromkeys(n.incident.brand for n in notices)),
+            expires_at=now + self._channels.link_ttl,
+        )
+        if not self._channels.link_base.startswith(("https://", "http://")):
+            raise ValueError("ALERT_LINK_BASE must be the http(s) URL of the acknowledgement endpoint")
+        link_id, token = links.new_token(self._channels.link_keys()[0], record)
+        self._store.claims.put_link(link_id, record.model_dump_json(), record.expires_at)
+        return links.url(self._channels.link_base, token)
