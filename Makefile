@@ -73,13 +73,19 @@ template: $(BIN)/groundswell $(SAM_VENV)/bin/sam
 sam-build: $(SAM_VENV)/bin/sam
 	$(SAM_VENV)/bin/sam build --template-file template.yaml --build-dir build/sam
 
+## benchmarks: print every figure the docs quote (about 25 minutes; docs/benchmarks.md lists them)
 benchmarks: $(BIN)/groundswell
 	$(BIN)/python -m benchmarks.sentiment_benchmark
 	$(BIN)/python -m benchmarks.ingest_benchmark
+	$(BIN)/python -m benchmarks.viral_burst --mentions 20000
 	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.nab_backtest
-	$(BIN)/python -m benchmarks.airline_backtest
 	$(BIN)/python -m benchmarks.synthetic_benchmark
+	$(BIN)/python -m benchmarks.airline_backtest
+	$(BIN)/python -m benchmarks.drivers_benchmark
+	$(BIN)/python -m benchmarks.detector_benchmark
+	$(BIN)/python -m benchmarks.cost_model
+	$(BIN)/python -m benchmarks.airline_replay
 	$(BIN)/python -m benchmarks.detector_benchmark
 
 clean:

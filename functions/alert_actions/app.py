@@ -12,6 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+from aws_lambda_powertools.utilities.data_classes import SNSEvent
+from aws_lambda_powertools.utilities.data_classes.sns_event import SNSEventRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from groundswell import runtime
 from groundswell.adapters import function_urls
 from groundswell.observability import logger, metrics, traced
@@ -30,7 +34,7 @@ HEADERS = {
 @traced
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = event.get("Records") if isinstance(event, dict) else None
     if (
         isinstance(records, list)
@@ -38,8 +42,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         and isinstance(records[0], dict)
         and records[0].get("EventSource") == "aws:sns"
     ):
-        return {"handled": [_inbound(r.get("Sns", {}).get("Message")) for r in records if isinstance(r, dict)]}
+        return {"handled": [_inbound(_message(record)) for record in SNSEvent(event).records]}
     return _http(event)
+
+
+def _message(record: SNSEventRecord) -> Any:
+    try:
+        return record.sns.message
+    except (KeyError, TypeError, AttributeError):  # a record without its message: not ours to act on
+        return None
 
 
 def _inbound(message: Any) -> str:

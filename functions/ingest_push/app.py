@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from groundswell import runtime
 from groundswell.adapters import function_urls
 from groundswell.domain.push import SIGNATURE_HEADER, PushRejected
@@ -14,7 +16,7 @@ from groundswell.observability import logger, metrics, traced
 @traced
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if function_urls.method(event, "POST") != "POST":
         return _reply(405, {"error": "use POST"})
     try:

@@ -23,5 +23,5 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = Non
 @traced
 @logger.inject_lambda_context
 @metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: dict[str, Any], context: Any) -> Any:
+def handler(event: dict[str, Any], context: LambdaContext) -> Any:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
