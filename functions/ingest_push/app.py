@@ -9,8 +9,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from groundswell import runtime
 from groundswell.adapters import function_urls
-from groundswell.domain.push import SIGNATURE_HEADER, PushRejected
+from groundswell.domain.push import SIGNATURE_HEADER, PushRejected, Refusal
 from groundswell.observability import logger, metrics, traced
+
+STATUS = {
+    Refusal.UNSIGNED: 401,
+    Refusal.MALFORMED: 400,
+    Refusal.TOO_LARGE: 413,
+    Refusal.UNKNOWN_BRAND: 404,
+    Refusal.REPLAY: 409,
+}
 
 
 @traced
@@ -26,8 +34,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         return _reply(200, runtime.accept_push(body, function_urls.headers(event).get(SIGNATURE_HEADER)))
     except PushRejected as exc:
-        logger.warning("push rejected", extra={"status": exc.status, "reason": str(exc)})
-        return _reply(exc.status, {"error": str(exc)})
+        logger.warning("push rejected", extra={"status": STATUS[exc.reason], "reason": str(exc)})
+        return _reply(STATUS[exc.reason], {"error": str(exc)})
 
 
 def _reply(status: int, payload: dict[str, Any]) -> dict[str, Any]:

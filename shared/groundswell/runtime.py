@@ -144,7 +144,7 @@ def link_keys() -> tuple[bytes, ...]:
 
 
 def accept_push(body: bytes, signature: str | None, now: float | None = None) -> dict[str, Any]:
-    """Verifies, parses and ingests a pushed batch; raises ``PushRejected`` with an HTTP status."""
+    """Verifies, parses and ingests a pushed batch; raises ``PushRejected`` with its reason."""
     return pushing.accept_push(
         body,
         signature,

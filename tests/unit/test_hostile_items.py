@@ -120,13 +120,14 @@ def test_an_rss_item_is_stored_or_skipped(title: str, body: str, link: str) -> N
 
 @SETTINGS
 @given(body=st.binary(max_size=300) | TEXT.map(lambda t: t.encode("utf-8", "surrogatepass")))
-def test_any_push_body_is_parsed_or_refused_with_a_status(body: bytes) -> None:
+def test_any_push_body_is_parsed_or_refused_with_a_reason(body: bytes) -> None:
+    from functions.ingest_push.app import STATUS
     from groundswell.domain.push import PushRejected, parse_batch
 
     try:
         batch = parse_batch(body)
     except PushRejected as exc:
-        assert 400 <= exc.status < 500
+        assert 400 <= STATUS[exc.reason] < 500
     else:
         assert isinstance(batch.mentions, list)
 

@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from groundswell.config import ConfigError, settings
-from groundswell.domain.push import PushRejected, parse_batch, sign, verify
+from groundswell.domain.push import PushRejected, Refusal, parse_batch, sign, verify
 from groundswell.observability import RedactingFormatter, mask_email, mask_phone
 from groundswell.runtime import PollRequest
 
@@ -29,7 +29,7 @@ def test_a_valid_signature_verifies_and_anything_else_is_401() -> None:
     ):
         with pytest.raises(PushRejected) as error:
             verify(KEY, body, bad_header, now=now, max_skew=300)
-        assert error.value.status == 401
+        assert error.value.reason is Refusal.UNSIGNED
 
 
 def test_batches_are_bounded_and_shaped() -> None:
@@ -37,7 +37,7 @@ def test_batches_are_bounded_and_shaped() -> None:
         parse_batch(b'{"brand": "a", "mentions": {}}')
     with pytest.raises(PushRejected) as error:
         parse_batch(json.dumps({"brand": "a", "mentions": [{}] * 1001}).encode())
-    assert error.value.status == 413
+    assert error.value.reason is Refusal.TOO_LARGE
 
 
 def test_logs_mask_phone_numbers_emails_and_secrets() -> None:

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from groundswell.domain.listening import ingest
 from groundswell.domain.ports import Brands, Mentions
-from groundswell.domain.push import PushRejected, parse_batch, verify
+from groundswell.domain.push import PushRejected, Refusal, parse_batch, verify
 from groundswell.domain.records import parse_record
 from groundswell.domain.sentiment import Scorer
 from groundswell.domain.sources import Problem
@@ -38,17 +38,19 @@ def accept_push(
     now: float,
     max_skew: int,
 ) -> dict[str, Any]:
-    """Verifies, parses and ingests a pushed batch; raises ``PushRejected`` (with the HTTP status to answer)."""
+    """Verifies, parses and ingests a pushed batch; raises ``PushRejected`` (with its reason)."""
     digest = verify(keys, body, signature, now=now, max_skew=max_skew)
     batch = parse_batch(body)
     brand = store.brands.get(batch.brand)
     if brand is None:
         count("PushUnknownBrand")
-        raise PushRejected(404, f"unknown brand {batch.brand!r}: add it with 'groundswell brands add' first")
+        raise PushRejected(
+            Refusal.UNKNOWN_BRAND, f"unknown brand {batch.brand!r}: add it with 'groundswell brands add' first"
+        )
     # the replay guard is taken only after the batch is stored: a sender retrying after a 5xx (a throttled
     # write) is accepted, and stores its batch once (mentions are recognised by their ids)
     if store.claims.nonce_seen(digest):
-        raise PushRejected(409, "this signed request was already accepted (replay)")
+        raise PushRejected(Refusal.REPLAY, "this signed request was already accepted (replay)")
     problems: list[Problem] = []
     mentions = [
         m
@@ -58,7 +60,9 @@ def accept_push(
     ]
     report = ingest(mentions, problems, scorer=scorer, repository=store, source="push")
     if not store.claims.claim_nonce(digest, ttl_seconds=2 * max_skew):
-        raise PushRejected(409, "this signed request was already accepted (replay)")  # a concurrent copy: stored once
+        raise PushRejected(
+            Refusal.REPLAY, "this signed request was already accepted (replay)"
+        )  # a concurrent copy: stored once
     return {
         "brand": brand.name,
         "received": len(batch.mentions),
