@@ -87,6 +87,33 @@ def test_sms_with_a_short_link_says_what_it_is_about() -> None:
     golden("sms_open_short_link.txt", text)
 
 
+def test_the_first_sms_says_what_it_is_about_before_when_it_started() -> None:
+    """The demo's first SMS: before, "126 negative posts in 2h, 3x normal, since 11:00 EST" took the room and
+    only reminders said what the crisis was about. Now "since" and the long numbers give way to "About"."""
+    link = "https://ack.groundswell.localhost/a/t82zW2hpbYuVGzF0vgSh"
+    about = notice(window_minutes=120, observed=126, expected=42.0, drivers=("outage", "system", "stranded"))
+    text = incident_text(about, link, "America/New_York")
+    assert text == (
+        f"Groundswell SEV3 Acme Air: 126 negative posts in 2h, 3x normal. About: outage, system, stranded. Ack: {link}"
+    )
+    assert segments(text) == 1
+
+
+def test_sms_parts_are_dropped_in_the_documented_order() -> None:
+    """since -> the long numbers -> "About" (down to the top driver) -> "Ack:"; never the link."""
+    texts = [
+        incident_text(notice(drivers=("outage", "refund", "app")), "https://gs.example/a/" + "x" * n, "UTC")
+        for n in (5, 40, 55, 70, 95)
+    ]
+    assert "since" in texts[0] and "About" in texts[0]
+    assert "since" not in texts[1] and "negative posts" in texts[1] and "About" in texts[1]
+    assert "neg/15m" in texts[2] and "About" in texts[2]
+    assert "About" not in texts[3] and ", outage." in texts[3] and "Ack:" in texts[3]
+    assert "Ack:" not in texts[4] and "neg/15m" in texts[4]
+    assert all(t.endswith("x" * n) for t, n in zip(texts, (5, 40, 55, 70, 95), strict=True))
+    assert all(segments(t) == 1 for t in texts)
+
+
 def test_sms_of_hostile_brand_text_and_drivers_stays_gsm_and_bounded() -> None:
     hostile = Notice(
         kind=AlertKind.OPEN,
@@ -226,3 +253,30 @@ def test_alerts_preview_writes_every_sms_and_the_email(tmp_path: Path) -> None:
     ]
     first_line = (tmp_path / "sms-open.txt").read_text().splitlines()[0]
     assert segments(first_line) == 1 and (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_facts_are_the_counts_as_of_sending_against_the_same_hours_of_the_days_before() -> None:
+    from groundswell.domain.alerting.notices import facts
+    from groundswell.domain.models import Bucket
+
+    end = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    buckets = [
+        Bucket(brand="acme-air", start=end - timedelta(days=d, minutes=5 * k), total=10, negative=n, neutral=10 - n)
+        for d, n in ((0, 3), (1, 1), (2, 2))
+        for k in range(1, 25)  # the two hours before ``end``, today and the two days before
+    ]
+    now = facts(buckets, end)
+    assert (now.recent_negative, now.recent_usual, now.as_of) == (72, 36.0, end)
+    assert now.negative_share == 0.3 and now.recent_ratio == 2.0
+
+
+def test_a_reminder_says_how_it_stands_now_and_an_all_clear_how_long_it_lasted() -> None:
+    from groundswell.domain.alerting.notices import Facts
+
+    link = "https://gs.example/a/Xk3f9QpLAbCdEfGhIjKl"
+    later = Facts(recent_negative=9, recent_usual=7.0, as_of=T0 + timedelta(hours=5))
+    reminder = incident_text(notice(AlertKind.REMINDER).model_copy(update={"facts": later}), link, "UTC")
+    assert "now 9 negative posts in 2h (peak 84 in 15m)" in reminder and segments(reminder) == 1
+    resolved = notice(AlertKind.RESOLVED, resolved_at=T0 + timedelta(hours=2, minutes=30))
+    text = incident_text(resolved.model_copy(update={"facts": later}), link, "UTC")
+    assert "lasted 2h30m, peak 84 neg/15m 9x; now 9/2h" in text and segments(text) == 1
