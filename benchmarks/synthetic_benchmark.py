@@ -144,7 +144,7 @@ def main() -> None:
     began = time.perf_counter()
     weeks_clean = 2 * len(RATES) * seeds  # weeks 2-3 of the clean runs
     clean_ours, clean_stats, scenario_rows = 0, [], []
-    swell_severities: Counter[int] = Counter()
+    swell_severities: dict[float, Counter[int]] = {}  # by brand rate
     for rate in RATES:
         for seed in range(seeds):
             rng = np.random.default_rng([int(rate * 10), seed])
@@ -177,7 +177,12 @@ def main() -> None:
                     authors = np.minimum(x, draw(rng, mu) + extra)
                     opened = [
                         o
-                        for o in detector_openings(x, authors, preset, swell_severities if multiplier >= 3 else None)
+                        for o in detector_openings(
+                            x,
+                            authors,
+                            preset,
+                            swell_severities.setdefault(rate, Counter()) if multiplier >= 3 else None,
+                        )
                         if INJECT <= o < INJECT + ramp + HOLD
                     ]
                     if opened:
@@ -232,7 +237,8 @@ def main() -> None:
             f"swells of 3x and more, median delay over all runs: detector {mine:.0f} min, oracle {best:.0f} min "
             f"({mine / best:.2f}x)"
         )
-    for label, tally in (("swells of 3x and more", swell_severities), ("one-person bursts", burst_severities)):
+    tallies = [(f"swells of 3x and more, {rate}/5min", tally) for rate, tally in swell_severities.items()]
+    for label, tally in [*tallies, ("one-person bursts", burst_severities)]:
         shown = ", ".join(f"SEV{level} {tally[level]}" for level in range(1, 5)) if tally else "no incidents"
         print(f"highest severity of the incidents of {label}: {shown}")
     runs = len(RATES) * seeds

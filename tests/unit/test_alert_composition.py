@@ -280,3 +280,29 @@ def test_a_reminder_says_how_it_stands_now_and_an_all_clear_how_long_it_lasted()
     resolved = notice(AlertKind.RESOLVED, resolved_at=T0 + timedelta(hours=2, minutes=30))
     text = incident_text(resolved.model_copy(update={"facts": later}), link, "UTC")
     assert "lasted 2h30m, peak 84 neg/15m 9x; now 9/2h" in text and segments(text) == 1
+
+
+def test_since_is_when_the_swell_began_not_when_the_incident_opened() -> None:
+    """Before, "since 11:00" was the opening while the 2-hour window that fired had started rising at 09:05."""
+    began = notice(window_minutes=120, observed=126, expected=42.0, started_at=T0 - timedelta(minutes=115))
+    text = incident_text(began, "https://gs.example/a/x", "UTC")
+    assert "since 12:10 UTC" in text and "14:05" not in text
+
+
+def test_the_chart_draws_the_hour_in_progress_as_partial_not_as_a_drop() -> None:
+    """Before, a chart drawn at 14:25 for an incident peaking at 14:20 ran to 15:00: its last hour held 25
+    minutes of a growing swell and read as a drop."""
+    from groundswell.domain.alerting.chart import hourly_series, render_png
+    from groundswell.domain.models import Bucket
+
+    now = datetime(2026, 11, 20, 14, 25, tzinfo=UTC)
+    buckets = [
+        Bucket(brand="acme-air", start=now - timedelta(minutes=5 * k), total=40, negative=30 if k < 12 else 2)
+        for k in range(1, 24 * 12)
+    ]
+    series = hourly_series(buckets, now)
+    assert series.hours[-1] == datetime(2026, 11, 20, 14, tzinfo=UTC) and series.partial_minutes == 25
+    assert series.negative[-1] == 150 and series.negative[-2] == 30 * 6 + 2 * 6  # 13:00-14:00, complete
+    on_the_hour = hourly_series(buckets, datetime(2026, 11, 20, 14, tzinfo=UTC))
+    assert on_the_hour.partial_minutes == 0 and on_the_hour.hours[-1] == datetime(2026, 11, 20, 13, tzinfo=UTC)
+    assert render_png(series, title="Acme Air", timezone="UTC").startswith(b"\x89PNG")

@@ -81,6 +81,7 @@ def test_an_incident_opens_once_escalates_and_resolves_after_calm() -> None:
     )
     assert [c.kind for c in changes] == ["open"] and incident and incident.id == "acme:20261102T0000"
     assert incident.severity == 2
+    assert incident.started_at == t - timedelta(minutes=55)  # the hour-long window that fired began then
     incident, changes = advance(
         incident,
         brand="acme",

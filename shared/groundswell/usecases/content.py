@@ -38,13 +38,13 @@ class Content:
         peak_end = incident.peak_at + timedelta(minutes=5)
         buckets = self._buckets(incident, now)
         sampled = timedelta(minutes=min(max(incident.window_minutes, 60), 240))  # a long run: its last 4 hours
-        mentions = self._store.mentions.mentions(incident.brand, peak_end - sampled, peak_end)
+        episode_start = max(peak_end - sampled, incident.since)  # posts of the episode, not of the hours before
+        mentions = self._store.mentions.mentions(incident.brand, episode_start, peak_end)
         samples = tuple(choose_samples(mentions, incident.drivers))
         enriched = self.with_facts(notice, now).model_copy(update={"samples": samples})
         title = f"{notice.brand_label}: negative mentions per hour, last 48 hours"
-        chart_end = max(now, incident.peak_at + timedelta(hours=1))
         chart = render_png(
-            hourly_series(buckets, chart_end), title=title, timezone=timezone, opened_at=incident.opened_at
+            hourly_series(buckets, bucket_start(now)), title=title, timezone=timezone, opened_at=incident.opened_at
         )
         return enriched, chart
 

@@ -153,10 +153,10 @@ def _section(notice: Notice, link: str | None, timezone: str, chart_id: str | No
         rows.append(("Negative share, last hour", f"{facts.negative_share:.0%}{usual}"))
     if facts.growth is not None:
         rows.append(("Growth", f"{facts.growth:.1f}x the hour before ({facts.last_hour_negative} in the last hour)"))
-    rows.append(("Since", local_time(incident.opened_at, timezone, with_day=True)))
+    rows.append(("Since", local_time(incident.since, timezone, with_day=True)))
     if incident.resolved_at is not None:
         rows.append(("Back to normal", local_time(incident.resolved_at, timezone, with_day=True)))
-        minutes = max(5, round((incident.resolved_at - incident.opened_at).total_seconds() / 60))
+        minutes = max(5, round((incident.resolved_at - incident.since).total_seconds() / 60))
         rows.append(("Lasted", window_label(minutes)))
     peak = f"{incident.observed:.0f} in {window_label(incident.window_minutes)} ({incident.ratio:.1f}x)"
     rows.append(("Peak", f"{peak}, {local_time(incident.peak_at, timezone, with_day=True)}"))

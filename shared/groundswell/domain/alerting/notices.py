@@ -45,6 +45,12 @@ class IncidentView(BaseModel):
     baseline_days: float = 0.0
     drivers: tuple[str, ...] = ()
     sources: tuple[tuple[str, float, float], ...] = ()
+    started_at: datetime | None = None  # when the swell began (the window that fired at opening started)
+
+    @property
+    def since(self) -> datetime:
+        """When the swell began; the opening for incidents stored before this was known."""
+        return self.started_at or self.opened_at
 
     @property
     def ratio(self) -> float:

@@ -31,7 +31,7 @@ def _numbers(notice: Notice, timezone: str, *, since: bool = True) -> str:
     incident = notice.incident
     window = window_label(incident.window_minutes)
     numbers = f"{incident.observed:.0f} negative posts in {window}, {incident.ratio:.0f}x normal"
-    return f"{numbers}, since {local_time(incident.opened_at, timezone)}" if since else numbers
+    return f"{numbers}, since {local_time(incident.since, timezone)}" if since else numbers
 
 
 def _what(notice: Notice, limit: int = 40) -> str:
@@ -46,7 +46,7 @@ def incident_text(notice: Notice, link: str, timezone: str) -> str:
     recent = notice.facts.recent_negative
     if notice.kind is AlertKind.RESOLVED and incident.resolved_at is not None:
         head = f"{PREFIX} ALL CLEAR {brand}: back to normal since {local_time(incident.resolved_at, timezone)}"
-        lasted = window_label(max(5, round((incident.resolved_at - incident.opened_at).total_seconds() / 60)))
+        lasted = window_label(max(5, round((incident.resolved_at - incident.since).total_seconds() / 60)))
         peak = f"peak {incident.observed:.0f} neg/{window_label(incident.window_minutes)} {incident.ratio:.0f}x"
         now = f"; now {recent}/2h" if recent is not None else ""
         variants = [
@@ -66,7 +66,7 @@ def incident_text(notice: Notice, link: str, timezone: str) -> str:
         if notice.kind is AlertKind.REMINDER and recent is not None:  # how it stands now, then the peak
             window = window_label(incident.window_minutes)
             bare = f"now {recent} negative posts in 2h (peak {incident.observed:.0f} in {window})"
-            numbers = f"{bare}, since {local_time(incident.opened_at, timezone)}"
+            numbers = f"{bare}, since {local_time(incident.since, timezone)}"
             short = f"now {recent} neg/2h, peak {incident.observed:.0f}"
         # what it is about outlasts the detail. Dropped in this order when space is short: "since", the long
         # numbers, the note, "About" (down to the top driver), "Ack:"; never the link (test_alert_composition)

@@ -75,6 +75,7 @@ class Incident:
     baseline_days: float = 0.0  # days of history the expected level was learned from, at opening
     drivers: tuple[str, ...] = ()  # terms over-represented in the spike's negative mentions
     sources: tuple[tuple[str, float, float], ...] = ()  # (source, share in the spike, share in the baseline)
+    started_at: datetime | None = None  # when the swell began: the start of the window that fired at opening
 
     def evidence_span(self) -> tuple[datetime, datetime]:
         """The time its drivers are computed from: the firing window at opening, then the whole episode so far
@@ -128,6 +129,7 @@ def advance(
                 current_expected=now_expected,
                 limited_history=limited_history,
                 baseline_days=round(baseline_days, 1),
+                started_at=bucket + timedelta(minutes=5) - timedelta(minutes=window_minutes),
             )
             return opened, [Transition("open", opened)]
         return None, []
