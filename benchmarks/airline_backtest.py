@@ -190,7 +190,8 @@ def main() -> None:
             print(f"{'':<16}{strongest(scores[w['airline_in_data']], start, end)}{within}")
         for incident in hits:
             print(
-                f"{'':<16}drivers at opening: {', '.join(incident.drivers) or '(none)'}; over the episode: "
+                f"{'':<16}severity {incident.severity} at opening, {latest[incident.id].severity} at its highest; "
+                f"drivers at opening: {', '.join(incident.drivers) or '(none)'}; over the episode: "
                 f"{', '.join(latest[incident.id].drivers) or '(none)'}"
             )
     outside = [i for v in opened.values() for i in v if i.id not in matched]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -48,8 +49,11 @@ def draw(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
     return rng.negative_binomial(size, size / (size + mean))
 
 
-def detector_openings(negative: np.ndarray, authors: np.ndarray, settings: DetectionSettings) -> list[int]:
-    """Buckets where the detector opened incidents (the detector function's cycle, once per simulated day)."""
+def detector_openings(
+    negative: np.ndarray, authors: np.ndarray, settings: DetectionSettings, severities: Counter[int] | None = None
+) -> list[int]:
+    """Buckets where the detector opened incidents (the detector function's cycle, once per simulated day).
+    ``severities`` counts each incident's highest severity."""
     total = negative * 4
     stored = {
         START + timedelta(minutes=5 * i): Bucket(
@@ -62,12 +66,17 @@ def detector_openings(negative: np.ndarray, authors: np.ndarray, settings: Detec
         for i in range(BUCKETS)
     }
     memory, state, opened = MemoryBuckets(stored), BrandState(last_bucket=START - timedelta(minutes=5)), []
+    highest: dict[str, int] = {}
     for day in range(1, 22):
         report = run_cycle({"b": state}, START + timedelta(days=day, minutes=5), memory, settings={"b": settings})
         state = report.states["b"]
         opened += [
             int((t.incident.opened_at - START).total_seconds() // 300) for t in report.transitions if t.kind == "open"
         ]
+        for t in report.transitions:
+            highest[t.incident.id] = max(highest.get(t.incident.id, 0), t.incident.severity)
+    if severities is not None:
+        severities.update(highest.values())
     return opened
 
 
@@ -135,6 +144,7 @@ def main() -> None:
     began = time.perf_counter()
     weeks_clean = 2 * len(RATES) * seeds  # weeks 2-3 of the clean runs
     clean_ours, clean_stats, scenario_rows = 0, [], []
+    swell_severities: dict[float, Counter[int]] = {}  # by brand rate
     for rate in RATES:
         for seed in range(seeds):
             rng = np.random.default_rng([int(rate * 10), seed])
@@ -165,7 +175,16 @@ def main() -> None:
                     x = draw(rng, mu * factor)
                     extra = np.maximum(x - draw(rng, mu), 0)  # the swell's posts come from new authors
                     authors = np.minimum(x, draw(rng, mu) + extra)
-                    opened = [o for o in detector_openings(x, authors, preset) if INJECT <= o < INJECT + ramp + HOLD]
+                    opened = [
+                        o
+                        for o in detector_openings(
+                            x,
+                            authors,
+                            preset,
+                            swell_severities.setdefault(rate, Counter()) if multiplier >= 3 else None,
+                        )
+                        if INJECT <= o < INJECT + ramp + HOLD
+                    ]
                     if opened:
                         found += 1
                         delays.append((opened[0] - INJECT) * 5)
@@ -178,6 +197,7 @@ def main() -> None:
                 scenario_rows.append((rate, multiplier, found, delays, oracle_delays))
                 print(f"{rate:>9}{multiplier:>6}x{ramp * 5:>5}m{found:>6}/{seeds:<3}{median:>21}{oracle:>14}")
     bursts = shifts = planned_shifts = 0
+    burst_severities: Counter[int] = Counter()
     planned = {
         "start": START + timedelta(minutes=5 * INJECT),
         "end": START + timedelta(minutes=5 * BUCKETS),
@@ -192,7 +212,9 @@ def main() -> None:
             authors = x.copy()
             x[INJECT : INJECT + 12] += 2  # one person: 24 complaints in an hour
             authors[INJECT : INJECT + 12] += (np.arange(12) == 0).astype(int)
-            bursts += sum(1 for o in detector_openings(x, np.minimum(authors, x), preset) if o >= INJECT)
+            bursts += sum(
+                1 for o in detector_openings(x, np.minimum(authors, x), preset, burst_severities) if o >= INJECT
+            )
             shift = np.ones(BUCKETS)
             shift[INJECT:] = 1 + 0.5 * np.minimum(1.0, (np.arange(BUCKETS - INJECT) + 1) / 288)
             y = draw(rng, mu * shift)
@@ -215,6 +237,10 @@ def main() -> None:
             f"swells of 3x and more, median delay over all runs: detector {mine:.0f} min, oracle {best:.0f} min "
             f"({mine / best:.2f}x)"
         )
+    tallies = [(f"swells of 3x and more, {rate}/5min", tally) for rate, tally in swell_severities.items()]
+    for label, tally in [*tallies, ("one-person bursts", burst_severities)]:
+        shown = ", ".join(f"SEV{level} {tally[level]}" for level in range(1, 5)) if tally else "no incidents"
+        print(f"highest severity of the incidents of {label}: {shown}")
     runs = len(RATES) * seeds
     print(
         f"swells of 3x and more: {rate_big:.0%} detected; one-person bursts alerting: {bursts}/{runs}; "

@@ -15,6 +15,8 @@ import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from infra.scenario import DEMO_BRANDS, demo_start, generate, write_jsonl
 from infra.simulation import Inbox, Pipeline
@@ -69,12 +71,47 @@ def run_demo(output: Path, hours: int = 48) -> int:
         end = start + timedelta(hours=hours)
         ok = _report(repo, configs, expected, start, end, output, timeline)
         _print_alerts(received, start, acknowledged)
+        _write_timeline(output / "timeline.csv", repo, configs, received, acknowledged)
     elapsed = time.perf_counter() - began
     print(
-        f"done in {elapsed:.1f} s; results in {output}/: buckets.csv, incidents.jsonl, timeline.csv, "
-        "alerts/ (every SMS, email .eml/.html and chart received), lambda.log"
+        f"done in {elapsed:.1f} s; results in {output}/: buckets.csv, incidents.jsonl, timeline.csv (incidents, "
+        "alerts and replies in the brand's time), ticks.csv, alerts/ (every SMS, email .eml/.html and chart "
+        "received), lambda.log"
     )
     return 0 if ok else 1
+
+
+def _write_timeline(path: Path, repo: Any, configs: list[dict[str, Any]], inbox: Inbox, replies: Any) -> None:
+    """The story as a PR lead would tell it, in clock time: each incident's opening and end, every alert sent and
+    every reply, in the brand's time zone, in order."""
+    zones = {c["name"]: ZoneInfo(c["timezone"]) for c in configs}
+    rows: list[tuple[datetime, str, str, str, str, str, str]] = []
+    brand_of: dict[str, str] = {}
+    for config in configs:
+        for raw in repo.incidents.history(config["name"]):
+            incident = json.loads(raw)
+            brand_of[incident["id"]] = config["name"]
+            opened = datetime.fromisoformat(incident["opened_at"])
+            detail = f"severity {incident['severity']}; about {', '.join(incident.get('drivers', [])) or '-'}"
+            rows.append((opened, config["name"], "incident opened", incident["id"], "", "", detail))
+            if incident.get("resolved_at"):
+                at = datetime.fromisoformat(incident["resolved_at"])
+                rows.append((at, config["name"], "incident resolved", incident["id"], "", "", "back to normal"))
+    for message in inbox.messages:
+        about = [incident for incident, _ in message.about]
+        brand = next((brand_of[i] for i in about if i in brand_of), configs[0]["name"])
+        first_line = message.text.splitlines()[0] if message.text else ""
+        event = "daily summary" if message.kind == "summary" else f"alert: {message.kind}"
+        rows.append((message.sent_at, brand, event, " ".join(about), message.channel, message.recipient, first_line))
+    for at, incident in replies:
+        rows.append((at, brand_of.get(incident, ""), "acknowledged by SMS reply", incident, "sms", "on-call", "ACK"))
+    rows.sort(key=lambda row: row[0])
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["local_time", "brand", "event", "incident", "channel", "recipient", "detail"])
+        for at, brand, event, incident, channel, recipient, detail in rows:
+            local = at.astimezone(zones.get(brand, ZoneInfo("UTC")))
+            writer.writerow([f"{local:%Y-%m-%d %H:%M %Z}", brand, event, incident, channel, recipient, detail])
 
 
 def _hour(moment: datetime, start: datetime) -> str:
@@ -125,7 +162,7 @@ def _report(repo, configs, expected, start, end, output: Path, timeline) -> bool
             mark = "" if stored == expected[config["name"]] else "  <-- MISMATCH"
             ok &= not mark
             print(f"{config['name']:<14}{stored:>8}{expected[config['name']]:>9}{negative:>9}   {spark}{mark}")
-    with (output / "timeline.csv").open("w", newline="", encoding="utf-8") as handle:
+    with (output / "ticks.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["tick_utc", "polls_dispatched", "poller_invocations", "failed_messages"])
         writer.writerows([(s.now.isoformat(), s.dispatched, s.poll_invocations, s.failed_messages) for s in timeline])

@@ -69,7 +69,9 @@ class Pipeline:
         return Step(now, (dispatched or {}).get("dispatched", 0), polled.invocations, polled.failed)
 
 
-MESSAGE_FILE = re.compile(r"^\d{3,}-\d{8}T\d{4}-(sms|email|webhook)-[a-z_]+(-chart)?\.(txt|eml|html|png)$")
+MESSAGE_FILE = re.compile(
+    r"^\d{3,}-\d{8}T\d{4}-(sms|email|webhook|pagerduty)-[a-z_]+(-chart(-\d+)?)?\.(txt|eml|html|png)$"
+)
 
 
 class Inbox:
@@ -95,8 +97,17 @@ class Inbox:
         from email import message_from_bytes, policy
 
         (self.folder / f"{stem}.eml").write_bytes(message.email)
+        html, charts = None, 0
+        images: dict[str, str] = {}  # the email's cid: references -> the chart files written beside the .html
         for part in message_from_bytes(message.email, policy=policy.default).walk():
             if part.get_content_type() == "text/html":
-                (self.folder / f"{stem}.html").write_text(str(part.get_content()), encoding="utf-8")
+                html = str(part.get_content())
             elif part.get_content_type() == "image/png":
-                (self.folder / f"{stem}-chart.png").write_bytes(part.get_content())
+                name = f"{stem}-chart.png" if charts == 0 else f"{stem}-chart-{charts}.png"
+                (self.folder / name).write_bytes(part.get_content())
+                images[f"cid:{str(part.get('Content-ID', '')).strip('<>')}"] = name
+                charts += 1
+        if html is not None:  # opened from the folder, the .html shows its charts (no dead cid: images)
+            for reference, name in images.items():
+                html = html.replace(reference, name)
+            (self.folder / f"{stem}.html").write_text(html, encoding="utf-8")

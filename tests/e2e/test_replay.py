@@ -127,3 +127,74 @@ def test_replay_survives_handlers_that_raise_as_lambda_would(tmp_path: Path, mon
     assert len([r for r in rows if r["type"] == "incident"]) == 1  # nothing lost: the crisis still alerts
     log = output.with_suffix(".log").read_text()
     assert log.count('"message": "invocation failed"') == 5
+
+
+def test_a_small_night_burst_pages_nobody_in_quiet_hours_and_every_message_tells_the_truth(tmp_path: Path) -> None:
+    """A dozen complaints at 01:10 on a quiet brand. Before, it opened as SEV4 ("critical": 80x usual) and went
+    through quiet hours: the on-call was texted at 01:15 and every hour after, each text repeating the burst's
+    numbers long after it was over."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    import yaml
+
+    start = demo_start()
+    mentions = generate(BrandScenario("night", "Night Co", per_bucket=1.0), start, 36)
+    burst_at = start + timedelta(hours=30, minutes=10)  # 01:10 in New York (UTC-5), the second night
+    burst = [
+        {
+            "id": f"burst-{i}",
+            "text": "night co charged me twice, refund now",
+            "author": f"angry{i}",
+            "created_at": (burst_at + timedelta(minutes=i)).isoformat(),
+            "sentiment": "negative",
+        }
+        for i in range(14)
+    ]
+    from groundswell.runtime import make_scorer
+
+    scores = make_scorer("default").score([str(m["text"]) for m in mentions])  # labelled, so counts can be checked
+    labelled = [{**m, "sentiment": label.value} for m, (label, _) in zip(mentions, scores, strict=True)]
+    merged = sorted([*labelled, *burst], key=lambda m: str(m["created_at"]))
+    source = write_jsonl(merged, tmp_path / "night.jsonl")
+    quiet = {"timezone": "America/New_York", "quiet_hours": [22, 7]}
+    config = tmp_path / "brands.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "name": "night-co",
+                "display_name": "Night Co",
+                "terms": {"keywords": ["night co"]},
+                "sources": [{"type": "hackernews"}],
+                "recipients": [
+                    {"name": "On-call", "channel": "sms", "address": "+14155550100", "role": "pr_oncall", **quiet},
+                    {"name": "Desk", "channel": "email", "address": "desk@example.com", "role": "pr_oncall", **quiet},
+                ],
+            }
+        )
+    )
+    output = tmp_path / "out.jsonl"
+    assert run_replay(source, "night-co", output, config=config) == 0
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    incidents = [r for r in rows if r["type"] == "incident"]
+    assert incidents, "the burst opened no incident"
+    assert all(i["severity"] < 4 for i in incidents)  # a handful of posts is not critical
+    new_york = ZoneInfo("America/New_York")
+    alerts = [r for r in rows if r["type"] == "alert"]
+    for alert in alerts:
+        sent = datetime.fromisoformat(alert["sent_at"].replace("Z", "+00:00")).astimezone(new_york)
+        assert 7 <= sent.hour < 22, f"{alert['channel']} at {sent:%H:%M} in quiet hours: {alert['text'][:80]}"
+    negatives = sorted(
+        datetime.fromisoformat(str(m["created_at"]).replace("Z", "+00:00"))
+        for m in merged
+        if m.get("sentiment") == "negative"
+    )
+    checked = 0
+    for alert in alerts:  # "now N/2h" and "N in the last 2h to HH:MM": the counts of those two hours
+        for count, hh, mm in re.findall(r"(\d+) in the last 2h to (\d\d):(\d\d)", alert["text"]):
+            sent = datetime.fromisoformat(alert["sent_at"].replace("Z", "+00:00")).astimezone(new_york)
+            end = sent.replace(hour=int(hh), minute=int(mm), second=0, microsecond=0).astimezone(UTC)
+            actual = sum(1 for t in negatives if end - timedelta(hours=2) <= t < end)
+            assert int(count) == actual, f"{alert['kind']} says {count} in the 2h to {hh}:{mm}, there were {actual}"
+            checked += 1
+    assert checked, "no message said how things stand now"

@@ -489,3 +489,48 @@ def test_a_persons_quiet_hours_hold_their_alerts_from_every_brand(aws: Any) -> N
     assert notifier.drain(night).held == 1 and sms_sent() == []
     notifier.tick(datetime(2026, 11, 21, 12, 1, tzinfo=UTC))  # 07:01 local
     assert len(sms_sent()) == 1
+
+
+def _mentions(count: int, at: datetime, *, negative: bool = True) -> list[Any]:
+    from groundswell.domain.models import Mention, Sentiment
+
+    sentiment = Sentiment.NEGATIVE if negative else Sentiment.NEUTRAL
+    return [
+        Mention(
+            source="replay",
+            id=f"{at:%H%M}-{negative}-{i}",
+            brand="acme-air",
+            text="acme air outage",
+            author=f"user{i}",
+            created_at=at + timedelta(seconds=i),
+            sentiment=sentiment,
+            sentiment_score=-0.5 if negative else 0.0,
+        )
+        for i in range(count)
+    ]
+
+
+def test_every_message_gives_the_numbers_as_of_sending_not_the_peaks(notifier: Any) -> None:
+    """Before, the numbers were the peak's: an all-clear read "negative share, last hour: 85%" when the last
+    hour was calm, and a reminder hours after a burst said "right now" with the burst's count."""
+    store = runtime.store()
+    burst, calm = T0 - timedelta(minutes=20), T0 + timedelta(hours=3)
+    store.mentions.store(_mentions(85, burst) + _mentions(15, burst, negative=False))  # the burst: 85% negative
+    for minute in range(0, 60, 5):  # the hour before the all clear: 3 negative of 12 a bucket (25%)
+        at = calm - timedelta(hours=1) + timedelta(minutes=minute)
+        store.mentions.store(_mentions(3, at) + _mentions(9, at, negative=False))
+    publish("open", peak_at=T0 - timedelta(minutes=15))
+    notifier.drain(T0)
+    publish("resolve", peak_at=T0 - timedelta(minutes=15), resolved_at=calm - timedelta(minutes=5))
+    notifier.drain(calm)
+    import email
+    import email.policy
+
+    parsed = [email.message_from_string(m.raw_data, policy=email.policy.default) for m in emails_sent()]
+    clear = [m for m in parsed if "All clear" in str(m["Subject"])]
+    assert clear, [str(m["Subject"]) for m in parsed]
+    body = clear[-1].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Negative share, last hour: 25%" in body and "85%" not in body
+    assert "36 in the last 2h" in body and "Lasted: 2h55m" in body, body
+    [all_clear] = [t for p, t in sms_sent() if "ALL CLEAR" in t]
+    assert "lasted 2h55m, peak 84 neg/15m" in all_clear  # "now 36/2h" too when the link is shorter

@@ -87,6 +87,33 @@ def test_sms_with_a_short_link_says_what_it_is_about() -> None:
     golden("sms_open_short_link.txt", text)
 
 
+def test_the_first_sms_says_what_it_is_about_before_when_it_started() -> None:
+    """The demo's first SMS: before, "126 negative posts in 2h, 3x normal, since 11:00 EST" took the room and
+    only reminders said what the crisis was about. Now "since" and the long numbers give way to "About"."""
+    link = "https://ack.groundswell.localhost/a/t82zW2hpbYuVGzF0vgSh"
+    about = notice(window_minutes=120, observed=126, expected=42.0, drivers=("outage", "system", "stranded"))
+    text = incident_text(about, link, "America/New_York")
+    assert text == (
+        f"Groundswell SEV3 Acme Air: 126 negative posts in 2h, 3x normal. About: outage, system, stranded. Ack: {link}"
+    )
+    assert segments(text) == 1
+
+
+def test_sms_parts_are_dropped_in_the_documented_order() -> None:
+    """since -> the long numbers -> "About" (down to the top driver) -> "Ack:"; never the link."""
+    texts = [
+        incident_text(notice(drivers=("outage", "refund", "app")), "https://gs.example/a/" + "x" * n, "UTC")
+        for n in (5, 40, 55, 70, 95)
+    ]
+    assert "since" in texts[0] and "About" in texts[0]
+    assert "since" not in texts[1] and "negative posts" in texts[1] and "About" in texts[1]
+    assert "neg/15m" in texts[2] and "About" in texts[2]
+    assert "About" not in texts[3] and ", outage." in texts[3] and "Ack:" in texts[3]
+    assert "Ack:" not in texts[4] and "neg/15m" in texts[4]
+    assert all(t.endswith("x" * n) for t, n in zip(texts, (5, 40, 55, 70, 95), strict=True))
+    assert all(segments(t) == 1 for t in texts)
+
+
 def test_sms_of_hostile_brand_text_and_drivers_stays_gsm_and_bounded() -> None:
     hostile = Notice(
         kind=AlertKind.OPEN,
@@ -226,3 +253,56 @@ def test_alerts_preview_writes_every_sms_and_the_email(tmp_path: Path) -> None:
     ]
     first_line = (tmp_path / "sms-open.txt").read_text().splitlines()[0]
     assert segments(first_line) == 1 and (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_facts_are_the_counts_as_of_sending_against_the_same_hours_of_the_days_before() -> None:
+    from groundswell.domain.alerting.notices import facts
+    from groundswell.domain.models import Bucket
+
+    end = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    buckets = [
+        Bucket(brand="acme-air", start=end - timedelta(days=d, minutes=5 * k), total=10, negative=n, neutral=10 - n)
+        for d, n in ((0, 3), (1, 1), (2, 2))
+        for k in range(1, 25)  # the two hours before ``end``, today and the two days before
+    ]
+    now = facts(buckets, end)
+    assert (now.recent_negative, now.recent_usual, now.as_of) == (72, 36.0, end)
+    assert now.negative_share == 0.3 and now.recent_ratio == 2.0
+
+
+def test_a_reminder_says_how_it_stands_now_and_an_all_clear_how_long_it_lasted() -> None:
+    from groundswell.domain.alerting.notices import Facts
+
+    link = "https://gs.example/a/Xk3f9QpLAbCdEfGhIjKl"
+    later = Facts(recent_negative=9, recent_usual=7.0, as_of=T0 + timedelta(hours=5))
+    reminder = incident_text(notice(AlertKind.REMINDER).model_copy(update={"facts": later}), link, "UTC")
+    assert "now 9 negative posts in 2h (peak 84 in 15m)" in reminder and segments(reminder) == 1
+    resolved = notice(AlertKind.RESOLVED, resolved_at=T0 + timedelta(hours=2, minutes=30))
+    text = incident_text(resolved.model_copy(update={"facts": later}), link, "UTC")
+    assert "lasted 2h30m, peak 84 neg/15m 9x; now 9/2h" in text and segments(text) == 1
+
+
+def test_since_is_when_the_swell_began_not_when_the_incident_opened() -> None:
+    """Before, "since 11:00" was the opening while the 2-hour window that fired had started rising at 09:05."""
+    began = notice(window_minutes=120, observed=126, expected=42.0, started_at=T0 - timedelta(minutes=115))
+    text = incident_text(began, "https://gs.example/a/x", "UTC")
+    assert "since 12:10 UTC" in text and "14:05" not in text
+
+
+def test_the_chart_draws_the_hour_in_progress_as_partial_not_as_a_drop() -> None:
+    """Before, a chart drawn at 14:25 for an incident peaking at 14:20 ran to 15:00: its last hour held 25
+    minutes of a growing swell and read as a drop."""
+    from groundswell.domain.alerting.chart import hourly_series, render_png
+    from groundswell.domain.models import Bucket
+
+    now = datetime(2026, 11, 20, 14, 25, tzinfo=UTC)
+    buckets = [
+        Bucket(brand="acme-air", start=now - timedelta(minutes=5 * k), total=40, negative=30 if k < 12 else 2)
+        for k in range(1, 24 * 12)
+    ]
+    series = hourly_series(buckets, now)
+    assert series.hours[-1] == datetime(2026, 11, 20, 14, tzinfo=UTC) and series.partial_minutes == 25
+    assert series.negative[-1] == 150 and series.negative[-2] == 30 * 6 + 2 * 6  # 13:00-14:00, complete
+    on_the_hour = hourly_series(buckets, datetime(2026, 11, 20, 14, tzinfo=UTC))
+    assert on_the_hour.partial_minutes == 0 and on_the_hour.hours[-1] == datetime(2026, 11, 20, 13, tzinfo=UTC)
+    assert render_png(series, title="Acme Air", timezone="UTC").startswith(b"\x89PNG")

@@ -61,6 +61,14 @@ def test_severity_grows_with_the_ratio() -> None:
     assert severity(20, 10, 1e-15) == 2
 
 
+def test_a_handful_of_posts_never_reaches_the_severity_that_breaks_quiet_hours() -> None:
+    """Before, severity was the ratio alone: a dozen negative posts against 0.15 expected opened as SEV4
+    (critical), which goes through quiet hours."""
+    assert severity(12, 0.15, 1e-9) == 2  # 80x, but 12 posts above usual
+    assert severity(45, 4, 1e-9) == 3  # 11x, 41 above: high, not critical
+    assert severity(130, 10, 1e-14) == 4  # 13x and 120 above: a real swell wakes the on-call
+
+
 def test_onset_tracker_fires_on_new_highs_only() -> None:
     tracker = OnsetTracker()
     assert [tracker.is_onset(e) for e in (0.0, 0.3, 0.2, 0.5, 0.5, 0.1)] == [False, True, False, True, False, False]
@@ -73,6 +81,7 @@ def test_an_incident_opens_once_escalates_and_resolves_after_calm() -> None:
     )
     assert [c.kind for c in changes] == ["open"] and incident and incident.id == "acme:20261102T0000"
     assert incident.severity == 2
+    assert incident.started_at == t - timedelta(minutes=55)  # the hour-long window that fired began then
     incident, changes = advance(
         incident,
         brand="acme",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from groundswell.domain.alerting import links
-from groundswell.domain.alerting.notices import Notice, facts
-from groundswell.domain.models import Bucket, Recipient
+from groundswell.domain.alerting.notices import IncidentView, Notice, facts
+from groundswell.domain.models import Bucket, Recipient, bucket_start
 from groundswell.domain.ports import AlertingStore
 from groundswell.usecases.messages import Channels
 
@@ -23,6 +23,11 @@ class Content:
         """A new invocation: buckets are read afresh."""
         self._reads.clear()
 
+    def with_facts(self, notice: Notice, now: datetime) -> Notice:
+        """The notice with its numbers as of sending (the last complete bucket before ``now``): every message
+        says how things stand when it is read, not when the incident peaked."""
+        return notice.model_copy(update={"facts": facts(self._buckets(notice.incident, now), bucket_start(now))})
+
     def email_content(self, notice: Notice, timezone: str, now: datetime) -> tuple[Notice, bytes]:
         """The notice with its facts and sample posts, and its 48-hour chart (the email needs them; the SMS does
         not). Buckets are read once per incident per invocation, whoever the email is for."""
@@ -31,15 +36,23 @@ class Content:
 
         incident = notice.incident
         peak_end = incident.peak_at + timedelta(minutes=5)
-        end = max(now, incident.peak_at + timedelta(hours=1))
-        buckets = self.recent_buckets(incident.brand, end, earliest=peak_end - FACTS_HISTORY)
+        buckets = self._buckets(incident, now)
         sampled = timedelta(minutes=min(max(incident.window_minutes, 60), 240))  # a long run: its last 4 hours
-        mentions = self._store.mentions.mentions(incident.brand, peak_end - sampled, peak_end)
+        episode_start = max(peak_end - sampled, incident.since)  # posts of the episode, not of the hours before
+        mentions = self._store.mentions.mentions(incident.brand, episode_start, peak_end)
         samples = tuple(choose_samples(mentions, incident.drivers))
-        enriched = notice.model_copy(update={"samples": samples, "facts": facts(buckets, peak_end)})
+        enriched = self.with_facts(notice, now).model_copy(update={"samples": samples})
         title = f"{notice.brand_label}: negative mentions per hour, last 48 hours"
-        chart = render_png(hourly_series(buckets, end), title=title, timezone=timezone, opened_at=incident.opened_at)
+        chart = render_png(
+            hourly_series(buckets, bucket_start(now)), title=title, timezone=timezone, opened_at=incident.opened_at
+        )
         return enriched, chart
+
+    def _buckets(self, incident: IncidentView, now: datetime) -> list[Bucket]:
+        """The brand's buckets for the chart and the facts: read once per incident and invocation."""
+        peak_end = incident.peak_at + timedelta(minutes=5)
+        earliest = min(peak_end, bucket_start(now)) - FACTS_HISTORY
+        return self.recent_buckets(incident.brand, max(now, incident.peak_at + timedelta(hours=1)), earliest=earliest)
 
     def recent_buckets(self, brand: str, end: datetime, earliest: datetime | None = None) -> list[Bucket]:
         """The brand's buckets for the chart's span before ``end`` (from ``earliest`` if that is sooner)."""

@@ -124,6 +124,7 @@ class Deliverer:
         brands: dict[str, Brand],
         now: datetime,
     ) -> None:
+        notices = [self.content.with_facts(n, now) for n in notices]  # the numbers as of sending
         link = self.content.link(recipient, notices, now)
         kind = kind_of(notices)
         if recipient.channel is Channel.SMS:

@@ -29,11 +29,16 @@ class HourlySeries:
     median: list[float]
     high: list[float]
     history_days: int  # days of history the range is based on (fewer for a new brand)
+    partial_minutes: int = 0  # the last hour is only this far through (0: complete): drawn as "so far"
 
 
 def hourly_series(buckets: Sequence[Bucket], now: datetime) -> HourlySeries:
-    """Hourly negatives for the ``HOURS`` before ``now`` and the usual range per hour from the week before."""
-    end = now.replace(minute=0, second=0, microsecond=0)
+    """Hourly negatives for the ``HOURS`` up to ``now`` and the usual range per hour from the week before. The
+    hour in progress is the last one, marked partial (its complete 5-minute buckets so far), so a growing swell
+    does not end in a drop and one that began minutes ago is on the chart."""
+    floor = now.replace(minute=0, second=0, microsecond=0)
+    partial = int((now - floor).total_seconds() // 300 * 5)
+    end = floor + timedelta(hours=1) if partial else floor
     start = end - timedelta(hours=HOURS)
     history_start = start - timedelta(days=HISTORY_DAYS)
     per_hour: dict[datetime, int] = {}
@@ -53,7 +58,8 @@ def hourly_series(buckets: Sequence[Bucket], now: datetime) -> HourlySeries:
         median.append(_quantile(same_hour, 0.5))
         high.append(_quantile(same_hour, 0.9))
     days = max(0, min(HISTORY_DAYS, (start - history_from).days))
-    return HourlySeries(hours, [per_hour.get(h, 0) for h in hours], low, median, high, days)
+    negative = [per_hour.get(h, 0) for h in hours]
+    return HourlySeries(hours, negative, low, median, high, days, partial)
 
 
 def _quantile(values: Sequence[int], q: float) -> float:
@@ -71,6 +77,7 @@ WIDTH, HEIGHT = 1120, 500
 SCALE = 2
 LEFT, RIGHT, TOP, BOTTOM = 96, 36, 76, 128
 NEGATIVE, BAND, MEDIAN, GRID, INK, FAINT = "#c0392b", "#c9d7e8", "#7f99b8", "#e6e6e6", "#1c2833", "#6b6e70"
+PARTIAL = "#e8a89f"  # the hour in progress
 
 
 def render_png(series: HourlySeries, *, title: str, timezone: str, opened_at: datetime | None = None) -> bytes:
@@ -107,7 +114,18 @@ def render_png(series: HourlySeries, *, title: str, timezone: str, opened_at: da
             if low == low and high == high:
                 draw.rectangle([x(i), y(high), x(i + 1), y(low)], fill=BAND)
         _step(draw, [x(i) for i in range(count + 1)], [y(v) for v in series.median], MEDIAN, 2 * SCALE)
-    _step(draw, [x(i) for i in range(count + 1)], [y(v) for v in series.negative], NEGATIVE, 5 * SCALE)
+    drawn = series.negative[:-1] if series.partial_minutes else series.negative
+    _step(draw, [x(i) for i in range(len(drawn) + 1)], [y(v) for v in drawn], NEGATIVE, 5 * SCALE)
+    if series.partial_minutes:  # the hour in progress: its count so far, lighter, and said so
+        last, value = count - 1, series.negative[-1]
+        draw.line([(x(last), y(value)), (x(last + 1), y(value))], fill=PARTIAL, width=5 * SCALE)
+        draw.text(
+            (x(count), y(value) - 10 * SCALE),
+            f"{series.partial_minutes} min so far",
+            fill=FAINT,
+            font=font(20),
+            anchor="rb",
+        )
     if opened_at is not None and series.hours:
         at = (opened_at - series.hours[0]).total_seconds() / 3600
         if 0 <= at <= count:

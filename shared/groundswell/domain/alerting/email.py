@@ -121,6 +121,20 @@ def compose(
     return Email(subject(notices), text, html, {content_ids[i]: png for i, png in charts.items()})
 
 
+def _right_now(notice: Notice, timezone: str) -> str:
+    """The last two hours as of sending, against the same hours of the previous days; the detector's numbers
+    of the incident's last transition when the counts could not be read."""
+    facts, incident = notice.facts, notice.incident
+    if facts.recent_negative is None or facts.as_of is None:
+        return (
+            f"{incident.current_observed:.0f} in the last {window_label(CURRENT_MINUTES)} "
+            f"({incident.current_ratio:.1f}x expected)"
+        )
+    ratio = facts.recent_ratio
+    usual = f"{ratio:.1f}x the usual {facts.recent_usual:.0f}" if ratio is not None else "no usual level yet"
+    return f"{facts.recent_negative} in the last 2h to {local_time(facts.as_of, timezone)} ({usual})"
+
+
 def _section(notice: Notice, link: str | None, timezone: str, chart_id: str | None) -> dict[str, Any]:
     incident, facts = notice.incident, notice.facts
     rows = [
@@ -129,11 +143,7 @@ def _section(notice: Notice, link: str | None, timezone: str, chart_id: str | No
             f"{incident.observed:.0f} in {window_label(incident.window_minutes)} "
             f"(expected {incident.expected:.1f}, {incident.ratio:.1f}x)",
         ),
-        (
-            "Right now",
-            f"{incident.current_observed:.0f} in the last {window_label(CURRENT_MINUTES)} "
-            f"({incident.current_ratio:.1f}x expected)",
-        ),
+        ("Right now", _right_now(notice, timezone)),
     ]
     if incident.baseline_days:
         days = round(incident.baseline_days)
@@ -143,10 +153,13 @@ def _section(notice: Notice, link: str | None, timezone: str, chart_id: str | No
         rows.append(("Negative share, last hour", f"{facts.negative_share:.0%}{usual}"))
     if facts.growth is not None:
         rows.append(("Growth", f"{facts.growth:.1f}x the hour before ({facts.last_hour_negative} in the last hour)"))
-    rows.append(("Since", local_time(incident.opened_at, timezone, with_day=True)))
+    rows.append(("Since", local_time(incident.since, timezone, with_day=True)))
     if incident.resolved_at is not None:
         rows.append(("Back to normal", local_time(incident.resolved_at, timezone, with_day=True)))
-    rows.append(("Peak", local_time(incident.peak_at, timezone, with_day=True)))
+        minutes = max(5, round((incident.resolved_at - incident.since).total_seconds() / 60))
+        rows.append(("Lasted", window_label(minutes)))
+    peak = f"{incident.observed:.0f} in {window_label(incident.window_minutes)} ({incident.ratio:.1f}x)"
+    rows.append(("Peak", f"{peak}, {local_time(incident.peak_at, timezone, with_day=True)}"))
     sources = [
         f"{safe_text(name, 30)} {spike:.0%} of the spike (usually {base:.0%})"
         for name, spike, base in incident.sources[:4]

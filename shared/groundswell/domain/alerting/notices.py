@@ -45,6 +45,12 @@ class IncidentView(BaseModel):
     baseline_days: float = 0.0
     drivers: tuple[str, ...] = ()
     sources: tuple[tuple[str, float, float], ...] = ()
+    started_at: datetime | None = None  # when the swell began (the window that fired at opening started)
+
+    @property
+    def since(self) -> datetime:
+        """When the swell began; the opening for incidents stored before this was known."""
+        return self.started_at or self.opened_at
 
     @property
     def ratio(self) -> float:
@@ -65,6 +71,15 @@ class Facts(BaseModel):
     usual_share: float | None = None  # the same over the previous 7 days
     growth: float | None = None  # negatives in the last hour / the hour before
     last_hour_negative: int = 0
+    recent_negative: int | None = None  # negatives in the last two hours before ``as_of``
+    recent_usual: float | None = None  # the same two hours of the day, on average over the previous 7 days
+    as_of: datetime | None = None  # the end of the last complete bucket when the message was composed
+
+    @property
+    def recent_ratio(self) -> float | None:
+        if self.recent_negative is None or not self.recent_usual:
+            return None
+        return self.recent_negative / self.recent_usual
 
 
 class Notice(BaseModel):
@@ -81,7 +96,9 @@ class Notice(BaseModel):
 
 
 def facts(buckets: Sequence[Bucket], end: datetime) -> Facts:
-    """Negative share of the last hour against the 7 days before, and growth over the hour before."""
+    """The numbers as of ``end`` (the end of the last complete bucket when the message is composed): negative
+    share of the last hour against the 7 days before, growth over the hour before, and the negatives of the last
+    two hours against the same two hours of the day over the 7 days before."""
     hour, before = end - timedelta(hours=1), end - timedelta(hours=2)
     last = [b for b in buckets if hour <= b.start < end]
     previous = [b for b in buckets if before <= b.start < hour]
@@ -89,11 +106,19 @@ def facts(buckets: Sequence[Bucket], end: datetime) -> Facts:
     total, negative = sum(b.total for b in last), sum(b.negative for b in last)
     week_total = sum(b.total for b in week)
     previous_negative = sum(b.negative for b in previous)
+    same_hours = [
+        sum(b.negative for b in buckets if before - timedelta(days=d) <= b.start < end - timedelta(days=d))
+        for d in range(1, 8)
+        if any(b.start <= before - timedelta(days=d) for b in buckets)  # days the brand was already watched
+    ]
     return Facts(
         negative_share=negative / total if total else None,
         usual_share=sum(b.negative for b in week) / week_total if week_total else None,
         growth=negative / previous_negative if previous_negative else None,
         last_hour_negative=negative,
+        recent_negative=negative + previous_negative,
+        recent_usual=sum(same_hours) / len(same_hours) if same_hours else None,
+        as_of=end,
     )
 
 

@@ -1,7 +1,8 @@
 """SMS texts: GSM-7 only, one 160-character segment whenever possible, never more than two.
 
 Every text is built from the most to the least detailed variant and the first that fits is kept; text taken
-from posts (drivers, brand names) is transliterated to GSM-7 and bounded first. The link is never cut.
+from posts (drivers, brand names) is transliterated to GSM-7 and bounded first. The link is never cut. What the
+crisis is about is kept longest: the time it started and the long form of the numbers go first.
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ def clean(text: str, limit: int) -> str:
     return fit(to_gsm(text), limit)
 
 
-def _numbers(notice: Notice, timezone: str) -> str:
+def _numbers(notice: Notice, timezone: str, *, since: bool = True) -> str:
     incident = notice.incident
-    return (
-        f"{incident.observed:.0f} negative posts in {window_label(incident.window_minutes)}, "
-        f"{incident.ratio:.0f}x normal, since {local_time(incident.opened_at, timezone)}"
-    )
+    window = window_label(incident.window_minutes)
+    numbers = f"{incident.observed:.0f} negative posts in {window}, {incident.ratio:.0f}x normal"
+    return f"{numbers}, since {local_time(incident.since, timezone)}" if since else numbers
 
 
 def _what(notice: Notice, limit: int = 40) -> str:
@@ -43,10 +43,16 @@ def incident_text(notice: Notice, link: str, timezone: str) -> str:
     """One incident's SMS: kind, severity, brand, the key number, what it is about, the link."""
     brand = clean(notice.brand_label, 30)
     incident = notice.incident
+    recent = notice.facts.recent_negative
     if notice.kind is AlertKind.RESOLVED and incident.resolved_at is not None:
         head = f"{PREFIX} ALL CLEAR {brand}: back to normal since {local_time(incident.resolved_at, timezone)}"
+        lasted = window_label(max(5, round((incident.resolved_at - incident.since).total_seconds() / 60)))
+        peak = f"peak {incident.observed:.0f} neg/{window_label(incident.window_minutes)} {incident.ratio:.0f}x"
+        now = f"; now {recent}/2h" if recent is not None else ""
         variants = [
-            f"{head} (peak {incident.observed:.0f} negative posts, {incident.ratio:.0f}x). {link}",
+            f"{head} (lasted {lasted}, {peak}{now}). {link}",
+            f"{head} (lasted {lasted}, {peak}). {link}",
+            f"{head} (lasted {lasted}). {link}",
             f"{head}. {link}",
         ]
     else:
@@ -55,11 +61,21 @@ def incident_text(notice: Notice, link: str, timezone: str) -> str:
         what = _what(notice)
         top = clean(incident.drivers[0], 20) if incident.drivers else ""
         numbers = _numbers(notice, timezone)
+        bare = _numbers(notice, timezone, since=False)
         short = f"{incident.observed:.0f} neg/{window_label(incident.window_minutes)} {incident.ratio:.0f}x"
+        if notice.kind is AlertKind.REMINDER and recent is not None:  # how it stands now, then the peak
+            window = window_label(incident.window_minutes)
+            bare = f"now {recent} negative posts in 2h (peak {incident.observed:.0f} in {window})"
+            numbers = f"{bare}, since {local_time(incident.since, timezone)}"
+            short = f"now {recent} neg/2h, peak {incident.observed:.0f}"
+        # what it is about outlasts the detail. Dropped in this order when space is short: "since", the long
+        # numbers, the note, "About" (down to the top driver), "Ack:"; never the link (test_alert_composition)
         variants = [
             f"{head}{note}: {numbers}. {what}. Ack: {link}" if what else "",
-            f"{head}{note}: {numbers}. Ack: {link}",
+            f"{head}{note}: {bare}. {what}. Ack: {link}" if what else "",
+            f"{head}{note}: {short}. {what}. Ack: {link}" if what else "",
             f"{head}: {short}. {what}. Ack: {link}" if what else "",
+            f"{head}{note}: {numbers}. Ack: {link}",
             f"{head}: {short}, {top}. Ack: {link}" if top else "",
             f"{head}: {short}. Ack: {link}",
             f"{head}: {short}, {top}. {link}" if top else "",

@@ -22,10 +22,18 @@ EVIDENCE_SCALE = 12.0
 DRIVERS_SPAN = timedelta(days=1)  # the longest span of mentions an incident's drivers are read from
 
 
+# Severity from how far above usual *and* how many posts above usual: (level, at least this ratio, at least this
+# many negative posts above the expected ones in the window). Only severity 4 goes through quiet hours, so it
+# needs a swell no handful of posts makes (docs/alerts.md, "Severity", has the table with examples).
+SEVERITY_LEVELS = ((4, 10.0, 100.0), (3, 5.0, 40.0), (2, 2.5, 0.0))
+
+
 def severity(observed: float, expected: float, pvalue: float) -> int:
-    """1-4 from how far above expected: <2.5x, <5x, <10x, more; at least 2 when p <= 1e-12."""
+    """1-4: the highest level whose ratio and excess both hold; at least 2 when p <= 1e-12. A dozen posts
+    against 0.15 expected (80x, 12 above) is a 2, not a 4."""
     ratio = observed / max(expected, 0.1)
-    level = 1 if ratio < 2.5 else 2 if ratio < 5 else 3 if ratio < 10 else 4
+    excess = observed - expected
+    level = next((lv for lv, at_least, above in SEVERITY_LEVELS if ratio >= at_least and excess >= above), 1)
     return max(level, 2) if pvalue <= 1e-12 else level
 
 
@@ -67,6 +75,7 @@ class Incident:
     baseline_days: float = 0.0  # days of history the expected level was learned from, at opening
     drivers: tuple[str, ...] = ()  # terms over-represented in the spike's negative mentions
     sources: tuple[tuple[str, float, float], ...] = ()  # (source, share in the spike, share in the baseline)
+    started_at: datetime | None = None  # when the swell began: the start of the window that fired at opening
 
     def evidence_span(self) -> tuple[datetime, datetime]:
         """The time its drivers are computed from: the firing window at opening, then the whole episode so far
@@ -120,6 +129,7 @@ def advance(
                 current_expected=now_expected,
                 limited_history=limited_history,
                 baseline_days=round(baseline_days, 1),
+                started_at=bucket + timedelta(minutes=5) - timedelta(minutes=window_minutes),
             )
             return opened, [Transition("open", opened)]
         return None, []
