@@ -92,14 +92,15 @@ def _write_timeline(path: Path, repo: Any, configs: list[dict[str, Any]], inbox:
             incident = json.loads(raw)
             brand_of[incident["id"]] = config["name"]
             opened = datetime.fromisoformat(incident["opened_at"])
-            detail = f"severity {incident['severity']}; about {', '.join(incident.get('drivers', [])) or '-'}"
+            drivers = ", ".join(incident.get("drivers", [])) or "-"
+            detail = f"highest severity {incident['severity']}; about {drivers}"
             rows.append((opened, config["name"], "incident opened", incident["id"], "", "", detail))
             if incident.get("resolved_at"):
                 at = datetime.fromisoformat(incident["resolved_at"])
                 rows.append((at, config["name"], "incident resolved", incident["id"], "", "", "back to normal"))
     for message in inbox.messages:
         about = [incident for incident, _ in message.about]
-        brand = next((brand_of[i] for i in about if i in brand_of), configs[0]["name"])
+        brand = next((brand_of[i] for i in about if i in brand_of), "")  # a daily summary covers every brand
         first_line = message.text.splitlines()[0] if message.text else ""
         event = "daily summary" if message.kind == "summary" else f"alert: {message.kind}"
         rows.append((message.sent_at, brand, event, " ".join(about), message.channel, message.recipient, first_line))
@@ -110,7 +111,7 @@ def _write_timeline(path: Path, repo: Any, configs: list[dict[str, Any]], inbox:
         writer = csv.writer(handle)
         writer.writerow(["local_time", "brand", "event", "incident", "channel", "recipient", "detail"])
         for at, brand, event, incident, channel, recipient, detail in rows:
-            local = at.astimezone(zones.get(brand, ZoneInfo("UTC")))
+            local = at.astimezone(zones.get(brand, zones[configs[0]["name"]]))
             writer.writerow([f"{local:%Y-%m-%d %H:%M %Z}", brand, event, incident, channel, recipient, detail])
 
 
