@@ -48,16 +48,20 @@ class FakeSource:
         )
 
 
-def test_poll_scores_stores_and_advances_and_a_failure_keeps_the_cursor(aws: Any) -> None:
+def test_poll_scores_stores_and_advances_and_a_failure_keeps_the_cursor(
+    aws: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     resources, session = aws
     store = open_store(session.client("dynamodb"), resources.tables["Table"])
     source, brand = FakeSource(), make_brand()
     first = poll_once(brand, source, repository=store, scorer=ComplaintAwareVader(), now=NOW)
     assert (first.fetched, first.stored, first.skipped) == (3, 3, 1)
     source.fail = True
+    capsys.readouterr()
     with pytest.raises(SourceFailing, match="1 in a row"):
         poll_once(brand, source, repository=store, scorer=ComplaintAwareVader(), now=NOW)
     assert store.cursors.load(brand.name, "hackernews").state == {"n": 2}
+    assert '"Name":"SourceErrors"' in capsys.readouterr().out.replace(" ", "")  # the metric its alarm watches
     source.fail = False
     second = poll_once(brand, source, repository=store, scorer=ComplaintAwareVader(), now=NOW)
     assert (second.stored, second.duplicates) == (2, 1)

@@ -352,7 +352,7 @@ def test_other_webhooks_get_text_and_the_incidents(aws: Any) -> None:
 
 
 def test_an_unreadable_outbox_event_or_alert_state_is_skipped_and_kept(
-    notifier: Any, caplog: pytest.LogCaptureFixture
+    notifier: Any, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Written by another version, or edited by hand: logged, left where it is, and the rest is notified."""
     db, table = runtime.store().table.db, runtime.store().table.name
@@ -387,6 +387,7 @@ def test_an_unreadable_outbox_event_or_alert_state_is_skipped_and_kept(
         ("outbox event unreadable: skipped and kept", "0-first#x:1#open"),
         ("alert state unreadable: skipped and kept", "y:1"),
     }
+    assert '"Name":"UnreadableItems"' in capsys.readouterr().out.replace(" ", "")  # the metric its alarm watches
 
 
 def test_a_paused_brand_gets_no_reminders_or_summaries_until_enabled_again(aws: Any) -> None:

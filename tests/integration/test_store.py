@@ -180,13 +180,14 @@ def test_the_detector_lease_lets_one_holder_at_a_time_and_frees_itself(store: St
     assert store.detector.take_lease("detector", "c", 150, now)
 
 
-def test_a_detection_cycle_that_finds_the_lease_held_skips(aws: Any) -> None:
+def test_a_detection_cycle_that_finds_the_lease_held_skips(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
     from groundswell import runtime
 
     runtime.store().brands.put(make_brand())
     at = datetime(2026, 11, 20, tzinfo=UTC)
     assert runtime.store().detector.take_lease("detector", "someone-else", 150, at)
     assert runtime.detect(at)["skipped"] == 1
+    assert '"Name":"DetectorCyclesSkipped"' in capsys.readouterr().out.replace(" ", "")  # what its alarm watches
     runtime.store().detector.release_lease("detector", "someone-else", at)
     assert "skipped" not in runtime.detect(datetime(2026, 11, 20, tzinfo=UTC))
 

@@ -139,7 +139,7 @@ def logins(router: Router) -> int:
     return sum("createSession" in r.full_url for r in router.requests)
 
 
-def test_a_revoked_app_password_is_sent_once_until_the_secret_changes() -> None:
+def test_a_revoked_app_password_is_sent_once_until_the_secret_changes(capsys: pytest.CaptureFixture[str]) -> None:
     from groundswell.adapters.sources.bluesky import LoginRefused
 
     password = ["revoked"]
@@ -153,6 +153,7 @@ def test_a_revoked_app_password_is_sent_once_until_the_secret_changes() -> None:
     assert logins(router) == 1  # 60 polls of three brands: one login (two per poll before)
     assert len(errors) == 60 and all(isinstance(e, LoginRefused) for e in errors)
     assert "put a new one in the secret" in str(errors[-1])
+    assert '"Name":"BlueskyLoginRefused"' in capsys.readouterr().out.replace(" ", "")  # the metric its alarm watches
 
 
 def test_a_new_password_in_the_secret_is_tried_at_the_next_recheck() -> None:
