@@ -276,7 +276,7 @@ def test_a_reminder_says_how_it_stands_now_and_an_all_clear_how_long_it_lasted()
     link = "https://gs.example/a/Xk3f9QpLAbCdEfGhIjKl"
     later = Facts(recent_negative=9, recent_usual=7.0, as_of=T0 + timedelta(hours=5))
     reminder = incident_text(notice(AlertKind.REMINDER).model_copy(update={"facts": later}), link, "UTC")
-    assert "now 9 negative posts in 2h (peak 84 in 15m)" in reminder and segments(reminder) == 1
+    assert "now 9 neg/2h (84/15m at 14:25). About: outage" in reminder and segments(reminder) == 1
     resolved = notice(AlertKind.RESOLVED, resolved_at=T0 + timedelta(hours=2, minutes=30))
     text = incident_text(resolved.model_copy(update={"facts": later}), link, "UTC")
     assert "lasted 2h30m, peak 84 neg/15m 9x; now 9/2h" in text and segments(text) == 1

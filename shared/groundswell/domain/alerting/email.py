@@ -159,7 +159,8 @@ def _section(notice: Notice, link: str | None, timezone: str, chart_id: str | No
         minutes = max(5, round((incident.resolved_at - incident.since).total_seconds() / 60))
         rows.append(("Lasted", window_label(minutes)))
     peak = f"{incident.observed:.0f} in {window_label(incident.window_minutes)} ({incident.ratio:.1f}x)"
-    rows.append(("Peak", f"{peak}, {local_time(incident.peak_at, timezone, with_day=True)}"))
+    label = "Peak as last reported" if notice.kind is AlertKind.REMINDER else "Peak"  # a reminder's may be older
+    rows.append((label, f"{peak}, {local_time(incident.peak_at, timezone, with_day=True)}"))
     sources = [
         f"{safe_text(name, 30)} {spike:.0%} of the spike (usually {base:.0%})"
         for name, spike, base in incident.sources[:4]

@@ -63,11 +63,12 @@ def incident_text(notice: Notice, link: str, timezone: str) -> str:
         numbers = _numbers(notice, timezone)
         bare = _numbers(notice, timezone, since=False)
         short = f"{incident.observed:.0f} neg/{window_label(incident.window_minutes)} {incident.ratio:.0f}x"
-        if notice.kind is AlertKind.REMINDER and recent is not None:  # how it stands now, then the peak
-            window = window_label(incident.window_minutes)
-            bare = f"now {recent} negative posts in 2h (peak {incident.observed:.0f} in {window})"
+        if notice.kind is AlertKind.REMINDER and recent is not None:  # how it stands now, then the last report
+            # the detector republishes a new peak only when it is 1.5x the last: the reported one is dated
+            window, reported = window_label(incident.window_minutes), local_time(incident.peak_at, timezone)
+            bare = f"now {recent} negative posts in 2h ({incident.observed:.0f} in {window} at {reported})"
             numbers = f"{bare}, since {local_time(incident.since, timezone)}"
-            short = f"now {recent} neg/2h, peak {incident.observed:.0f}"
+            short = f"now {recent} neg/2h ({incident.observed:.0f}/{window} at {reported.split()[0]})"
         # what it is about outlasts the detail. Dropped in this order when space is short: "since", the long
         # numbers, the note, "About" (down to the top driver), "Ack:"; never the link (test_alert_composition)
         variants = [
