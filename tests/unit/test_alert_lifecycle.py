@@ -59,16 +59,36 @@ def test_acknowledging_stops_reminders_and_the_ladder_but_not_news() -> None:
     assert {n for n, _, _ in names} == {"On-call", "Night owl"}  # the ladder stays on its first rung once acked
 
 
-def test_reminders_repeat_at_the_interval_with_distinct_steps_and_snooze_pauses_them() -> None:
+def test_reminders_back_off_with_distinct_steps_and_snooze_pauses_them() -> None:
     b, state = brand(reminder_minutes=60), AlertState(incident=make_incident(opened_at=T0))
     sent(on_transition(state, "open", b, T0), state, T0)
     first = [d for d in on_tick(state, b, T0 + timedelta(minutes=61)) if d.kind is AlertKind.REMINDER]
-    assert {d.step for d in first} == {"reminder1"}
+    assert {d.step for d in first} == {"reminder-20261120T1405"}
     sent(first, state, T0 + timedelta(minutes=61))
     state.snoozed_until = T0 + timedelta(hours=3)
     assert on_tick(state, b, T0 + timedelta(minutes=125)) == []
+    assert [d for d in on_tick(state, b, T0 + timedelta(minutes=180)) if d.kind is AlertKind.REMINDER] == []
     later = [d for d in on_tick(state, b, T0 + timedelta(minutes=185)) if d.kind is AlertKind.REMINDER]
-    assert {d.step for d in later} == {"reminder3"}
+    assert {d.step for d in later} == {"reminder-20261120T1506"}  # 2 h after the first reminder
+
+
+def test_an_unacknowledged_day_long_crisis_reminds_each_person_at_1_2_4_8_hours_not_every_hour() -> None:
+    """Before, the US Airways meltdown replay sent one recipient 19 reminders (one an hour, all night)."""
+    b, state = brand(reminder_minutes=60), AlertState(incident=make_incident(opened_at=T0))
+    sent(on_transition(state, "open", b, T0), state, T0)
+    times = []
+    for step in range(1, 19 * 12):  # ticks every 5 minutes for 19 hours
+        now = T0 + timedelta(minutes=5 * step)
+        due = [d for d in on_tick(state, b, now) if d.kind is AlertKind.REMINDER and d.recipient.name == "On-call"]
+        if due:
+            times.append((now - T0).total_seconds() / 3600)
+        sent([d for d in on_tick(state, b, now) if d.kind is AlertKind.REMINDER], state, now)
+    assert times == [1.0, 3.0, 7.0, 15.0]  # 1, 2, 4 and 8 hours after the last message
+    assert state.told[next(iter(state.told))].reminders >= 4
+    state.incident = make_incident(opened_at=T0, severity=4)  # news: the backoff starts again after it
+    sent(on_transition(state, "escalate", b, T0 + timedelta(hours=19)), state, T0 + timedelta(hours=19))
+    escalated = [t for t in state.told.values() if t.at == T0 + timedelta(hours=19)]
+    assert escalated and all(t.reminders == 0 for t in escalated)
 
 
 def test_resolve_sends_all_clear_to_everyone_told() -> None:

@@ -267,6 +267,9 @@ class AlertPolicy(_Strict):
 
     escalation: list[EscalationStep] = Field(default_factory=_default_ladder, min_length=1, max_length=10)
     reminder_minutes: int = Field(default=60, ge=0, le=24 * 60, description="0: no reminders while unacknowledged")
+    reminder_max_minutes: int = Field(
+        default=480, ge=1, le=24 * 60, description="reminders back off, doubling from reminder_minutes up to this"
+    )
     sms_per_recipient_per_day: int = Field(default=20, ge=1, le=500)
 
     @model_validator(mode="after")

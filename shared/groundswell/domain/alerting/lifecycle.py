@@ -4,7 +4,9 @@
 - **escalate**: severity rose: everyone already told hears again; recipients whose ``min_severity`` it now
   meets hear for the first time (as an open);
 - **ladder**: unacknowledged ``after_minutes`` after opening, the next role hears (as an open, with a note);
-- **reminder**: every ``reminder_minutes`` while unacknowledged and not snoozed, to everyone told so far;
+- **reminder**: while unacknowledged and not snoozed, to everyone told so far, backing off: ``reminder_minutes``
+  after their last message, then twice that after each reminder, at most ``reminder_max_minutes`` apart
+  (1 h, 2 h, 4 h, 8 h, 8 h... by default);
 - **resolved**: an all clear to everyone who was told.
 
 Acknowledging stops reminders and the ladder; snoozing pauses them until the snooze ends. A severity
@@ -38,6 +40,7 @@ class Told(BaseModel):
 
     severity: int
     at: datetime
+    reminders: int = 0  # reminders sent since their last other message (the next one waits twice as long)
 
 
 class AlertState(BaseModel):
@@ -99,17 +102,17 @@ def on_tick(state: AlertState, brand: Brand, now: datetime) -> list[Dispatch]:
     ladder = _first_time(state, brand, now, note=f"unacknowledged for {minutes:.0f} min")
     reminders: list[Dispatch] = []
     if policy.reminder_minutes:
-        number = int(minutes // policy.reminder_minutes)
         for recipient in _told(state, brand):
             told = state.told[recipient.key]
-            due = number >= 1 and now - told.at >= timedelta(minutes=policy.reminder_minutes)
+            gap = min(policy.reminder_minutes * 2**told.reminders, max(policy.reminder_max_minutes, 1))
+            due = minutes >= policy.reminder_minutes and now - told.at >= timedelta(minutes=gap)
             if due and (not in_quiet_hours(recipient, now) or incident.severity >= URGENT_SEVERITY):
                 reminders.append(
                     Dispatch(
                         recipient,
                         incident.id,
                         AlertKind.REMINDER,
-                        f"reminder{number}",
+                        f"reminder-{told.at:%Y%m%dT%H%M}",  # one per last message: a retry claims the same
                         note=f"unacknowledged for {minutes:.0f} min",
                     )
                 )
@@ -128,7 +131,9 @@ def latest_per_incident(dispatches: Sequence[Dispatch]) -> list[Dispatch]:
 
 
 def record_sent(state: AlertState, dispatch: Dispatch, now: datetime) -> None:
-    state.told[dispatch.recipient.key] = Told(severity=state.incident.severity, at=now)
+    earlier = state.told.get(dispatch.recipient.key)
+    reminders = earlier.reminders + 1 if earlier and dispatch.kind is AlertKind.REMINDER else 0
+    state.told[dispatch.recipient.key] = Told(severity=state.incident.severity, at=now, reminders=reminders)
 
 
 def rebuilt_state(incident: IncidentView, sent: Iterable[tuple[str, str]]) -> AlertState:
