@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.airline_backtest import WINDOWS_CSV
-from benchmarks.airline_to_jsonl import brand_slug, convert
+from benchmarks.airline_to_jsonl import HANDLES, brand_slug, convert
 from infra.replay import run_replay
 
 
@@ -29,7 +29,11 @@ def main() -> None:
     args = parser.parse_args()
     output = Path(args.output)
     files = convert(output / "input")
-    chosen = args.airlines.split(",") if args.airlines else sorted(files)
+    named = [a.strip() for a in args.airlines.split(",")] if args.airlines else sorted(files)
+    chosen = [brand_slug(a) if a in HANDLES else a.lower() for a in named]  # "US Airways" or "usairways"
+    unknown = sorted(set(chosen) - set(files))
+    if unknown:
+        parser.exit(2, f"no airline {', '.join(unknown)} in the data: choose among {', '.join(sorted(files))}\n")
     with WINDOWS_CSV.open(newline="") as handle:
         windows = list(csv.DictReader(handle))
     lines = []
