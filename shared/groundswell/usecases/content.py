@@ -29,8 +29,8 @@ class Content:
         return notice.model_copy(update={"facts": facts(self._buckets(notice.incident, now), bucket_start(now))})
 
     def email_content(self, notice: Notice, timezone: str, now: datetime) -> tuple[Notice, bytes]:
-        """The notice with its facts and sample posts, and its 48-hour chart (the email needs them; the SMS does
-        not). Buckets are read once per incident per invocation, whoever the email is for."""
+        """The notice (already :meth:`with_facts`) with its sample posts, and its 48-hour chart (the email needs
+        them; the SMS does not). Buckets are read once per incident per invocation, whoever the email is for."""
         from groundswell.domain.alerting.chart import hourly_series, render_png
         from groundswell.domain.alerting.samples import choose_samples
 
@@ -41,7 +41,7 @@ class Content:
         episode_start = max(peak_end - sampled, incident.since)  # posts of the episode, not of the hours before
         mentions = self._store.mentions.mentions(incident.brand, episode_start, peak_end)
         samples = tuple(choose_samples(mentions, incident.drivers))
-        enriched = self.with_facts(notice, now).model_copy(update={"samples": samples})
+        enriched = notice.model_copy(update={"samples": samples})
         title = f"{notice.brand_label}: negative mentions per hour, last 48 hours"
         chart = render_png(
             hourly_series(buckets, bucket_start(now)), title=title, timezone=timezone, opened_at=incident.opened_at
@@ -52,7 +52,7 @@ class Content:
         """The brand's buckets for the chart and the facts: read once per incident and invocation."""
         peak_end = incident.peak_at + timedelta(minutes=5)
         earliest = min(peak_end, bucket_start(now)) - FACTS_HISTORY
-        return self.recent_buckets(incident.brand, max(now, incident.peak_at + timedelta(hours=1)), earliest=earliest)
+        return self.recent_buckets(incident.brand, now, earliest=earliest)
 
     def recent_buckets(self, brand: str, end: datetime, earliest: datetime | None = None) -> list[Bucket]:
         """The brand's buckets for the chart's span before ``end`` (from ``earliest`` if that is sooner)."""

@@ -106,10 +106,11 @@ def facts(buckets: Sequence[Bucket], end: datetime) -> Facts:
     total, negative = sum(b.total for b in last), sum(b.negative for b in last)
     week_total = sum(b.total for b in week)
     previous_negative = sum(b.negative for b in previous)
-    same_hours = [
+    watched_from = min((b.start for b in buckets), default=end)
+    same_hours = [  # the same two hours on each earlier day the brand was already watched
         sum(b.negative for b in buckets if before - timedelta(days=d) <= b.start < end - timedelta(days=d))
         for d in range(1, 8)
-        if any(b.start <= before - timedelta(days=d) for b in buckets)  # days the brand was already watched
+        if watched_from <= before - timedelta(days=d)
     ]
     return Facts(
         negative_share=negative / total if total else None,
