@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from groundswell.domain.text import MAX_TEXT_CHARS, TextRepair, clean_text, decode_utf8, parse_timestamp
+from groundswell.domain.text import MAX_TEXT_CHARS, TextRepair, clean_text, decode_utf8, html_to_text, parse_timestamp
 
 
 def test_html_is_stripped_and_entities_decoded_for_sources_that_send_html() -> None:
@@ -99,3 +99,11 @@ def test_invalid_utf8_is_repaired_not_fatal() -> None:
     assert decode_utf8("café".encode()) == ("café", False)
     text, repaired = decode_utf8(b"caf\xe9 ok")
     assert repaired and text == "caf\ufffd ok"
+
+
+@pytest.mark.parametrize("markup", ["<![0", "post <![ 1 more", "<![if x"])
+def test_a_broken_marked_section_is_text_not_a_crash(markup: str) -> None:
+    """Found by hypothesis: the standard library's parser raises an AssertionError on ``<![0`` (one hostile
+    Mastodon post would have stopped its source)."""
+    text, _ = html_to_text(markup)
+    assert text == markup

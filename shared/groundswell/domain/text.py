@@ -65,7 +65,7 @@ class TextRepair:
 
 class _TextOfHtml(HTMLParser):
     """The text of an HTML fragment: tags dropped, entities decoded, block ends as line breaks, script and
-    style contents left out. The standard library's tolerant parser: it never raises on malformed markup."""
+    style contents left out. The standard library's tolerant parser, made to never raise on malformed markup."""
 
     BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "blockquote", "pre", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
     HIDDEN = frozenset({"script", "style", "template", "noscript"})
@@ -98,6 +98,15 @@ class _TextOfHtml(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._hidden:
             self.parts.append(data)
+
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
+        """A ``<![`` that opens no well-formed marked section is text: the standard library raises an
+        AssertionError on it ("expected name token"), which would stop the source on one hostile post."""
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            self.handle_data(self.rawdata[i : i + 3])
+            return i + 3
 
 
 def html_to_text(markup: str) -> tuple[str, bool]:
