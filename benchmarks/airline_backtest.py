@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import statistics
 import time
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from benchmarks.common import SHARED, airline_tweets
 from groundswell.domain.detection.cycle import BrandState, run_cycle
@@ -108,10 +110,15 @@ def strongest(scores: SeriesScores, start: datetime, end: datetime) -> str:
 
 
 def run_airline(
-    name: str, buckets: dict[datetime, list], settings: DetectionSettings, latest: dict[str, Incident]
+    name: str,
+    buckets: dict[datetime, list],
+    settings: DetectionSettings,
+    latest: dict[str, Incident],
+    all_clear: dict[str, datetime],
 ) -> list[Incident]:
     """The detector function's own cycle, called every simulated hour over the coverage (one brand: no FDR):
-    the incidents as opened; ``latest`` gets each one's last described state (after escalations, updates)."""
+    the incidents as opened; ``latest`` gets each one's last described state (after escalations, updates),
+    ``all_clear`` the bucket whose judgement resolved it (its all-clear is sent then)."""
     start = coverage_start(name, buckets)
     repository = MemoryBuckets(
         {
@@ -128,6 +135,7 @@ def run_airline(
         state = report.states[name]
         for transition in report.transitions:
             if transition.kind == "resolve":
+                all_clear[transition.incident.id] = transition.at or now
                 latest[transition.incident.id] = replace(
                     latest[transition.incident.id], resolved_at=transition.incident.resolved_at
                 )
@@ -159,7 +167,8 @@ def main() -> None:
     p_open = SENSITIVITY[args.sensitivity]
     settings = DetectionSettings(sensitivity=args.sensitivity)
     latest: dict[str, Incident] = {}
-    opened = {name: run_airline(name, buckets, settings, latest) for name, buckets in sorted(data.items())}
+    all_clear: dict[str, datetime] = {}
+    opened = {name: run_airline(name, buckets, settings, latest, all_clear) for name, buckets in sorted(data.items())}
     scores = {name: evidence(name, buckets, p_open) for name, buckets in data.items()}
     print(
         f"negative labels: {args.labels}; sensitivity {args.sensitivity} (p <= {p_open:g}); "
@@ -167,6 +176,7 @@ def main() -> None:
         f"({time.perf_counter() - began:.1f} s)"
     )
     matched: set[str] = set()
+    ended: list[float] = []  # minutes from a crisis window's end to its incident's all-clear
     print(f"{'airline':<16}{'window (UTC)':<24}{'kind':<13}{'alerted':<9}{'delay':>7}  label")
     for w in windows:
         start = datetime.fromisoformat(w["start_utc"]).replace(tzinfo=UTC)
@@ -194,6 +204,22 @@ def main() -> None:
                 f"drivers at opening: {', '.join(incident.drivers) or '(none)'}; over the episode: "
                 f"{', '.join(latest[incident.id].drivers) or '(none)'}"
             )
+            if incident.id in all_clear:
+                after = (all_clear[incident.id] - end).total_seconds() / 60
+                if not must_stay_quiet:
+                    ended.append(after)
+                print(f"{'':<16}all clear {all_clear[incident.id]:%m-%d %H:%M}, {after:+.0f} min after the window")
+    reopened = sum(
+        1
+        for incidents in opened.values()
+        for before, after in pairwise(incidents)
+        if before.id in all_clear and after.opened_at - all_clear[before.id] <= timedelta(days=1)
+    )
+    if ended:
+        print(
+            f"crisis windows' end to their incident's all clear: median {statistics.median(ended):+.0f} min "
+            f"({len(ended)} windows); incidents re-opened within a day of an all clear: {reopened}"
+        )
     outside = [i for v in opened.values() for i in v if i.id not in matched]
     print(f"incidents outside every labelled window: {len(outside)}")
     for i in outside:

@@ -35,6 +35,7 @@ RATES = (0.3, 3.0, 20.0, 60.0)
 MULTIPLIERS = (1.5, 3.0, 5.0, 10.0)
 RAMPS = (3, 24)  # buckets: 15 and 120 minutes
 HOLD = 36  # buckets: 3 hours
+SHORT_BURST = 2 * 7 * 288 + 3 * 288 + 24  # week 3, Thursday 02:00 UTC: 20 minutes at 10x
 
 
 def baseline_means(rate: float) -> np.ndarray:
@@ -49,11 +50,30 @@ def draw(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
     return rng.negative_binomial(size, size / (size + mean))
 
 
+def bucket_index(moment: datetime) -> int:
+    return int((moment - START).total_seconds() // 300)
+
+
+def after_the_end(end: int, opened: list[int], all_clear: dict[int, int]) -> tuple[float | None, int]:
+    """Minutes from a swell's end (bucket ``end``) to the all-clear of the first incident opened in it, and how
+    many incidents opened within a day after that all-clear (re-openings: flapping)."""
+    first = next((o for o in opened if o < end), None)
+    if first is None or first not in all_clear:
+        return None, 0
+    cleared = all_clear[first]
+    return (cleared - end) * 5.0, sum(1 for o in opened if cleared < o <= cleared + 288)
+
+
 def detector_openings(
-    negative: np.ndarray, authors: np.ndarray, settings: DetectionSettings, severities: Counter[int] | None = None
+    negative: np.ndarray,
+    authors: np.ndarray,
+    settings: DetectionSettings,
+    severities: Counter[int] | None = None,
+    all_clear: dict[int, int] | None = None,
 ) -> list[int]:
     """Buckets where the detector opened incidents (the detector function's cycle, once per simulated day).
-    ``severities`` counts each incident's highest severity."""
+    ``severities`` counts each incident's highest severity; ``all_clear`` gets, per opening bucket, the bucket
+    whose judgement resolved it (its all-clear is sent then)."""
     total = negative * 4
     stored = {
         START + timedelta(minutes=5 * i): Bucket(
@@ -70,11 +90,11 @@ def detector_openings(
     for day in range(1, 22):
         report = run_cycle({"b": state}, START + timedelta(days=day, minutes=5), memory, settings={"b": settings})
         state = report.states["b"]
-        opened += [
-            int((t.incident.opened_at - START).total_seconds() // 300) for t in report.transitions if t.kind == "open"
-        ]
+        opened += [bucket_index(t.incident.opened_at) for t in report.transitions if t.kind == "open"]
         for t in report.transitions:
             highest[t.incident.id] = max(highest.get(t.incident.id, 0), t.incident.severity)
+            if t.kind == "resolve" and all_clear is not None and t.at is not None:
+                all_clear[bucket_index(t.incident.opened_at)] = bucket_index(t.at)
     if severities is not None:
         severities.update(highest.values())
     return opened
@@ -145,6 +165,8 @@ def main() -> None:
     weeks_clean = 2 * len(RATES) * seeds  # weeks 2-3 of the clean runs
     clean_ours, clean_stats, scenario_rows = 0, [], []
     swell_severities: dict[float, Counter[int]] = {}  # by brand rate
+    swell_endings: list[float] = []  # minutes from a 3x+ swell's end to its all-clear
+    swell_reopened = 0
     for rate in RATES:
         for seed in range(seeds):
             rng = np.random.default_rng([int(rate * 10), seed])
@@ -175,16 +197,14 @@ def main() -> None:
                     x = draw(rng, mu * factor)
                     extra = np.maximum(x - draw(rng, mu), 0)  # the swell's posts come from new authors
                     authors = np.minimum(x, draw(rng, mu) + extra)
-                    opened = [
-                        o
-                        for o in detector_openings(
-                            x,
-                            authors,
-                            preset,
-                            swell_severities.setdefault(rate, Counter()) if multiplier >= 3 else None,
-                        )
-                        if INJECT <= o < INJECT + ramp + HOLD
-                    ]
+                    clears: dict[int, int] = {}
+                    severities = swell_severities.setdefault(rate, Counter()) if multiplier >= 3 else None
+                    every = [o for o in detector_openings(x, authors, preset, severities, clears) if o >= INJECT]
+                    opened = [o for o in every if o < INJECT + ramp + HOLD]
+                    ended, again = after_the_end(INJECT + ramp + HOLD, every, clears)
+                    if ended is not None and multiplier >= 3:
+                        swell_endings.append(ended)
+                        swell_reopened += again
                     if opened:
                         found += 1
                         delays.append((opened[0] - INJECT) * 5)
@@ -220,6 +240,20 @@ def main() -> None:
             y = draw(rng, mu * shift)
             shifts += sum(1 for o in detector_openings(y, y, preset) if o >= INJECT)
             planned_shifts += sum(1 for o in detector_openings(y, y, campaign) if o >= INJECT)
+    short_found, short_endings, short_reopened = 0, [], 0
+    for rate in RATES:
+        for seed in range(seeds):
+            rng = np.random.default_rng([int(rate * 10), seed, 55])
+            mu = baseline_means(rate)
+            x = draw(rng, mu)
+            x[SHORT_BURST : SHORT_BURST + 4] += rng.poisson(np.maximum(3.0, 9 * mu[SHORT_BURST : SHORT_BURST + 4]))
+            clears = {}
+            every = [o for o in detector_openings(x, x, preset, all_clear=clears) if o >= SHORT_BURST]
+            ended, again = after_the_end(SHORT_BURST + 4, every, clears)
+            short_found += any(o < SHORT_BURST + 4 for o in every)
+            if ended is not None:
+                short_endings.append(ended)
+                short_reopened += again
     after_gap = {"paused": 0, "silent": 0, "unmarked": 0, "half": 0}
     for rate in RATES:
         for seed in range(seeds):
@@ -236,6 +270,15 @@ def main() -> None:
         print(
             f"swells of 3x and more, median delay over all runs: detector {mine:.0f} min, oracle {best:.0f} min "
             f"({mine / best:.2f}x)"
+        )
+    for label, endings, reopened in (
+        ("swells of 3x and more", swell_endings, swell_reopened),
+        (f"20-minute night bursts of 10x (detected {short_found}/{len(RATES) * seeds})", short_endings, short_reopened),
+    ):
+        median_end = f"{statistics.median(endings):.0f} min" if endings else "-"
+        print(
+            f"{label}: from the end to the all clear, median {median_end} ({len(endings)} resolved); incidents "
+            f"opened within a day of the all clear: {reopened}"
         )
     tallies = [(f"swells of 3x and more, {rate}/5min", tally) for rate, tally in swell_severities.items()]
     for label, tally in [*tallies, ("one-person bursts", burst_severities)]:

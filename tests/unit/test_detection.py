@@ -276,7 +276,10 @@ def test_the_detect_scores_open_the_incidents_the_detector_function_opens(monkey
     scored = score_brand_series(times, *columns).alert
     assert [times[i] for i in np.flatnonzero(scored)] == opened
     monkeypatch.setattr(Scan, "restart_after", lambda self, row, until: (0.0, 0.0, 0.0, 0))
-    assert score_brand_series(times, *columns).alert.sum() == 2  # without the restart
+    from groundswell.domain.detection import incidents
+
+    monkeypatch.setattr(incidents, "REOPEN_STRICTER", 1.0)  # and without the stricter bar after an all clear:
+    assert score_brand_series(times, *columns).alert.sum() > 1  # the lingering CUSUM re-opens
 
 
 def test_a_long_cusum_run_reports_its_last_four_hours_when_they_are_further_above_normal() -> None:
@@ -292,3 +295,34 @@ def test_a_long_cusum_run_reports_its_last_four_hours_when_they_are_further_abov
         (230.0, 100.0, 960),  # ... whose last 4 hours are at 1.5x: the run
         (50.0, 25.0, 100),  # a run shorter than 4 hours: the run, even where the 4-hour window is below normal
     ]
+
+
+def test_a_resolved_burst_does_not_silence_the_next_crisis_that_day() -> None:
+    """A 20-minute burst at 09:00 resolved about an hour after it ended; a two-hour swell at 15:00 is a new
+    incident. (The onsets used to remember the burst's evidence for 24 hours: the swell opened nothing.)"""
+    from groundswell.domain.detection.cycle import BrandState, run_cycle
+    from groundswell.domain.models import Bucket
+    from infra.memory import MemoryBuckets
+
+    rng = np.random.default_rng(1)
+    times = [START + timedelta(minutes=5 * i) for i in range(12 * 288)]
+    negative = rng.poisson(3.0, len(times)).astype(float)
+    burst, swell = 10 * 288 + 9 * 12, 10 * 288 + 15 * 12
+    negative[burst : burst + 4] += 40
+    negative[swell : swell + 24] += 30
+    scored = score_brand_series(times, negative.tolist(), (negative * 4).tolist())
+    opened = [times[i] for i in np.flatnonzero(scored.alert)]
+    assert opened == [times[burst], times[swell]]
+
+    stored = {
+        t: Bucket(brand="b", start=t, total=int(4 * n), negative=int(n), negative_authors=int(n))
+        for t, n in zip(times, negative, strict=True)
+    }
+    memory, state, transitions = MemoryBuckets(stored), BrandState(last_bucket=START - timedelta(minutes=5)), []
+    for hour in range(1, 12 * 24 + 1):  # hourly cycles
+        report = run_cycle({"b": state}, START + timedelta(hours=hour, minutes=5), memory)
+        state, transitions = report.states["b"], transitions + report.transitions
+    assert [t.incident.opened_at for t in transitions if t.kind == "open"] == opened
+    resolved = [t.incident for t in transitions if t.kind == "resolve"]
+    burst_end = times[burst + 4]
+    assert resolved[0].resolved_at is not None and resolved[0].resolved_at - burst_end <= timedelta(minutes=35)

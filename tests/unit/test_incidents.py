@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 from groundswell.domain.detection.brand import BrandDetector, decide
-from groundswell.domain.detection.incidents import CALM_BUCKETS, OnsetTracker, advance, severity
+from groundswell.domain.detection.incidents import (
+    CALM_BUCKETS,
+    CALM_SPANS,
+    Incident,
+    OnsetTracker,
+    Transition,
+    advance,
+    calm_span,
+    severity,
+)
 
 START = datetime(2026, 11, 2, tzinfo=UTC)
 
@@ -94,7 +104,8 @@ def test_an_incident_opens_once_escalates_and_resolves_after_calm() -> None:
     )
     assert [c.kind for c in changes] == ["escalate"] and incident and incident.severity == 4
     assert incident.id == "acme:20261102T0000"  # the same episode, the same id
-    for step in range(2, 2 + CALM_BUCKETS - 1):
+    needed = CALM_SPANS[1][2]  # an hour-long episode: an hour judged, calm for half an hour
+    for step in range(2, 2 + needed - 1):
         incident, changes = advance(
             incident,
             brand="acme",
@@ -109,7 +120,7 @@ def test_an_incident_opens_once_escalates_and_resolves_after_calm() -> None:
     incident, changes = advance(
         incident,
         brand="acme",
-        bucket=t + timedelta(minutes=5 * (1 + CALM_BUCKETS)),
+        bucket=t + timedelta(minutes=5 * (1 + needed)),
         pvalue=0.5,
         onset=False,
         observed=10,
@@ -164,7 +175,6 @@ def test_current_numbers_are_the_last_two_hours_and_a_sustained_rise_there_is_no
             observed=4,
             expected=5,
             window_minutes=5,
-            recent_pvalue=0.5,
             recent=(80.0, 40.0),
         )
         assert incident is not None and changes == []
@@ -179,7 +189,81 @@ def test_current_numbers_are_the_last_two_hours_and_a_sustained_rise_there_is_no
             observed=4,
             expected=5,
             window_minutes=5,
-            recent_pvalue=0.5,
             recent=(44.0, 40.0),
         )
     assert incident is None and [c.kind for c in changes] == ["resolve"]
+
+
+def _opened(window_minutes: int) -> Incident:
+    incident, _ = advance(
+        None,
+        brand="acme",
+        bucket=START,
+        pvalue=1e-9,
+        onset=True,
+        observed=40,
+        expected=2,
+        window_minutes=window_minutes,
+    )
+    assert incident is not None
+    return incident
+
+
+def _calm_for(incident: Incident, first: datetime, buckets: int) -> tuple[Incident | None, list[Transition]]:
+    changes: list[Transition] = []
+    for step in range(buckets):
+        calm_everywhere = [(0.5, 2.0, 2.0)] * len(CALM_SPANS)
+        changed, changes = advance(
+            incident,
+            brand="acme",
+            bucket=first + timedelta(minutes=5 * step),
+            pvalue=0.5,
+            onset=False,
+            observed=2,
+            expected=2,
+            window_minutes=5,
+            calm=calm_everywhere,
+        )
+        if changed is None:
+            return None, changes
+        incident = changed
+    return incident, changes
+
+
+def test_a_short_burst_resolves_after_half_an_hour_of_calm_a_long_swell_after_an_hour() -> None:
+    burst = _opened(window_minutes=15)  # began 10 minutes before the opening bucket
+    after, changes = _calm_for(burst, START + timedelta(minutes=5), 6)
+    assert after is None and changes[0].kind == "resolve"
+    assert changes[0].incident.resolved_at == START + timedelta(minutes=5)  # dated to where the calm began
+    swell = _opened(window_minutes=240)  # a four-hour swell: the two-hour span, and an hour of it
+    still, _ = _calm_for(swell, START + timedelta(minutes=5), CALM_BUCKETS - 1)
+    assert still is not None
+    done, changes = _calm_for(still, START + timedelta(minutes=5 * CALM_BUCKETS), 1)
+    assert done is None and changes[0].kind == "resolve"
+
+
+def test_calm_is_judged_on_the_span_that_fits_the_episode() -> None:
+    burst = _opened(window_minutes=15)
+    assert CALM_SPANS[calm_span(burst)][1] == 30
+    hour = _opened(window_minutes=60)
+    assert CALM_SPANS[calm_span(hour)][1] == 60
+    day = _opened(window_minutes=240)
+    assert CALM_SPANS[calm_span(day)][1] == 120
+    # an episode grows while its shortest span is busy (less that span's lag): a burst still busy 95 minutes
+    # after it began is judged on two hours
+    assert CALM_SPANS[calm_span(replace(burst, busy_until=START + timedelta(minutes=60)))][1] == 60
+    assert CALM_SPANS[calm_span(replace(burst, busy_until=START + timedelta(minutes=85)))][1] == 120
+    # a busy 30-minute span keeps a short burst open although the longer spans look calm
+    busy = [(0.5, 9.0, 2.0), (0.5, 2.0, 2.0), (0.5, 2.0, 2.0)]
+    still, changes = advance(
+        burst,
+        brand="acme",
+        bucket=START + timedelta(minutes=5),
+        pvalue=0.5,
+        onset=False,
+        observed=2,
+        expected=2,
+        window_minutes=5,
+        calm=busy,
+    )
+    assert still is not None and still.calm_buckets == 0 and changes == []

@@ -21,11 +21,12 @@ from numpy.typing import NDArray
 
 from groundswell.domain.detection.detector import Detector, Scan
 from groundswell.domain.detection.evidence import WINDOWS, binomial_upper_tail, combine, cusum_pvalue, swell_tail
-from groundswell.domain.detection.incidents import CURRENT_MINUTES
+from groundswell.domain.detection.incidents import CALM_SPANS, CURRENT_MINUTES
 
 SHARE_WINDOWS = (3, 4, 5)  # indices into WINDOWS: 60, 120, 240 minutes
-RECENT_WINDOWS = 4  # WINDOWS[:4]: 5 to 60 minutes
-RATIO_WINDOW = WINDOWS.index(CURRENT_MINUTES // 5)  # the last two hours: back to normal? (and current numbers)
+RATIO_WINDOW = WINDOWS.index(CURRENT_MINUTES // 5)  # the last two hours: an open incident's current numbers
+CALM_WINDOWS = tuple(WINDOWS.index(minutes // 5) for _, minutes, _ in CALM_SPANS)  # each calm span's window ...
+CALM_TESTS = tuple(min(i, WINDOWS.index(12)) + 1 for i in CALM_WINDOWS)  # ... and its tests: windows up to 1 h
 SHARE_ICC = 0.02
 SHARE_MIN_TOTAL = 20
 MIN_NEGATIVE = 3  # a window with fewer negative mentions is no evidence (the minimum volume)
@@ -89,9 +90,13 @@ class Decision:
     observed: NDArray[np.float64]  # negatives in that window
     expected: NDArray[np.float64]
     limited_history: NDArray[np.bool_]  # less than a day of history: stricter, and said so in the incident
-    p_recent: NDArray[np.float64]  # the count evidence of the last hour only (windows <= 60 min): is it calm now?
-    recent_observed: NDArray[np.float64]  # negatives in the last two hours (back to normal? and the incident's
-    recent_expected: NDArray[np.float64]  # current numbers)
+    calm: NDArray[np.float64]  # per row and calm span: the count evidence of its windows, observed, expected
+    recent_observed: NDArray[np.float64]  # negatives in the last two hours, and their expectation: an open
+    recent_expected: NDArray[np.float64]  # incident's current numbers
+
+    def calm_at(self, row: int) -> list[tuple[float, float, float]]:
+        """``advance``'s ``calm`` for this row."""
+        return [(float(p), float(o), float(e)) for p, o, e in self.calm[row]]
 
 
 def _matrix(flat: list[float]) -> NDArray[np.float64]:
@@ -99,6 +104,24 @@ def _matrix(flat: list[float]) -> NDArray[np.float64]:
 
 
 Floats = NDArray[np.float64]
+
+
+def calm_evidence(count_tails: Floats, observed: Floats, expected: Floats) -> Floats:
+    """Rows x ``CALM_SPANS`` x (p, observed, expected): is each span calm now? Its p-value uses its windows up
+    to an hour alone (the CUSUM lingers after a swell); observed and expected are the span's window."""
+    out = np.empty((len(observed), len(CALM_SPANS), 3))
+    for span, (window, tests) in enumerate(zip(CALM_WINDOWS, CALM_TESTS, strict=True)):
+        out[:, span, 0] = combine(count_tails[:, :tests])[0]
+        out[:, span, 1], out[:, span, 2] = observed[:, window], expected[:, window]
+    return out
+
+
+def unusable(fresh: Sequence[int] | None, rows: int) -> NDArray[np.bool_]:
+    """Rows x windows: True where a window reaches back before ``fresh[row]`` buckets ago (the calm that
+    resolved the last incident): no evidence, so a new incident is opened on new evidence only."""
+    if fresh is None:
+        return np.zeros((rows, len(WINDOWS)), dtype=bool)
+    return np.asarray(WINDOWS)[None, :] > np.asarray(fresh)[:, None]
 
 
 def fired_numbers(
@@ -132,17 +155,21 @@ def decide(
     *,
     authors_known: bool = True,
     sustained: Sequence[bool] | None = None,
+    fresh: Sequence[int] | None = None,
 ) -> Decision:
     """Vectorised over buckets (of one brand) or brands (of one cycle); ``min_negative`` per row (default
     ``MIN_NEGATIVE``): windows with fewer negative mentions are no evidence. Without ``authors_known`` (a
     count series with no author column) the crowd test is left out. Rows where ``sustained`` is False (during
-    a planned event) leave out the sustained-shift test (the CUSUMs): a campaign's slow rise is expected."""
+    a planned event) leave out the sustained-shift test (the CUSUMs): a campaign's slow rise is expected.
+    ``fresh``: per row, how many buckets ago the brand's last incident resolved (see :func:`unusable`); the
+    CUSUMs restart then, so they stay."""
     negative, authors, totals, rows = columns.negative, columns.authors, columns.total, len(columns)
     warm = (np.array(negative.age) >= EARLY)[:, None]
     neg_obs, neg_exp = _matrix(negative.observed), _matrix(negative.expected)
     floor = np.full(rows, MIN_NEGATIVE) if min_negative is None else np.asarray(min_negative)
     quiet = (neg_obs < floor[:, None]) | ~warm
     no_cusum = quiet[:, -1] if sustained is None else quiet[:, -1] | ~np.asarray(sustained, dtype=bool)
+    quiet |= unusable(fresh, rows)
     count_tails = np.where(quiet, 1.0, swell_tail(neg_obs, neg_exp, _matrix(negative.phi)))
     count_cusum = np.where(no_cusum, 1.0, cusum_pvalue(np.array(negative.cusum)))
     p_count, which = combine(np.column_stack([count_tails, count_cusum]))
@@ -175,7 +202,6 @@ def decide(
     pvalue = np.where(
         limited, np.minimum(1.0, np.maximum(either, p_authors) * EARLY_PENALTY), np.maximum(either, p_authors)
     )
-    p_recent, _ = combine(count_tails[:, :RECENT_WINDOWS])
     return Decision(
         pvalue,
         p_count,
@@ -185,7 +211,7 @@ def decide(
         observed,
         expected,
         limited,
-        p_recent,
+        calm_evidence(count_tails, neg_obs, neg_exp),
         neg_obs[:, RATIO_WINDOW],
         neg_exp[:, RATIO_WINDOW],
     )

@@ -8,16 +8,25 @@ peak), ``resolve``. The id (``<brand>:<opening bucket>``) is stable, for dedupe 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 SENSITIVITY = {"fewer": 1e-8, "balanced": 1e-6, "more": 1e-4}  # p-value that opens an incident
 P_OPEN = SENSITIVITY["balanced"]
-P_CALM = 0.05
-CALM_RATIO = 1.3  # ... and the last two hours at most 30% above expected: a sustained 2x day is not calm
-CALM_BUCKETS = 12  # an hour of calm resolves an incident
-CURRENT_MINUTES = 120  # an open incident's current numbers, and the span calm is judged over: the last two hours
-ONSET_MEMORY = 288  # a new incident needs evidence above the previous 24 hours'
+P_CALM = 0.05  # calm: no evidence in the span judged (its windows up to an hour) ...
+CALM_RATIO = 1.3  # ... and that span at most 30% above expected: a sustained 2x day is not calm
+# Calm is scaled to the episode (its start to its last bucket that was not calm): (the episode lasted at most
+# this many minutes, the span judged in minutes, the buckets of calm that resolve it). A 20-minute burst is
+# over once 30 minutes look normal for half an hour; a day-long swell needs two normal hours for an hour.
+CALM_SPANS = ((30, 30, 6), (60, 60, 6), (None, 120, 12))
+CALM_BUCKETS = CALM_SPANS[-1][2]  # the longest calm an incident needs
+CURRENT_MINUTES = 120  # an open incident's current numbers: the last two hours
+ONSET_MEMORY = 288  # a new incident needs evidence above the previous 24 hours' ...
+# ... and within 24 hours of an all clear, evidence no sustained-shift test alone gives (its p-value is capped
+# at ~3e-11, see CUSUM_CAP): a sharp swell re-opens, the next day's bump of a level shift already told does not
+REOPEN_STRICTER = 1e-6
+MEMORY = timedelta(minutes=5 * ONSET_MEMORY)
 EVIDENCE_SCALE = 12.0
 DRIVERS_SPAN = timedelta(days=1)  # the longest span of mentions an incident's drivers are read from
 
@@ -55,6 +64,11 @@ class OnsetTracker:
         self.index += 1
         return onset and evidence > 0
 
+    def forget(self) -> None:
+        """After an incident resolves: the next one is judged on evidence from the calm on, not measured against
+        the resolved episode's (its evidence would otherwise keep a new crisis silent for a day)."""
+        self.peaks.clear()
+
 
 @dataclass(frozen=True)
 class Incident:
@@ -76,6 +90,7 @@ class Incident:
     drivers: tuple[str, ...] = ()  # terms over-represented in the spike's negative mentions
     sources: tuple[tuple[str, float, float], ...] = ()  # (source, share in the spike, share in the baseline)
     started_at: datetime | None = None  # when the swell began: the start of the window that fired at opening
+    busy_until: datetime | None = None  # the last bucket its shortest calm span was not calm (see ``calm_span``)
 
     def evidence_span(self) -> tuple[datetime, datetime]:
         """The time its drivers are computed from: the firing window at opening, then the whole episode so far
@@ -86,10 +101,28 @@ class Incident:
         return max(start, end - DRIVERS_SPAN), end
 
 
+def p_to_open(p_open: float, resolved: Incident | None, bucket: datetime) -> float:
+    """The p-value that opens an incident at ``bucket``: ``REOPEN_STRICTER`` times smaller while the last
+    resolved incident's calm is less than ``ONSET_MEMORY`` old."""
+    recent = resolved is not None and resolved.resolved_at is not None and bucket - resolved.resolved_at < MEMORY
+    return p_open * REOPEN_STRICTER if recent else p_open
+
+
+def calm_span(incident: Incident) -> int:
+    """Which of ``CALM_SPANS`` judges the incident's calm: by how long its episode lasted, from its start to the
+    last bucket its shortest span was busy, less that span's own lag (a 30-minute window stays busy for 25
+    minutes after a swell's last bucket)."""
+    shortest = CALM_SPANS[0][1]
+    busy_until = incident.busy_until or incident.opened_at
+    lasted = (busy_until - (incident.started_at or incident.opened_at)).total_seconds() / 60 + 5 - (shortest - 5)
+    return next(i for i, (longest, _, _) in enumerate(CALM_SPANS) if longest is None or lasted <= longest)
+
+
 @dataclass(frozen=True)
 class Transition:
     kind: str  # open | escalate | update | resolve
     incident: Incident
+    at: datetime | None = None  # the bucket whose judgement made it (a resolve is dated back to the calm's start)
 
 
 def advance(
@@ -105,13 +138,13 @@ def advance(
     limited_history: bool = False,
     baseline_days: float = 0.0,
     p_open: float = P_OPEN,
-    recent_pvalue: float | None = None,
+    calm: Sequence[tuple[float, float, float]] | None = None,
     recent: tuple[float, float] | None = None,
 ) -> tuple[Incident | None, list[Transition]]:
-    """The incident after this bucket, and what changed. ``recent_pvalue``: the evidence of the last hour
-    alone, which decides calm (default: ``pvalue``); accumulated evidence (the CUSUM) lingers after a swell.
-    ``recent``: observed and expected in the last ``CURRENT_MINUTES``: calm also needs their ratio back near 1,
-    and they are the open incident's current numbers (default: this bucket's firing window's)."""
+    """The incident after this bucket, and what changed. ``calm``: for each of ``CALM_SPANS``, the evidence of
+    its windows alone (accumulated evidence, the CUSUM, lingers after a swell), and its observed and expected
+    counts (default: ``pvalue`` and ``recent`` for each). ``recent``: observed and expected in the last
+    ``CURRENT_MINUTES``, the open incident's current numbers (default: this bucket's firing window's)."""
     now_observed, now_expected = (observed, expected) if recent is None else recent
     if incident is None:
         if onset and pvalue <= p_open:
@@ -131,15 +164,24 @@ def advance(
                 baseline_days=round(baseline_days, 1),
                 started_at=bucket + timedelta(minutes=5) - timedelta(minutes=window_minutes),
             )
-            return opened, [Transition("open", opened)]
+            return opened, [Transition("open", opened, bucket)]
         return None, []
-    quiet = (pvalue if recent_pvalue is None else recent_pvalue) > P_CALM
-    near_normal = recent is None or now_observed / max(now_expected, 1.0) <= CALM_RATIO
-    calm = incident.calm_buckets + 1 if quiet and near_normal else 0
-    current = replace(incident, current_observed=now_observed, current_expected=now_expected, calm_buckets=calm)
-    if calm >= CALM_BUCKETS:
-        resolved = replace(current, resolved_at=bucket - timedelta(minutes=5 * (CALM_BUCKETS - 1)))
-        return None, [Transition("resolve", resolved)]
+    spans = [(pvalue, now_observed, now_expected)] * len(CALM_SPANS) if calm is None else calm
+    calm_now = [p > P_CALM and observed / max(expected, 1.0) <= CALM_RATIO for p, observed, expected in spans]
+    busy_until = incident.busy_until if calm_now[0] else bucket
+    span = calm_span(replace(incident, busy_until=busy_until))
+    calm_buckets = incident.calm_buckets + 1 if calm_now[span] else 0
+    current = replace(
+        incident,
+        current_observed=now_observed,
+        current_expected=now_expected,
+        calm_buckets=calm_buckets,
+        busy_until=busy_until,
+    )
+    needed = CALM_SPANS[span][2]
+    if calm_buckets >= needed:
+        resolved = replace(current, resolved_at=bucket - timedelta(minutes=5 * (needed - 1)))
+        return None, [Transition("resolve", resolved, bucket)]
     transitions: list[Transition] = []
     level = severity(observed, expected, pvalue)
     peak_ratio = incident.observed / max(incident.expected, 0.1)
@@ -149,7 +191,7 @@ def advance(
         )
         if level > incident.severity:
             current = replace(current, severity=level)
-            transitions.append(Transition("escalate", current))
+            transitions.append(Transition("escalate", current, bucket))
         elif observed / max(expected, 0.1) >= 1.5 * peak_ratio:
-            transitions.append(Transition("update", current))
+            transitions.append(Transition("update", current, bucket))
     return current, transitions

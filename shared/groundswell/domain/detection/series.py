@@ -10,15 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
 
-from groundswell.domain.detection.brand import RATIO_WINDOW, RECENT_WINDOWS, BrandDetector, decide, fired_numbers
+from groundswell.domain.detection.brand import (
+    RATIO_WINDOW,
+    BrandDetector,
+    calm_evidence,
+    decide,
+    fired_numbers,
+    unusable,
+)
 from groundswell.domain.detection.detector import Detector, Scan
 from groundswell.domain.detection.evidence import WINDOWS, anomaly_score, combine, cusum_pvalue, swell_tail
-from groundswell.domain.detection.incidents import ONSET_MEMORY, OnsetTracker, advance
+from groundswell.domain.detection.incidents import ONSET_MEMORY, OnsetTracker, advance, p_to_open
 
 DEFAULT_ALERT_P = 1e-6  # "balanced": see docs/detector.md
 
@@ -33,8 +40,8 @@ class SeriesScores:
     score: NDArray[np.float64]  # the evidence where it is a new high over ONSET_MEMORY, else 0
     observed_sum: NDArray[np.float64]  # observed and expected counts in that window
     expected_sum: NDArray[np.float64]
-    p_recent: NDArray[np.float64]  # the evidence of the last hour alone (is it calm now?)
-    recent_observed: NDArray[np.float64]  # observed and expected in the last two hours (back to normal?)
+    calm: NDArray[np.float64]  # per row and calm span: its evidence, observed and expected (is it calm now?)
+    recent_observed: NDArray[np.float64]  # observed and expected in the last two hours (current numbers)
     recent_expected: NDArray[np.float64]
     alert: NDArray[np.int64]  # 1 where an incident opens at the preset's p-value (the detector function's decision)
 
@@ -46,15 +53,17 @@ def onsets(evidence: NDArray[np.float64], memory: int = ONSET_MEMORY) -> NDArray
     return np.array([value if tracker.is_onset(value, memory) else 0.0 for value in evidence.tolist()], dtype=float)
 
 
-def _follow_incidents(
-    scores: SeriesScores, cusums: Sequence[Scan], rescore: Callable[[int, int], None], alert_p: float
-) -> None:
+Rescore = Callable[[int, int, int], None]  # rows a..b-1, the calm from row c on
+
+
+def _follow_incidents(scores: SeriesScores, cusums: Sequence[Scan], rescore: Rescore, alert_p: float) -> None:
     """Fills ``scores.alert``: follows incidents row by row with the detector function's ``advance``, and after
-    each resolve restarts the CUSUMs (``cusums``: the scans whose CUSUMs the decision reads) as the function
-    does, re-scoring the rows this changes (``rescore(a, b)`` recomputes rows a..b-1's evidence from the
-    scans; their onsets are recomputed here)."""
+    each resolve does what the function does: restarts the CUSUMs (``cusums``: the scans whose CUSUMs the
+    decision reads), judges the next rows on windows that start in the calm, and forgets earlier onsets;
+    ``rescore(a, b, calm)`` recomputes rows a..b-1's evidence from the scans with the calm from row ``calm``
+    on; their onsets are recomputed here."""
     rows = len(scores.pvalue)
-    incident, row = None, 0
+    incident, row, resolved = None, 0, None
     while row < rows:
         if incident is None:  # nothing happens until the next row that could open one
             could_open = np.flatnonzero((scores.score[row:] > 0) & (scores.pvalue[row:] <= alert_p))
@@ -70,21 +79,28 @@ def _follow_incidents(
             observed=float(scores.observed_sum[row]),
             expected=float(scores.expected_sum[row]),
             window_minutes=int(scores.window_minutes[row]),
-            p_open=alert_p,
-            recent_pvalue=float(scores.p_recent[row]),
+            p_open=p_to_open(alert_p, resolved, scores.times[row]),
+            calm=[(float(p), float(o), float(e)) for p, o, e in scores.calm[row]],
             recent=(float(scores.recent_observed[row]), float(scores.recent_expected[row])),
         )
         if transitions and transitions[0].kind == "open":
             scores.alert[row] = 1
-        resolved = bool(transitions) and transitions[0].kind == "resolve"
-        if resolved and any(scan.cusum[row] > 0 for scan in cusums):  # as the function does: Page's restart
-            until = max(scan.first_calm_after(row) for scan in cusums)  # from there on nothing changes
-            for scan in cusums:
-                scan.restart_after(row, until)
-            rescore(row + 1, until)
-            start, end = max(0, row + 1 - ONSET_MEMORY), min(rows, until + ONSET_MEMORY)
-            scores.score[row + 1 : end] = onsets(scores.evidence[start:end])[row + 1 - start :]
+        if transitions and transitions[0].kind == "resolve":
+            resolved = transitions[0].incident
+            calm_since = resolved.resolved_at or scores.times[row]
+            calm_row = row - round((scores.times[row] - calm_since) / FIVE_MINUTES)
+            until = min(rows, calm_row + WINDOWS[-1])  # windows reaching back before the calm: no evidence
+            if any(scan.cusum[row] > 0 for scan in cusums):  # Page's restart, until the CUSUM would be 0 anyway
+                until = max([until] + [scan.first_calm_after(row) for scan in cusums])
+                for scan in cusums:
+                    scan.restart_after(row, until)
+            rescore(row + 1, until, calm_row)
+            end = min(rows, until + ONSET_MEMORY)  # onsets from the calm on: the episode's are forgotten
+            scores.score[row + 1 : end] = onsets(scores.evidence[row + 1 : end])
         row += 1
+
+
+FIVE_MINUTES = timedelta(minutes=5)
 
 
 def score_series(times: Sequence[datetime], values: Sequence[float], alert_p: float = DEFAULT_ALERT_P) -> SeriesScores:
@@ -97,7 +113,6 @@ def score_series(times: Sequence[datetime], values: Sequence[float], alert_p: fl
     expected = np.array(scan.expected, dtype=float).reshape(-1, len(WINDOWS))
     tails = swell_tail(observed, expected, np.array(scan.phi, dtype=float).reshape(-1, len(WINDOWS)))
     tails = np.where((observed < 1) | ~np.array(scan.warm, dtype=bool)[:, None], 1.0, tails)
-    p_recent, _ = combine(tails[:, :RECENT_WINDOWS])
     rows = len(values)
     empty = np.zeros(rows)
     scores = SeriesScores(
@@ -109,16 +124,19 @@ def score_series(times: Sequence[datetime], values: Sequence[float], alert_p: fl
         empty.copy(),
         empty.copy(),
         empty.copy(),
-        p_recent,
+        calm_evidence(tails, observed, expected),
         observed[:, RATIO_WINDOW],
         expected[:, RATIO_WINDOW],
         np.zeros(rows, dtype=np.int64),
     )
 
-    def rescore(first: int, end: int) -> None:
+    def rescore(first: int, end: int, calm: int | None = None) -> None:
         part = slice(first, end)
+        fresh = None if calm is None else [row - calm + 1 for row in range(first, end)]
+        part_tails = np.where(unusable(fresh, end - first), 1.0, tails[part])
+        scores.calm[part] = calm_evidence(part_tails, observed[part], expected[part])
         sustained = cusum_pvalue(np.array(scan.cusum[part]))  # the last column: sustained shifts
-        scores.pvalue[part], which = combine(np.column_stack([tails[part], sustained]))
+        scores.pvalue[part], which = combine(np.column_stack([part_tails, sustained]))
         scores.observed_sum[part], scores.expected_sum[part], scores.window_minutes[part] = fired_numbers(
             which,
             observed[part],
@@ -158,15 +176,17 @@ def score_brand_series(
         np.zeros(rows),
         first.observed,
         first.expected,
-        first.p_recent,
+        first.calm,
         first.recent_observed,
         first.recent_expected,
         np.zeros(rows, dtype=np.int64),
     )
 
-    def rescore(start: int, end: int) -> None:
-        decision = decide(columns.rows(start, end), authors_known=authors is not None)
+    def rescore(start: int, end: int, calm: int) -> None:
+        fresh = [row - calm + 1 for row in range(start, end)]
+        decision = decide(columns.rows(start, end), authors_known=authors is not None, fresh=fresh)
         part = slice(start, end)
+        scores.calm[part] = decision.calm
         scores.pvalue[part], scores.window_minutes[part] = decision.pvalue, decision.window_minutes
         scores.observed_sum[part], scores.expected_sum[part] = decision.observed, decision.expected
         scores.evidence[part] = anomaly_score(decision.pvalue)
