@@ -69,7 +69,10 @@ def render_previews(brand: Brand, output: Path, now: datetime | None = None) -> 
     written = []
     for kind in AlertKind:
         view = incident.model_copy(update={"resolved_at": now}) if kind is AlertKind.RESOLVED else incident
-        text = incident_text(notice.model_copy(update={"kind": kind, "incident": view}), EXAMPLE_LINK, timezone)
+        note = "taken by Dana" if kind is AlertKind.TAKEN else notice.note
+        text = incident_text(
+            notice.model_copy(update={"kind": kind, "incident": view, "note": note}), EXAMPLE_LINK, timezone
+        )
         path = output / f"sms-{kind.value}.txt"
         path.write_text(f"{text}\n\n({len(text)} characters, {segments(text)} segment(s))\n", encoding="utf-8")
         written.append(path)

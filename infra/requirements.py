@@ -17,7 +17,7 @@ NOT_IN_THE_LAYER = {
     "boto3": "the Lambda runtime provides it",
     "pyyaml": "only the command line reads brand files",
 }
-FUNCTION_EXTRAS = {"detect_spikes": "detector", "notify": "alerts"}  # the others ship the layer only
+FUNCTION_EXTRAS = {"detect_spikes": "detector", "notify": "alerts", "alert_actions": "alerts"}  # others: the layer
 HEADER = "# Generated from pyproject.toml by `python -m infra.requirements`: edit the list there, not here.\n"
 
 

@@ -1,7 +1,8 @@
-"""Function URL for signed acknowledge/snooze links, and the SNS topic of inbound SMS replies.
+"""Function URL for the incident page behind each alert's signed link, and the SNS topic of inbound SMS replies.
 
-GET shows a confirmation page (mail scanners that prefetch links must not acknowledge anything); the page's
-POST acts. Every page is served with a strict Content-Security-Policy and no caching or referrer.
+GET shows the incident (mail scanners that prefetch links must not act on anything); the page's buttons POST
+the actions: acknowledge, snooze, resolved, not a crisis. Every page is served with a strict
+Content-Security-Policy (no script; images only inline), no caching, no referrer, no framing.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from groundswell.usecases.actions import Outcome
 
 HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -72,23 +76,14 @@ STATUS = {Outcome.DONE: 200, Outcome.REFUSED: 403, Outcome.INVALID: 400}
 def _http(event: dict[str, Any]) -> dict[str, Any]:
     method, path = function_urls.method(event, "GET"), function_urls.path(event)
     if not path.startswith("/a/"):
-        return _page(404, "Not found", "This is the Groundswell acknowledgement endpoint.")
+        return _page(404, "Not found", "This is the Groundswell incident page endpoint.")
     token = path.removeprefix("/a/").strip("/")
     notifier, now = runtime.notifier(), datetime.now(UTC)
-    if method == "GET":
-        verdict, record = notifier.check_link(token, now)
-        if record is None:
-            return _page(403, "Link not valid", verdict.reason)
-        incidents = ", ".join(record.incidents)
-        form = (
-            f'<form method="post"><p>{html.escape(record.recipient_name)}, act on: '
-            f"<b>{html.escape(incidents)}</b></p>"
-            '<button name="action" value="ack">Acknowledge</button> '
-            '<button name="action" value="snooze-1">Snooze 1 h</button> '
-            '<button name="action" value="snooze-2">Snooze 2 h</button> '
-            '<button name="action" value="snooze-4">Snooze 4 h</button></form>'
-        )
-        return _page(200, "Groundswell alert", form, escaped=True)
+    if method == "GET":  # shows, never acts: mail scanners prefetch links
+        outcome, page = notifier.page(token, now, more=function_urls.query(event).get("more") == "1")
+        if outcome is not Outcome.DONE:
+            return _page(STATUS[outcome], "Link not valid" if outcome is Outcome.REFUSED else "Not shown", page)
+        return {"statusCode": 200, "headers": HEADERS, "body": page}
     if method != "POST":
         return _page(405, "Method not allowed", "Use the buttons on the page.")
     try:
@@ -99,7 +94,12 @@ def _http(event: dict[str, Any]) -> dict[str, Any]:
     action, _, hours = choice.partition("-")
     snooze = int(hours) if hours.isascii() and hours.isdigit() and len(hours) <= 2 else (0 if hours else 2)
     result = notifier.act(token, action, now, snooze)
-    return _page(STATUS[result.outcome], "Done" if result.outcome is Outcome.DONE else "Not done", result.message)
+    if result.outcome is not Outcome.DONE:
+        return _page(STATUS[result.outcome], "Not done", result.message)
+    outcome, page = notifier.page(token, now, banner=result.message)  # the page again, as it now stands
+    if outcome is not Outcome.DONE:
+        return _page(200, "Done", result.message)
+    return {"statusCode": 200, "headers": HEADERS, "body": page}
 
 
 def _page(status: int, title: str, body: str, *, escaped: bool = False) -> dict[str, Any]:

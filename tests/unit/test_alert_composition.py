@@ -250,6 +250,7 @@ def test_alerts_preview_writes_every_sms_and_the_email(tmp_path: Path) -> None:
         "sms-open.txt",
         "sms-reminder.txt",
         "sms-resolved.txt",
+        "sms-taken.txt",
     ]
     first_line = (tmp_path / "sms-open.txt").read_text().splitlines()[0]
     assert segments(first_line) == 1 and (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")

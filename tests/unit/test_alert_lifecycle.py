@@ -52,6 +52,8 @@ def test_acknowledging_stops_reminders_and_the_ladder_but_not_news() -> None:
     b, state = brand(), AlertState(incident=make_incident(opened_at=T0))
     sent(on_transition(state, "open", b, T0), state, T0)
     state.acked_at, state.acked_by = T0 + timedelta(minutes=5), "On-call"
+    notes = on_tick(state, b, T0 + timedelta(minutes=10))  # the others told hear who took it, once
+    assert [(d.recipient.name, d.kind, d.note) for d in notes] == [("Night owl", AlertKind.TAKEN, "taken by On-call")]
     assert on_tick(state, b, T0 + timedelta(hours=3)) == []
     state.incident = make_incident(opened_at=T0, severity=4)
     names = sent(on_transition(state, "escalate", b, T0 + timedelta(hours=3)), state, T0)
@@ -187,3 +189,17 @@ def test_a_state_rebuilt_from_the_messages_sent_escalates_to_those_told() -> Non
         ("Night owl", "open", "open"),
         ("On-call", "escalate", "sev4"),
     ]
+
+
+def test_who_took_it_reaches_no_pager_and_waits_for_no_one_in_quiet_hours() -> None:
+    from groundswell.domain.alerting.lifecycle import Verdict, taken_notes
+
+    b, state = brand(), AlertState(incident=make_incident(opened_at=T0))
+    sent(on_transition(state, "open", b, T0), state, T0)
+    state.acked_by, state.acked_at = "Night owl", T0
+    state.verdict = Verdict(call="not a crisis", by="Night owl", at=T0)
+    notes = taken_notes(state, b, T0 + timedelta(minutes=5))
+    assert [(d.recipient.name, d.note) for d in notes] == [("On-call", "not a crisis, says Night owl")]
+    assert state.taken_told
+    resolved = AlertState(incident=make_incident(opened_at=T0), resolved=True, acked_by="On-call")
+    assert taken_notes(resolved, b, T0) == []  # after the all clear, nobody needs to hear who took it

@@ -276,10 +276,7 @@ def test_the_detect_scores_open_the_incidents_the_detector_function_opens(monkey
     scored = score_brand_series(times, *columns).alert
     assert [times[i] for i in np.flatnonzero(scored)] == opened
     monkeypatch.setattr(Scan, "restart_after", lambda self, row, until: (0.0, 0.0, 0.0, 0))
-    from groundswell.domain.detection import incidents
-
-    monkeypatch.setattr(incidents, "REOPEN_STRICTER", 1.0)  # and without the stricter bar after an all clear:
-    assert score_brand_series(times, *columns).alert.sum() > 1  # the lingering CUSUM re-opens
+    assert score_brand_series(times, *columns).alert.sum() > 1  # without the restart, the CUSUM re-opens
 
 
 def test_a_long_cusum_run_reports_its_last_four_hours_when_they_are_further_above_normal() -> None:
@@ -298,8 +295,9 @@ def test_a_long_cusum_run_reports_its_last_four_hours_when_they_are_further_abov
 
 
 def test_a_resolved_burst_does_not_silence_the_next_crisis_that_day() -> None:
-    """A 20-minute burst at 09:00 resolved about an hour after it ended; a two-hour swell at 15:00 is a new
-    incident. (The onsets used to remember the burst's evidence for 24 hours: the swell opened nothing.)"""
+    """A 20-minute burst at 09:00 resolves about an hour after it ended; a two-hour 10x swell at 15:00 is a new
+    incident once its evidence passes the burst's (the onset rule: a new high over 24 hours). With the evidence
+    capped at p = 1e-12, the burst's equalled any later crisis's: the swell opened nothing."""
     from groundswell.domain.detection.cycle import BrandState, run_cycle
     from groundswell.domain.models import Bucket
     from infra.memory import MemoryBuckets
@@ -312,7 +310,8 @@ def test_a_resolved_burst_does_not_silence_the_next_crisis_that_day() -> None:
     negative[swell : swell + 24] += 30
     scored = score_brand_series(times, negative.tolist(), (negative * 4).tolist())
     opened = [times[i] for i in np.flatnonzero(scored.alert)]
-    assert opened == [times[burst], times[swell]]
+    assert len(opened) == 2 and opened[0] == times[burst]
+    assert times[swell] <= opened[1] <= times[swell] + timedelta(minutes=40)
 
     stored = {
         t: Bucket(brand="b", start=t, total=int(4 * n), negative=int(n), negative_authors=int(n))

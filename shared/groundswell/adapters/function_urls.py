@@ -24,6 +24,14 @@ def path(event: dict[str, Any]) -> str:
     return value if isinstance(value, str) and value else "/"
 
 
+def query(event: dict[str, Any]) -> dict[str, str]:
+    """The query string's parameters (Function URLs give them as a dict of strings; repeated ones joined)."""
+    raw = event.get("queryStringParameters")
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): str(v) for k, v in raw.items()}
+
+
 def headers(event: dict[str, Any]) -> dict[str, str]:
     raw = event.get("headers")
     if not isinstance(raw, dict):

@@ -15,6 +15,7 @@ from groundswell.observability import count, logger
 from groundswell.usecases.alert_states import AlertStates
 from groundswell.usecases.deliver import Deliverer, opted_out
 
+ACTIONS = {"ack": "acknowledged", "snooze": "snoozed", "resolve": "marked resolved", "dismiss": "marked not a crisis"}
 STOP_WORDS = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")
 START_WORDS = ("START", "UNSTOP", "YES")
 
@@ -37,17 +38,21 @@ class Actions:
         self._store, self._channels = deliverer.store, deliverer.channels
 
     def act(self, token: str, action: str, now: datetime, snooze_hours: int = 2) -> ActionResult:
-        """Acknowledge (``ack``) or snooze through a signed link."""
+        """Acknowledge (``ack``), snooze, resolve or dismiss (not a crisis) through a signed link."""
         verdict, record = self.check_link(token, now)
         if not verdict.ok or record is None:
             return ActionResult(Outcome.REFUSED, verdict.reason)
-        if action not in ("ack", "snooze") or not 1 <= snooze_hours <= 24:
-            return ActionResult(Outcome.INVALID, "Choose acknowledge, or snooze for 1 to 24 hours.")
-        done = [self._acknowledge(i, record.recipient_name, action, now, snooze_hours) for i in record.incidents]
-        label = "acknowledged" if action == "ack" else f"snoozed for {snooze_hours} h"
-        until = "." if action == "ack" else " until then."
+        if action not in ACTIONS or not 1 <= snooze_hours <= 24:
+            return ActionResult(
+                Outcome.INVALID, "Choose acknowledge, snooze for 1 to 24 hours, resolved or not a crisis."
+            )
+        done = sum(self._acknowledge(i, record.recipient_name, action, now, snooze_hours) for i in record.incidents)
+        if not done:
+            return ActionResult(Outcome.DONE, "Nothing changed: the incident is already over or decided.")
+        label = ACTIONS[action] if action != "snooze" else f"snoozed for {snooze_hours} h"
+        until = " until then." if action == "snooze" else "."
         return ActionResult(
-            Outcome.DONE, f"{sum(done)} incident(s) {label} by {record.recipient_name}. Reminders stop{until}"
+            Outcome.DONE, f"{done} incident(s) {label} by {record.recipient_name}. Reminders stop{until}"
         )
 
     def check_link(self, token: str, now: datetime) -> tuple[links.Verdict, links.LinkRecord | None]:
@@ -91,7 +96,7 @@ class Actions:
 
     def _acknowledge(self, incident_id: str, who: str, action: str, now: datetime, snooze_hours: int) -> bool:
         state = self._states.acknowledge(incident_id, who, action, now, snooze_hours)
-        if state is not None and action == "ack":
+        if state is not None and action != "snooze":
             self._acknowledge_pages(state)
         return state is not None
 

@@ -4,16 +4,17 @@ locking: a concurrent change is merged, never lost."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from groundswell.domain.alerting.lifecycle import AlertState, merge, rebuilt_state
+from groundswell.domain.alerting.lifecycle import AlertState, Verdict, merge, rebuilt_state
 from groundswell.domain.alerting.notices import IncidentView
 from groundswell.domain.ports import Deliveries
 from groundswell.observability import count, logger, unreadable
 
 SAVE_TRIES = 5
+VERDICTS: dict[str, Literal["resolved", "not a crisis"]] = {"resolve": "resolved", "dismiss": "not a crisis"}
 M = TypeVar("M", bound=BaseModel)
 Work = dict[str, tuple[AlertState, int]]  # incident id -> (state, the version it was read at)
 
@@ -79,21 +80,25 @@ class AlertStates:
     def acknowledge(
         self, incident_id: str, who: str, action: str, now: datetime, snooze_hours: int
     ) -> AlertState | None:
-        """Acknowledges (``ack``) or snoozes the incident; its new state, or None when it is resolved, unknown or
-        could not be saved."""
+        """Acknowledges (``ack``), snoozes, or records a person's verdict (``resolve``, ``dismiss``: not a crisis;
+        both acknowledge it too); its new state, or None when it is resolved, unknown or could not be saved."""
         for _ in range(SAVE_TRIES):
             stored = self._deliveries.alert_state(incident_id)
             if stored is None:
                 return None
             state = readable(AlertState, stored.state, "alert state", incident_id)
-            if state is None or state.resolved:
+            if state is None or (state.resolved and action not in VERDICTS):  # "not a crisis" after the all clear
                 return None
-            if action == "ack":
-                state.acked_by, state.acked_at = state.acked_by or who, state.acked_at or now
-            else:
+            if action in VERDICTS and state.verdict is not None:  # the first call stands
+                return None
+            if action == "snooze":
                 state.snoozed_until = now + timedelta(hours=snooze_hours)
+            else:
+                state.acked_by, state.acked_at = state.acked_by or who, state.acked_at or now
+            if action in VERDICTS:
+                state.verdict = Verdict(call=VERDICTS[action], by=who, at=now)
             if self._deliveries.save_alert_state(incident_id, state.model_dump_json(), stored.version, resolved=False):
                 logger.info("incident " + action, extra={"incident": incident_id})
-                count("IncidentsAcknowledged" if action == "ack" else "IncidentsSnoozed")
+                count("IncidentsSnoozed" if action == "snooze" else "IncidentsAcknowledged")
                 return state
         return None

@@ -28,7 +28,7 @@ class Content:
         says how things stand when it is read, not when the incident peaked."""
         return notice.model_copy(update={"facts": facts(self._buckets(notice.incident, now), bucket_start(now))})
 
-    def email_content(self, notice: Notice, timezone: str, now: datetime) -> tuple[Notice, bytes]:
+    def email_content(self, notice: Notice, timezone: str, now: datetime, samples: int = 5) -> tuple[Notice, bytes]:
         """The notice (already :meth:`with_facts`) with its sample posts, and its 48-hour chart (the email needs
         them; the SMS does not). Buckets are read once per incident per invocation, whoever the email is for."""
         from groundswell.domain.alerting.chart import hourly_series, render_png
@@ -40,8 +40,8 @@ class Content:
         sampled = timedelta(minutes=min(max(incident.window_minutes, 60), 240))  # a long run: its last 4 hours
         episode_start = max(peak_end - sampled, incident.since)  # posts of the episode, not of the hours before
         mentions = self._store.mentions.mentions(incident.brand, episode_start, peak_end)
-        samples = tuple(choose_samples(mentions, incident.drivers))
-        enriched = notice.model_copy(update={"samples": samples})
+        chosen = tuple(choose_samples(mentions, incident.drivers, samples))
+        enriched = notice.model_copy(update={"samples": chosen})
         title = f"{notice.brand_label}: negative mentions per hour, last 48 hours"
         chart = render_png(
             hourly_series(buckets, bucket_start(now)), title=title, timezone=timezone, opened_at=incident.opened_at

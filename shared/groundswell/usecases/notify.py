@@ -4,7 +4,8 @@
   -> one message per recipient per cycle, grouping the incidents of several brands;
 - ``tick`` (every few minutes): ladder rungs and reminders due, held messages whose quiet hours ended, daily
   summaries due, and the outbox again as a backstop;
-- ``act`` / ``inbound_sms`` (``actions``): acknowledge or snooze from a signed link or an SMS reply.
+- ``act`` / ``inbound_sms`` (``actions``): acknowledge, snooze, resolve or "not a crisis" from a signed link,
+  acknowledge or snooze by SMS reply; ``page`` (``pages``): the incident page behind the link.
 
 Domain decisions live in ``domain.alerting.lifecycle``; composing in ``sms``, ``email`` and ``summary``;
 claiming and sending in ``deliver``; this module sequences them.
@@ -27,6 +28,7 @@ from groundswell.usecases.actions import ActionResult, Actions, Outcome
 from groundswell.usecases.alert_states import AlertStates, Work, readable
 from groundswell.usecases.deliver import Deliverer
 from groundswell.usecases.messages import Channels, DeliveryFailed, NotifyReport, SentMessage
+from groundswell.usecases.pages import IncidentPages
 from groundswell.usecases.summaries import send_summaries
 
 __all__ = ["ActionResult", "Channels", "DeliveryFailed", "Notifier", "NotifyReport", "Outcome", "SentMessage"]
@@ -38,10 +40,12 @@ class Notifier:
         self.states = AlertStates(store.deliveries)
         self.deliverer = Deliverer(store, channels)
         self.actions = Actions(self.deliverer, self.states)
-        self.act, self.check_link, self.inbound_sms = (
+        self.pages = IncidentPages(self.deliverer, self.states, self.actions)
+        self.act, self.check_link, self.inbound_sms, self.page = (
             self.actions.act,
             self.actions.check_link,
             self.actions.inbound_sms,
+            self.pages.show,
         )
 
     @property

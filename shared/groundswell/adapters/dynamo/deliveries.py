@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from groundswell.adapters.dynamo.table import Table, key
-from groundswell.domain.ports import HeldMessage, StoredAlertState
+from groundswell.domain.ports import DeliveryLog, HeldMessage, StoredAlertState
 
 MAX_DELIVERY_ATTEMPTS = 3
 KEEP_SECONDS = 30 * 86400  # resolved alert states and delivery records, for the timeline and audits
@@ -99,6 +100,20 @@ class DeliveryRepository:
             if item.get("status", {}).get("S") == "sent"
         ]
         return [(step, recipient) for step, _, recipient in keys]
+
+    def log(self, incident_id: str) -> list[DeliveryLog]:
+        """Every message claimed about the incident, in the order they were claimed."""
+        found = []
+        for item in self._table.query(f"DELIVERY#{incident_id}"):
+            step, _, recipient = item["sk"]["S"].partition("#")
+            try:
+                kind = str(json.loads(item.get("payload", {}).get("S", "{}")).get("kind", ""))
+            except (ValueError, AttributeError):
+                kind = ""
+            stamp = item.get("finished_at", item.get("claimed_at", {})).get("S")
+            at = datetime.fromisoformat(stamp) if stamp else None
+            found.append(DeliveryLog(step, recipient, kind, item.get("status", {}).get("S", ""), at))
+        return sorted(found, key=lambda entry: (entry.at is None, entry.at or datetime.min.replace(tzinfo=UTC)))
 
     def finish(self, incident_id: str, step: str, recipient: str, status: str, detail: str = "") -> None:
         """Marks a claimed message ``sent`` (detail: the provider's message id) or ``failed`` (detail: why)."""

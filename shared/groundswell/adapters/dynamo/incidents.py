@@ -48,6 +48,14 @@ class IncidentRepository:
         """The brand's incidents as JSON, oldest first (the last one is open, or none is)."""
         return [item["incident"]["S"] for item in self._table.query(f"BRAND#{brand}", "INCIDENT#")]
 
+    def events(self, brand: str, incident_id: str) -> list[tuple[str, datetime, str]]:
+        """The incident's transitions (kind, bucket, the incident's JSON then), oldest first."""
+        found = []
+        for item in self._table.query(f"BRAND#{brand}", f"EVENT#{incident_id}#"):
+            kind, _, bucket = item["sk"]["S"].removeprefix(f"EVENT#{incident_id}#").partition("#")
+            found.append((kind, datetime.fromisoformat(bucket), item["incident"]["S"]))
+        return sorted(found, key=lambda event: event[1])
+
     def outbox(self) -> list[OutboxEvent]:
         """Incident transitions stored by the detector and not yet handled by the notifier, oldest first."""
         return [

@@ -33,6 +33,7 @@ _KIND_TITLE = {
     AlertKind.ESCALATE: "Getting worse",
     AlertKind.REMINDER: "Reminder",
     AlertKind.RESOLVED: "All clear",
+    AlertKind.TAKEN: "Taken",
 }
 
 
@@ -90,6 +91,8 @@ def subject(notices: Sequence[Notice]) -> str:
         what = ", ".join(top.incident.drivers[:2])
         if top.kind is AlertKind.RESOLVED:
             line = f"[All clear] {top.brand_label}: negative mentions back to normal"
+        elif top.kind is AlertKind.TAKEN:
+            line = f"[SEV{incident.severity}] {top.brand_label}: {top.note}"
         else:
             word = {AlertKind.ESCALATE: "Worse: ", AlertKind.REMINDER: "Reminder: "}.get(top.kind, "")
             line = (
@@ -113,11 +116,13 @@ def compose(
     charts = charts or {}
     content_ids = {incident_id: f"chart-{i}@groundswell" for i, incident_id in enumerate(charts)}
     context = {
-        "sections": [_section(n, links.get(n.incident.id), timezone, content_ids.get(n.incident.id)) for n in notices],
+        "sections": [
+            incident_section(n, links.get(n.incident.id), timezone, content_ids.get(n.incident.id)) for n in notices
+        ],
         "reason": safe_text(reason, 300),
     }
-    text = _environment().get_template("alert.txt").render(context)
-    html = _environment().get_template("alert.html").render(context)
+    text = environment().get_template("alert.txt").render(context)
+    html = environment().get_template("alert.html").render(context)
     return Email(subject(notices), text, html, {content_ids[i]: png for i, png in charts.items()})
 
 
@@ -135,7 +140,7 @@ def _right_now(notice: Notice, timezone: str) -> str:
     return f"{facts.recent_negative} in the last 2h to {local_time(facts.as_of, timezone)} ({usual})"
 
 
-def _section(notice: Notice, link: str | None, timezone: str, chart_id: str | None) -> dict[str, Any]:
+def incident_section(notice: Notice, link: str | None, timezone: str, chart_id: str | None) -> dict[str, Any]:
     incident, facts = notice.incident, notice.facts
     rows = [
         (
@@ -196,7 +201,7 @@ def _section(notice: Notice, link: str | None, timezone: str, chart_id: str | No
 
 
 @cache
-def _environment() -> Environment:
+def environment() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     return Environment(

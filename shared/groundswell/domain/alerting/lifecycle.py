@@ -24,12 +24,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
 from groundswell.domain.alerting.notices import AlertKind, IncidentView
-from groundswell.domain.models import Brand, Recipient
+from groundswell.domain.models import Brand, Channel, Recipient
 
 URGENT_SEVERITY = 4  # goes through quiet hours and the escalation gap
 ESCALATION_GAP = timedelta(minutes=15)
@@ -43,6 +44,15 @@ class Told(BaseModel):
     reminders: int = 0  # reminders sent since their last other message (the next one waits twice as long)
 
 
+class Verdict(BaseModel):
+    """A person's call on an incident from its page: ``resolved`` (handled) or ``not a crisis`` (a false alarm,
+    kept for the daily summary and for tuning). Either stops reminders, as an acknowledgement does."""
+
+    call: Literal["resolved", "not a crisis"]
+    by: str
+    at: datetime
+
+
 class AlertState(BaseModel):
     """Per incident: the latest view of it, who was told, and acknowledgement."""
 
@@ -52,6 +62,8 @@ class AlertState(BaseModel):
     acked_at: datetime | None = None
     snoozed_until: datetime | None = None
     resolved: bool = False
+    verdict: Verdict | None = None  # a person's call on the page: resolved, or not a crisis
+    taken_told: bool = False  # the others told were sent who took it (``taken_notes``)
 
     def paused(self, now: datetime) -> bool:
         return self.acked_at is not None or (self.snoozed_until is not None and now < self.snoozed_until)
@@ -94,7 +106,9 @@ def on_transition(state: AlertState, kind: str, brand: Brand, now: datetime) -> 
 
 
 def on_tick(state: AlertState, brand: Brand, now: datetime) -> list[Dispatch]:
-    """Dispatches due by time alone: the next ladder rung and reminders."""
+    """Dispatches due by time alone: the next ladder rung and reminders; once acknowledged, who took it."""
+    if state.acked_by is not None and not state.taken_told:
+        return taken_notes(state, brand, now)
     if state.resolved or state.paused(now):
         return []
     incident, policy = state.incident, brand.alerting
@@ -117,6 +131,30 @@ def on_tick(state: AlertState, brand: Brand, now: datetime) -> list[Dispatch]:
                     )
                 )
     return _held(ladder, incident.severity, now) + reminders
+
+
+def taken_notes(state: AlertState, brand: Brand, now: datetime) -> list[Dispatch]:
+    """Once someone acknowledged (or decided) the incident: one short note to each other person told, on the
+    channel they were told on, saying who took it. Not to the one who took it (by name, on any channel), not to
+    PagerDuty (it gets the acknowledge event), and skipped in quiet hours below severity 4: news that needs no
+    action wakes no one."""
+    state.taken_told = True
+    if state.resolved and state.verdict is None:
+        return []
+    who = state.acked_by or ""
+    verdict = state.verdict
+    note = (
+        f"{'not a crisis' if verdict.call == 'not a crisis' else 'resolved'}, says {who}"
+        if verdict
+        else f"taken by {who}"
+    )
+    return [
+        Dispatch(r, state.incident.id, AlertKind.TAKEN, "taken", note=note)
+        for r in _told(state, brand)
+        if r.name != who
+        and r.channel is not Channel.PAGERDUTY
+        and (not in_quiet_hours(r, now) or state.incident.severity >= URGENT_SEVERITY)
+    ]
 
 
 def latest_per_incident(dispatches: Sequence[Dispatch]) -> list[Dispatch]:
@@ -149,8 +187,8 @@ def rebuilt_state(incident: IncidentView, sent: Iterable[tuple[str, str]]) -> Al
 
 
 def merge(ours: AlertState, theirs: AlertState) -> AlertState:
-    """Two invocations' versions of one state: who was told (union, latest), ack and snooze (either), resolved
-    (either), the incident with the later peak."""
+    """Two invocations' versions of one state: who was told (union, latest), ack, snooze and verdict (either),
+    resolved (either), the incident with the later peak."""
     told = {**theirs.told}
     for key, entry in ours.told.items():
         if key not in told or entry.at > told[key].at:
@@ -163,6 +201,8 @@ def merge(ours: AlertState, theirs: AlertState) -> AlertState:
         acked_at=theirs.acked_at or ours.acked_at,
         snoozed_until=max(filter(None, (theirs.snoozed_until, ours.snoozed_until)), default=None),
         resolved=ours.resolved or theirs.resolved,
+        verdict=theirs.verdict or ours.verdict,
+        taken_told=ours.taken_told or theirs.taken_told,
     )
 
 

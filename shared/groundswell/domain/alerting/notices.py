@@ -22,6 +22,7 @@ class AlertKind(StrEnum):
     ESCALATE = "escalate"
     REMINDER = "reminder"
     RESOLVED = "resolved"
+    TAKEN = "taken"  # someone acknowledged it: a short note to the others who were told
 
 
 class IncidentView(BaseModel):

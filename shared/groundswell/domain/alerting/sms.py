@@ -19,6 +19,7 @@ _KIND_WORD = {
     AlertKind.ESCALATE: "WORSE ",
     AlertKind.REMINDER: "REMINDER ",
     AlertKind.RESOLVED: "ALL CLEAR ",
+    AlertKind.TAKEN: "TAKEN ",
 }
 
 
@@ -44,7 +45,10 @@ def incident_text(notice: Notice, link: str, timezone: str) -> str:
     brand = clean(notice.brand_label, 30)
     incident = notice.incident
     recent = notice.facts.recent_negative
-    if notice.kind is AlertKind.RESOLVED and incident.resolved_at is not None:
+    if notice.kind is AlertKind.TAKEN:
+        head = f"{PREFIX} SEV{incident.severity} {brand}: {clean(notice.note, 60) or 'acknowledged'}"
+        variants = [f"{head}. Nothing to do. Details: {link}", f"{head}. {link}"]
+    elif notice.kind is AlertKind.RESOLVED and incident.resolved_at is not None:
         head = f"{PREFIX} ALL CLEAR {brand}: back to normal since {local_time(incident.resolved_at, timezone)}"
         lasted = window_label(max(5, round((incident.resolved_at - incident.since).total_seconds() / 60)))
         peak = f"peak {incident.observed:.0f} neg/{window_label(incident.window_minutes)} {incident.ratio:.0f}x"
@@ -94,6 +98,8 @@ def grouped_text(notices: Sequence[Notice], link: str, timezone: str) -> str:
         incident, brand = notice.incident, clean(notice.brand_label, 20)
         if notice.kind is AlertKind.RESOLVED:
             items.append(f"{brand} all clear")
+        elif notice.kind is AlertKind.TAKEN:
+            items.append(f"{brand} {clean(notice.note, 30)}")
         else:
             items.append(
                 f"{_KIND_WORD[notice.kind]}SEV{incident.severity} {brand} {incident.observed:.0f} neg/"

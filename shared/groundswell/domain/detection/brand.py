@@ -116,14 +116,6 @@ def calm_evidence(count_tails: Floats, observed: Floats, expected: Floats) -> Fl
     return out
 
 
-def unusable(fresh: Sequence[int] | None, rows: int) -> NDArray[np.bool_]:
-    """Rows x windows: True where a window reaches back before ``fresh[row]`` buckets ago (the calm that
-    resolved the last incident): no evidence, so a new incident is opened on new evidence only."""
-    if fresh is None:
-        return np.zeros((rows, len(WINDOWS)), dtype=bool)
-    return np.asarray(WINDOWS)[None, :] > np.asarray(fresh)[:, None]
-
-
 def fired_numbers(
     which: NDArray[np.int64],
     observed: Floats,
@@ -155,21 +147,17 @@ def decide(
     *,
     authors_known: bool = True,
     sustained: Sequence[bool] | None = None,
-    fresh: Sequence[int] | None = None,
 ) -> Decision:
     """Vectorised over buckets (of one brand) or brands (of one cycle); ``min_negative`` per row (default
     ``MIN_NEGATIVE``): windows with fewer negative mentions are no evidence. Without ``authors_known`` (a
     count series with no author column) the crowd test is left out. Rows where ``sustained`` is False (during
-    a planned event) leave out the sustained-shift test (the CUSUMs): a campaign's slow rise is expected.
-    ``fresh``: per row, how many buckets ago the brand's last incident resolved (see :func:`unusable`); the
-    CUSUMs restart then, so they stay."""
+    a planned event) leave out the sustained-shift test (the CUSUMs): a campaign's slow rise is expected."""
     negative, authors, totals, rows = columns.negative, columns.authors, columns.total, len(columns)
     warm = (np.array(negative.age) >= EARLY)[:, None]
     neg_obs, neg_exp = _matrix(negative.observed), _matrix(negative.expected)
     floor = np.full(rows, MIN_NEGATIVE) if min_negative is None else np.asarray(min_negative)
     quiet = (neg_obs < floor[:, None]) | ~warm
     no_cusum = quiet[:, -1] if sustained is None else quiet[:, -1] | ~np.asarray(sustained, dtype=bool)
-    quiet |= unusable(fresh, rows)
     count_tails = np.where(quiet, 1.0, swell_tail(neg_obs, neg_exp, _matrix(negative.phi)))
     count_cusum = np.where(no_cusum, 1.0, cusum_pvalue(np.array(negative.cusum)))
     p_count, which = combine(np.column_stack([count_tails, count_cusum]))

@@ -10,19 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
-import numpy as np
 from pydantic import TypeAdapter
 
 from groundswell.domain.detection.brand import BrandDetector, BrandScan, Decision, decide
 from groundswell.domain.detection.evidence import benjamini_hochberg
 from groundswell.domain.detection.incidents import (
-    EVIDENCE_SCALE,
     SENSITIVITY,
     Incident,
     OnsetTracker,
     Transition,
     advance,
-    p_to_open,
+    strength,
 )
 from groundswell.domain.models import BUCKET_SECONDS, Bucket, DetectionSettings, bucket_start
 from groundswell.domain.ports import Buckets
@@ -44,7 +42,6 @@ class BrandState:
     last_bucket: datetime | None = None
     judge_from: datetime | None = None  # buckets before it are learned from, not judged (see ``rebuilt_state``)
     paused_at: datetime | None = None  # paused (``enabled: false``) or unobserved since then: see ``pause``
-    resolved: Incident | None = None  # its last resolved incident: evidence counts from its calm on
 
 
 STATE = TypeAdapter(BrandState)
@@ -140,8 +137,7 @@ def run_cycle(
     configs = [settings.get(brand, default) for brand, _ in pending]
     minimums = [config.min_negative for config in configs]
     sustained = [not config.planned_at(moment) for config, (_, moment) in zip(configs, pending, strict=True)]
-    fresh = [_fresh(report.states[brand].resolved, moment) for brand, moment in pending]
-    decision = decide(columns, minimums, sustained=sustained, fresh=fresh)
+    decision = decide(columns, minimums, sustained=sustained)
     block_end = {brand: row + 1 for row, (brand, _) in enumerate(pending)}  # each brand's rows are contiguous
     for moment, rows in _by_moment(pending):  # bucket by bucket: the FDR across brands, then each brand's incident
         rows = [row for row in rows if not _learn_only(report.states[pending[row][0]], moment)]
@@ -151,7 +147,7 @@ def run_cycle(
         for row, pvalue in zip(rows, adjusted.tolist(), strict=True):
             brand = pending[row][0]
             state = report.states[brand]
-            evidence = min(1.0, -np.log10(max(pvalue, 1e-300)) / EVIDENCE_SCALE)
+            evidence = strength(pvalue)
             state.incident, transitions = advance(
                 state.incident,
                 brand=brand,
@@ -162,19 +158,14 @@ def run_cycle(
                 expected=float(decision.expected[row]),
                 window_minutes=int(decision.window_minutes[row]),
                 limited_history=bool(decision.limited_history[row]),
-                p_open=p_to_open(_p_open(configs[row], moment), state.resolved, moment),
+                p_open=_p_open(configs[row], moment),
                 baseline_days=columns.negative.age[row] / BUCKETS_PER_DAY,
                 calm=decision.calm_at(row),
                 recent=(float(decision.recent_observed[row]), float(decision.recent_expected[row])),
             )
             report.transitions.extend(transitions)
-            resolved = next((t.incident for t in transitions if t.kind == "resolve"), None)
-            if resolved is not None:  # the next episode is judged on its own evidence (Page's restart)
-                state.resolved = resolved
-                state.onsets.forget()
-                for later in range(row + 1, block_end[brand]):
-                    fresh[later] = _fresh(resolved, pending[later][1])
-                _restart_cusums(state.detector, columns, decision, row, block_end[brand], minimums, sustained, fresh)
+            if any(t.kind == "resolve" for t in transitions):  # Page's procedure: the next episode starts from 0
+                _restart_cusums(state.detector, columns, decision, row, block_end[brand], minimums, sustained)
     for state in report.states.values():
         if state.judge_from and state.last_bucket and state.last_bucket >= state.judge_from:
             state.judge_from = None  # rebuilt: judged as usual from now on
@@ -193,7 +184,6 @@ def _restart_cusums(
     end: int,
     minimums: list[int],
     sustained: list[bool],
-    fresh: list[int],
 ) -> None:
     """Restarts the brand's CUSUMs after ``row``. In a catch-up cycle its later buckets (up to ``end``) were
     already scanned: their CUSUMs are replayed from 0 and their decisions made again, before the FDR of their
@@ -205,23 +195,9 @@ def _restart_cusums(
     ):
         series.cusum, series.run_observed, series.run_expected, series.run_buckets = scan.restart_after(row, end)
     if row + 1 < end:
-        again = decide(
-            columns.rows(row + 1, end),
-            minimums[row + 1 : end],
-            sustained=sustained[row + 1 : end],
-            fresh=fresh[row + 1 : end],
-        )
+        again = decide(columns.rows(row + 1, end), minimums[row + 1 : end], sustained=sustained[row + 1 : end])
         for name in (f.name for f in fields(Decision)):
             getattr(decision, name)[row + 1 : end] = getattr(again, name)
-
-
-def _fresh(resolved: Incident | None, moment: datetime) -> int:
-    """How many buckets up to ``moment`` are in or after the calm that resolved ``resolved`` (``decide``'s
-    ``fresh``)."""
-    if resolved is None or resolved.resolved_at is None:
-        return BUCKETS_PER_DAY
-    since = int((moment - resolved.resolved_at).total_seconds()) // BUCKET_SECONDS + 1
-    return min(BUCKETS_PER_DAY, max(0, since))
 
 
 def _p_open(config: DetectionSettings, moment: datetime) -> float:

@@ -7,6 +7,7 @@ peak), ``resolve``. The id (``<brand>:<opening bucket>``) is stable, for dedupe 
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -22,11 +23,7 @@ CALM_RATIO = 1.3  # ... and that span at most 30% above expected: a sustained 2x
 CALM_SPANS = ((30, 30, 6), (60, 60, 6), (None, 120, 12))
 CALM_BUCKETS = CALM_SPANS[-1][2]  # the longest calm an incident needs
 CURRENT_MINUTES = 120  # an open incident's current numbers: the last two hours
-ONSET_MEMORY = 288  # a new incident needs evidence above the previous 24 hours' ...
-# ... and within 24 hours of an all clear, evidence no sustained-shift test alone gives (its p-value is capped
-# at ~3e-11, see CUSUM_CAP): a sharp swell re-opens, the next day's bump of a level shift already told does not
-REOPEN_STRICTER = 1e-6
-MEMORY = timedelta(minutes=5 * ONSET_MEMORY)
+ONSET_MEMORY = 288  # a new incident needs evidence above the previous 24 hours'
 EVIDENCE_SCALE = 12.0
 DRIVERS_SPAN = timedelta(days=1)  # the longest span of mentions an incident's drivers are read from
 
@@ -46,6 +43,12 @@ def severity(observed: float, expected: float, pvalue: float) -> int:
     return max(level, 2) if pvalue <= 1e-12 else level
 
 
+def strength(pvalue: float) -> float:
+    """The onset rule's evidence: -log10 p / ``EVIDENCE_SCALE``, not capped. Capped at 1 (p = 1e-12), a short
+    burst's evidence equalled any later crisis's, and the crisis opened nothing for 24 hours."""
+    return -math.log10(max(pvalue, 1e-300)) / EVIDENCE_SCALE
+
+
 @dataclass
 class OnsetTracker:
     """Is this evidence a new high over the last ``memory`` buckets? A monotonic deque: small state. A swell
@@ -63,11 +66,6 @@ class OnsetTracker:
         self.peaks.append((self.index, evidence))
         self.index += 1
         return onset and evidence > 0
-
-    def forget(self) -> None:
-        """After an incident resolves: the next one is judged on evidence from the calm on, not measured against
-        the resolved episode's (its evidence would otherwise keep a new crisis silent for a day)."""
-        self.peaks.clear()
 
 
 @dataclass(frozen=True)
@@ -99,13 +97,6 @@ class Incident:
         end = self.peak_at + timedelta(minutes=5)
         start = self.opened_at + timedelta(minutes=5) - timedelta(minutes=self.window_minutes)
         return max(start, end - DRIVERS_SPAN), end
-
-
-def p_to_open(p_open: float, resolved: Incident | None, bucket: datetime) -> float:
-    """The p-value that opens an incident at ``bucket``: ``REOPEN_STRICTER`` times smaller while the last
-    resolved incident's calm is less than ``ONSET_MEMORY`` old."""
-    recent = resolved is not None and resolved.resolved_at is not None and bucket - resolved.resolved_at < MEMORY
-    return p_open * REOPEN_STRICTER if recent else p_open
 
 
 def calm_span(incident: Incident) -> int:

@@ -10,22 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
 
-from groundswell.domain.detection.brand import (
-    RATIO_WINDOW,
-    BrandDetector,
-    calm_evidence,
-    decide,
-    fired_numbers,
-    unusable,
-)
+from groundswell.domain.detection.brand import RATIO_WINDOW, BrandDetector, calm_evidence, decide, fired_numbers
 from groundswell.domain.detection.detector import Detector, Scan
 from groundswell.domain.detection.evidence import WINDOWS, anomaly_score, combine, cusum_pvalue, swell_tail
-from groundswell.domain.detection.incidents import ONSET_MEMORY, OnsetTracker, advance, p_to_open
+from groundswell.domain.detection.incidents import EVIDENCE_SCALE, ONSET_MEMORY, OnsetTracker, advance
 
 DEFAULT_ALERT_P = 1e-6  # "balanced": see docs/detector.md
 
@@ -37,13 +30,20 @@ class SeriesScores:
     pvalue: NDArray[np.float64]  # Bonferroni-corrected, smallest over the windows
     window_minutes: NDArray[np.int64]  # the test that gave it: a window, or the CUSUM's run
     evidence: NDArray[np.float64]  # -log10 p scaled to [0, 1]
-    score: NDArray[np.float64]  # the evidence where it is a new high over ONSET_MEMORY, else 0
+    score: NDArray[np.float64]  # the evidence where it is an onset (a new high over ONSET_MEMORY), else 0
     observed_sum: NDArray[np.float64]  # observed and expected counts in that window
     expected_sum: NDArray[np.float64]
     calm: NDArray[np.float64]  # per row and calm span: its evidence, observed and expected (is it calm now?)
     recent_observed: NDArray[np.float64]  # observed and expected in the last two hours (current numbers)
     recent_expected: NDArray[np.float64]
     alert: NDArray[np.int64]  # 1 where an incident opens at the preset's p-value (the detector function's decision)
+
+
+def onset_scores(pvalue: NDArray[np.float64], evidence: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``evidence`` where the row is an onset by the function's rule (its uncapped :func:`strength` a new high),
+    else 0."""
+    strengths = -np.log10(np.maximum(pvalue, 1e-300)) / EVIDENCE_SCALE
+    return np.where(onsets(strengths) > 0, evidence, 0.0)
 
 
 def onsets(evidence: NDArray[np.float64], memory: int = ONSET_MEMORY) -> NDArray[np.float64]:
@@ -53,17 +53,15 @@ def onsets(evidence: NDArray[np.float64], memory: int = ONSET_MEMORY) -> NDArray
     return np.array([value if tracker.is_onset(value, memory) else 0.0 for value in evidence.tolist()], dtype=float)
 
 
-Rescore = Callable[[int, int, int], None]  # rows a..b-1, the calm from row c on
-
-
-def _follow_incidents(scores: SeriesScores, cusums: Sequence[Scan], rescore: Rescore, alert_p: float) -> None:
+def _follow_incidents(
+    scores: SeriesScores, cusums: Sequence[Scan], rescore: Callable[[int, int], None], alert_p: float
+) -> None:
     """Fills ``scores.alert``: follows incidents row by row with the detector function's ``advance``, and after
-    each resolve does what the function does: restarts the CUSUMs (``cusums``: the scans whose CUSUMs the
-    decision reads), judges the next rows on windows that start in the calm, and forgets earlier onsets;
-    ``rescore(a, b, calm)`` recomputes rows a..b-1's evidence from the scans with the calm from row ``calm``
-    on; their onsets are recomputed here."""
+    each resolve restarts the CUSUMs (``cusums``: the scans whose CUSUMs the decision reads) as the function
+    does, re-scoring the rows this changes (``rescore(a, b)`` recomputes rows a..b-1's evidence from the
+    scans; their onsets are recomputed here)."""
     rows = len(scores.pvalue)
-    incident, row, resolved = None, 0, None
+    incident, row = None, 0
     while row < rows:
         if incident is None:  # nothing happens until the next row that could open one
             could_open = np.flatnonzero((scores.score[row:] > 0) & (scores.pvalue[row:] <= alert_p))
@@ -79,28 +77,22 @@ def _follow_incidents(scores: SeriesScores, cusums: Sequence[Scan], rescore: Res
             observed=float(scores.observed_sum[row]),
             expected=float(scores.expected_sum[row]),
             window_minutes=int(scores.window_minutes[row]),
-            p_open=p_to_open(alert_p, resolved, scores.times[row]),
+            p_open=alert_p,
             calm=[(float(p), float(o), float(e)) for p, o, e in scores.calm[row]],
             recent=(float(scores.recent_observed[row]), float(scores.recent_expected[row])),
         )
         if transitions and transitions[0].kind == "open":
             scores.alert[row] = 1
-        if transitions and transitions[0].kind == "resolve":
-            resolved = transitions[0].incident
-            calm_since = resolved.resolved_at or scores.times[row]
-            calm_row = row - round((scores.times[row] - calm_since) / FIVE_MINUTES)
-            until = min(rows, calm_row + WINDOWS[-1])  # windows reaching back before the calm: no evidence
-            if any(scan.cusum[row] > 0 for scan in cusums):  # Page's restart, until the CUSUM would be 0 anyway
-                until = max([until] + [scan.first_calm_after(row) for scan in cusums])
-                for scan in cusums:
-                    scan.restart_after(row, until)
-            rescore(row + 1, until, calm_row)
-            end = min(rows, until + ONSET_MEMORY)  # onsets from the calm on: the episode's are forgotten
-            scores.score[row + 1 : end] = onsets(scores.evidence[row + 1 : end])
+        resolved = bool(transitions) and transitions[0].kind == "resolve"
+        if resolved and any(scan.cusum[row] > 0 for scan in cusums):  # as the function does: Page's restart
+            until = max(scan.first_calm_after(row) for scan in cusums)  # from there on nothing changes
+            for scan in cusums:
+                scan.restart_after(row, until)
+            rescore(row + 1, until)
+            start, end = max(0, row + 1 - ONSET_MEMORY), min(rows, until + ONSET_MEMORY)
+            span = slice(start, end)
+            scores.score[row + 1 : end] = onset_scores(scores.pvalue[span], scores.evidence[span])[row + 1 - start :]
         row += 1
-
-
-FIVE_MINUTES = timedelta(minutes=5)
 
 
 def score_series(times: Sequence[datetime], values: Sequence[float], alert_p: float = DEFAULT_ALERT_P) -> SeriesScores:
@@ -130,13 +122,10 @@ def score_series(times: Sequence[datetime], values: Sequence[float], alert_p: fl
         np.zeros(rows, dtype=np.int64),
     )
 
-    def rescore(first: int, end: int, calm: int | None = None) -> None:
+    def rescore(first: int, end: int) -> None:
         part = slice(first, end)
-        fresh = None if calm is None else [row - calm + 1 for row in range(first, end)]
-        part_tails = np.where(unusable(fresh, end - first), 1.0, tails[part])
-        scores.calm[part] = calm_evidence(part_tails, observed[part], expected[part])
         sustained = cusum_pvalue(np.array(scan.cusum[part]))  # the last column: sustained shifts
-        scores.pvalue[part], which = combine(np.column_stack([part_tails, sustained]))
+        scores.pvalue[part], which = combine(np.column_stack([tails[part], sustained]))
         scores.observed_sum[part], scores.expected_sum[part], scores.window_minutes[part] = fired_numbers(
             which,
             observed[part],
@@ -148,7 +137,7 @@ def score_series(times: Sequence[datetime], values: Sequence[float], alert_p: fl
         scores.evidence[part] = anomaly_score(scores.pvalue[part])
 
     rescore(0, rows)
-    scores.score[:] = onsets(scores.evidence)
+    scores.score[:] = onset_scores(scores.pvalue, scores.evidence)
     _follow_incidents(scores, [scan], rescore, alert_p)
     return scores
 
@@ -182,15 +171,13 @@ def score_brand_series(
         np.zeros(rows, dtype=np.int64),
     )
 
-    def rescore(start: int, end: int, calm: int) -> None:
-        fresh = [row - calm + 1 for row in range(start, end)]
-        decision = decide(columns.rows(start, end), authors_known=authors is not None, fresh=fresh)
+    def rescore(start: int, end: int) -> None:
+        decision = decide(columns.rows(start, end), authors_known=authors is not None)
         part = slice(start, end)
-        scores.calm[part] = decision.calm
         scores.pvalue[part], scores.window_minutes[part] = decision.pvalue, decision.window_minutes
         scores.observed_sum[part], scores.expected_sum[part] = decision.observed, decision.expected
         scores.evidence[part] = anomaly_score(decision.pvalue)
 
-    scores.score[:] = onsets(scores.evidence)
+    scores.score[:] = onset_scores(scores.pvalue, scores.evidence)
     _follow_incidents(scores, [columns.negative, columns.authors], rescore, alert_p)  # (the total's is unused)
     return scores

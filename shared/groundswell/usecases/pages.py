@@ -1,0 +1,128 @@
+"""The incident page behind a signed link: its content gathered from the alert state, the incident's stored
+transitions and messages, the counts and the posts (rendered by :mod:`groundswell.domain.alerting.page`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from groundswell.domain.alerting.lifecycle import AlertState
+from groundswell.domain.alerting.notices import AlertKind, IncidentView, Notice, local_time, window_label
+from groundswell.domain.alerting.page import IncidentPage, Moment, render
+from groundswell.domain.models import Brand, Channel, Recipient
+from groundswell.observability import logger
+from groundswell.usecases.actions import Actions, Outcome
+from groundswell.usecases.alert_states import AlertStates, readable
+from groundswell.usecases.deliver import Deliverer
+
+SAMPLES, MORE_SAMPLES = 5, 25
+TOLD = {Channel.SMS: "Texted", Channel.EMAIL: "Emailed", Channel.WEBHOOK: "Posted to", Channel.PAGERDUTY: "Paged"}
+WHAT = {"open": "the alert", "escalate": "that it got worse", "reminder": "a reminder", "resolved": "the all clear"}
+STATUS_NOTES = {"held": " (held for quiet hours)", "failed": " (failed, retrying)", "undeliverable": " (refused)"}
+
+
+class IncidentPages:
+    def __init__(self, deliverer: Deliverer, states: AlertStates, actions: Actions):
+        self._deliverer, self._states, self._actions = deliverer, states, actions
+        self._store = deliverer.store
+
+    def show(self, token: str, now: datetime, *, more: bool = False, banner: str = "") -> tuple[Outcome, str]:
+        """The page for a link (its HTML), or why not (REFUSED and the reason)."""
+        verdict, record = self._actions.check_link(token, now)
+        if record is None:
+            return Outcome.REFUSED, verdict.reason
+        self._deliverer.start()
+        brands = {name: self._store.brands.get(name) for name in record.brands}
+        viewer = next((r for b in brands.values() if b for r in b.recipients if r.key == record.recipient), None)
+        timezone = viewer.timezone if viewer else next((b.timezone for b in brands.values() if b), "UTC")
+        pages = []
+        for incident_id in record.incidents:
+            state = self._state(incident_id)
+            brand = brands.get(state.incident.brand) if state else None
+            if state is not None and brand is not None:
+                pages.append(self._page(state, brand, timezone, now, more))
+        if not pages:
+            return Outcome.INVALID, "This incident can no longer be shown."
+        html = render(pages, viewer=record.recipient_name, timezone=timezone, more_url="?more=1", banner=banner)
+        return Outcome.DONE, html
+
+    def _state(self, incident_id: str) -> AlertState | None:
+        stored = self._store.deliveries.alert_state(incident_id)
+        return readable(AlertState, stored.state, "alert state", incident_id) if stored else None
+
+    def _page(self, state: AlertState, brand: Brand, timezone: str, now: datetime, more: bool) -> IncidentPage:
+        incident = state.incident
+        kind = AlertKind.RESOLVED if state.resolved else AlertKind.OPEN
+        notice = Notice(kind=kind, incident=incident, brand_label=brand.label)
+        content, chart = self._deliverer.content, None
+        try:
+            notice = content.with_facts(notice, now)
+            notice, chart = content.email_content(notice, timezone, now, samples=MORE_SAMPLES if more else SAMPLES)
+        except Exception as exc:  # the page still shows the incident without its counts, chart or posts
+            logger.warning("incident page content unavailable", extra={"incident": incident.id, "error": str(exc)})
+        return IncidentPage(
+            notice=notice,
+            status=status(state, timezone, now),
+            timeline=self._timeline(state, brand),
+            chart=chart,
+            actionable=not state.resolved and state.verdict is None,
+            verdict_allowed=state.verdict is None,
+            more_posts=not more and len(notice.samples) >= SAMPLES,
+        )
+
+    def _timeline(self, state: AlertState, brand: Brand) -> list[Moment]:
+        incident = state.incident
+        moments = [
+            Moment(at, transition(kind, raw))
+            for kind, at, raw in self._store.incidents.events(incident.brand, incident.id)
+        ]
+        people = {r.key: r for r in brand.recipients}
+        for entry in self._store.deliveries.log(incident.id):
+            recipient = people.get(entry.recipient)
+            if entry.at is None or recipient is None or entry.status in ("superseded", "sending"):
+                continue
+            what = WHAT.get(entry.kind, entry.kind)
+            moments.append(Moment(entry.at, f"{told(recipient)}: {what}{STATUS_NOTES.get(entry.status, '')}"))
+        if state.acked_at and state.acked_by:
+            moments.append(Moment(state.acked_at, f"Acknowledged by {state.acked_by}"))
+        if state.verdict:
+            call = "Resolved" if state.verdict.call == "resolved" else "Marked not a crisis"
+            moments.append(Moment(state.verdict.at, f"{call} by {state.verdict.by}"))
+        return sorted(moments, key=lambda m: m.at)
+
+
+def transition(kind: str, raw: str) -> str:
+    """A stored transition as a line of the timeline."""
+    try:
+        incident = IncidentView.model_validate_json(raw)
+    except ValidationError:
+        return kind
+    numbers = (
+        f"{incident.observed:.0f} negative posts in {window_label(incident.window_minutes)}, {incident.ratio:.1f}x"
+    )
+    return {
+        "open": f"Opened at severity {incident.severity} ({numbers})",
+        "escalate": f"Worse: severity {incident.severity} ({numbers})",
+        "update": f"New peak ({numbers})",
+        "resolve": "Back to normal: all clear",
+    }.get(kind, kind)
+
+
+def told(recipient: Recipient) -> str:
+    return f"{TOLD[recipient.channel]} {recipient.name} ({recipient.channel.value})"
+
+
+def status(state: AlertState, timezone: str, now: datetime) -> str:
+    """One line: where the incident stands."""
+    if state.verdict is not None:
+        call = "Resolved" if state.verdict.call == "resolved" else "Marked not a crisis"
+        return f"{call} by {state.verdict.by}, {local_time(state.verdict.at, timezone, with_day=True)}"
+    if state.resolved:
+        return "All clear: back to normal"
+    if state.acked_at is not None:
+        return f"Acknowledged by {state.acked_by}, {local_time(state.acked_at, timezone, with_day=True)}"
+    if state.snoozed_until is not None and now < state.snoozed_until:
+        return f"Snoozed until {local_time(state.snoozed_until, timezone, with_day=True)}"
+    minutes = max(0, round((now - state.incident.opened_at).total_seconds() / 60 / 5) * 5)
+    return f"Open, not acknowledged ({window_label(minutes)})"

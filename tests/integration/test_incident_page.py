@@ -1,0 +1,150 @@
+"""The incident page behind an alert's link (the alert_actions handler on moto): what it shows, that GET never
+acts, that hostile post text stays text, the actions people take there, and the note to the others told."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from groundswell import runtime
+from groundswell.domain.alerting.lifecycle import AlertState
+from groundswell.domain.models import Mention, Sentiment
+from tests.conftest import make_brand
+from tests.integration.test_notifier import T0, emails_sent, publish, recipients, sms_sent
+
+pytestmark = pytest.mark.integration
+HOSTILE = '<script>alert(1)</script> acme air outage "><img src=x onerror=alert(2)>'
+
+
+def _get(token: str, query: dict[str, str] | None = None) -> dict[str, Any]:
+    from functions.alert_actions.app import handler
+    from infra.lambda_runtime import LambdaContext
+
+    event = {"rawPath": f"/a/{token}", "requestContext": {"http": {"method": "GET"}}}
+    if query:
+        event["queryStringParameters"] = query
+    return handler(event, LambdaContext())
+
+
+def _post(token: str, action: str) -> dict[str, Any]:
+    from functions.alert_actions.app import handler
+    from infra.lambda_runtime import LambdaContext
+
+    event = {"rawPath": f"/a/{token}", "requestContext": {"http": {"method": "POST"}}, "body": f"action={action}"}
+    return handler(event, LambdaContext())
+
+
+def _token(text: str) -> str:
+    found = re.search(r"/a/([0-9A-Za-z]{20})", text)
+    assert found, text
+    return found.group(1)
+
+
+def _state() -> AlertState:
+    stored = runtime.store().deliveries.alert_state("acme-air:20261120T1405")
+    assert stored is not None
+    return AlertState.model_validate_json(stored.state)
+
+
+@pytest.fixture
+def opened(aws: Any) -> str:
+    """An open incident with 30 negative posts (one hostile) told to the on-call by SMS; the SMS's link."""
+    store = runtime.store()
+    store.brands.put(make_brand(recipients=recipients()))
+    posts = [
+        Mention(
+            source="bluesky",
+            id=f"post-{i}",
+            brand="acme-air",
+            text=HOSTILE if i == 0 else f"acme air outage again, flight {i} cancelled",
+            author='"><img src=x onerror=alert(3)>' if i == 0 else f"traveller{i}",
+            created_at=T0 + timedelta(minutes=i % 15),
+            url="javascript:alert(4)" if i == 0 else f"https://bsky.app/profile/t{i}/post/{i}",
+            likes=100 - i,
+            sentiment=Sentiment.NEGATIVE,
+            sentiment_score=-0.8,
+        )
+        for i in range(30)
+    ]
+    store.mentions.store(posts)
+    publish("open")
+    runtime.notifier().drain(datetime.now(UTC))  # links are checked against the real clock
+    return _token(sms_sent()[0][1])
+
+
+def test_the_link_opens_the_incident_page_with_what_a_lead_needs(opened: str) -> None:
+    page = _get(opened)
+    assert page["statusCode"] == 200
+    body = page["body"]
+    for expected in (
+        "Acme Air",
+        "severity 3 (high)",
+        "Open, not acknowledged",
+        "People are posting about: <strong>outage, refund, app</strong>",
+        "Negative posts",
+        "Right now",
+        "Last 48 hours",
+        'src="data:image/png;base64,',
+        "Sample posts",
+        "reply on bluesky",
+        "Timeline",
+        "Opened at severity 3 (84 negative posts in 15m, 9.1x)",
+        "Texted On-call (sms): the alert",
+        "Emailed Desk (email): the alert",
+        'value="ack"',
+        'value="snooze-1"',
+        'value="resolve"',
+        'value="dismiss"',
+    ):
+        assert expected in body, expected
+    assert "img-src data:" in page["headers"]["Content-Security-Policy"]
+    assert "script-src" not in page["headers"]["Content-Security-Policy"]  # default-src 'none': no script at all
+
+
+def test_hostile_post_text_is_text_on_the_page(opened: str) -> None:
+    body = _get(opened, {"more": "1"})["body"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<script" not in body and "onerror=alert" not in body.replace("&#34;&gt;&lt;img src=x onerror=", "")
+    assert "<img src=x" not in body and "javascript:" not in body  # the post's link is dropped, not kept
+    assert body.count("<img") == 1  # the chart, nothing else
+
+
+def test_get_never_acts_and_more_posts_are_there_on_demand(opened: str) -> None:
+    first = _get(opened)["body"]
+    assert first.count('class="post"') == 5 and "More posts" in first
+    more = _get(opened, {"more": "1"})["body"]
+    assert more.count('class="post"') == 25 and "More posts" not in more
+    state = _state()
+    assert state.acked_by is None and state.snoozed_until is None and state.verdict is None
+
+
+def test_not_a_crisis_is_recorded_with_who_said_it(opened: str) -> None:
+    done = _post(opened, "dismiss")
+    assert done["statusCode"] == 200
+    assert "marked not a crisis by On-call" in done["body"]  # the banner, on the page as it now stands
+    assert "Marked not a crisis by On-call" in done["body"] and 'value="ack"' not in done["body"]
+    state = _state()
+    assert state.verdict is not None and (state.verdict.call, state.verdict.by) == ("not a crisis", "On-call")
+    assert state.acked_by == "On-call"  # reminders stop
+    again = _post(opened, "resolve")  # the first call stands
+    assert "Nothing changed" in again["body"] and _state().verdict.call == "not a crisis"  # type: ignore[union-attr]
+
+
+def test_an_acknowledgement_is_shared_once_with_the_others_told(opened: str) -> None:
+    notifier, now = runtime.notifier(), datetime.now(UTC)
+    notifier.tick(now + timedelta(minutes=31))  # unacknowledged: the comms lead hears too
+    before_sms, before_email = len(sms_sent()), len(emails_sent())
+    assert _post(opened, "ack")["statusCode"] == 200
+    notifier.tick(now + timedelta(minutes=35))
+    notifier.tick(now + timedelta(minutes=40))  # once
+    assert len(sms_sent()) == before_sms  # not to the one who took it
+    notes = emails_sent()[before_email:]
+    assert sorted(m.destinations[0] for m in notes) == ["desk@example.com", "lead@example.com"]
+    subjects = [str(email.message_from_string(m.raw_data, policy=email.policy.default)["Subject"]) for m in notes]
+    assert subjects == ["[SEV3] Acme Air: taken by On-call"] * 2
+    assert "Acknowledged by On-call" in _get(opened)["body"]
