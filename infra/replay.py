@@ -13,9 +13,12 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.simulation import Inbox, Pipeline
+
+if TYPE_CHECKING:
+    from groundswell.domain.alerting.lifecycle import AlertState
 
 STEP = timedelta(minutes=5)
 TAIL = timedelta(hours=3)  # after the last mention: long enough for an open incident to resolve
@@ -142,7 +145,10 @@ def run_replay(
                 if speed > 0:
                     time.sleep(STEP.total_seconds() / speed)
         incidents = [json.loads(raw) for raw in store().incidents.history(brand)]
-    rows = [incident_line(i) for i in incidents] + [line for m in inbox.messages for line in alert_lines(m)]
+        states = {i["id"]: alert_state(i["id"]) for i in incidents}
+    rows = [incident_line(i, states[i["id"]]) for i in incidents] + [
+        line for m in inbox.messages for line in alert_lines(m)
+    ]
     rows.sort(key=lambda r: (r.get("opened_at") or r.get("sent_at"), r["type"]))
     with output.open("w", encoding="utf-8") as handle:
         for row in rows:
@@ -155,7 +161,21 @@ def run_replay(
     return 0
 
 
-def incident_line(incident: dict[str, Any]) -> dict[str, Any]:
+def alert_state(incident_id: str) -> AlertState | None:
+    from groundswell.domain.alerting.lifecycle import AlertState
+    from groundswell.runtime import store
+
+    stored = store().deliveries.alert_state(incident_id)
+    try:
+        return AlertState.model_validate_json(stored.state) if stored else None
+    except ValueError:
+        return None
+
+
+def incident_line(incident: dict[str, Any], state: AlertState | None = None) -> dict[str, Any]:
+    """An incident as the detector left it, and what people said of it (acknowledged, resolved or not a crisis
+    on its page)."""
+    verdict = state.verdict if state else None
     return {
         "type": "incident",
         "incident_id": incident["id"],
@@ -171,6 +191,9 @@ def incident_line(incident: dict[str, Any]) -> dict[str, Any]:
         "baseline_days": incident.get("baseline_days", 0.0),
         "drivers": list(incident.get("drivers", ())),
         "limited_history": incident.get("limited_history", False),
+        "acknowledged_by": state.acked_by if state else None,
+        "verdict": verdict.call if verdict else None,
+        "verdict_by": verdict.by if verdict else None,
     }
 
 

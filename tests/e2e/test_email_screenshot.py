@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
-import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,17 +18,7 @@ from tests.conftest import ROOT
 from tests.unit.test_alert_composition import LINK, email_notice
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WIDTH, HEIGHT = 640, 1500
-
-
-@pytest.fixture
-def chromium() -> str:
-    if CHROMIUM is None:
-        if os.environ.get("CI") == "true":
-            raise AssertionError("chromium is missing in CI: `make browser` installs it")
-        pytest.skip("chromium not installed (make browser)")
-    return CHROMIUM
 
 
 def test_alert_email_renders_in_headless_chromium(chromium: str, tmp_path: Path) -> None:

@@ -82,6 +82,16 @@ def test_output_lines_follow_the_documented_shape() -> None:
     }
     line = incident_line(incident)
     assert line["opened_at"] == "2015-02-22T14:05:00Z" and line["resolved_at"] is None and line["expected"] == 4.123
+    from groundswell.domain.alerting.lifecycle import AlertState, Verdict
+    from tests.conftest import make_incident
+
+    called = AlertState(
+        incident=make_incident(),
+        acked_by="Dana",
+        verdict=Verdict(call="not a crisis", by="Dana", at=datetime(2015, 2, 22, 15, tzinfo=UTC)),
+    )
+    line = incident_line(incident, called)
+    assert (line["acknowledged_by"], line["verdict"], line["verdict_by"]) == ("Dana", "not a crisis", "Dana")
     message = SimpleNamespace(
         channel="sms",
         recipient="+*********43",

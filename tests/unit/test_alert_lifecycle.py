@@ -161,6 +161,20 @@ def test_brand_day_and_summary_sms_fit_one_segment() -> None:
     assert segments(summary_text(many, date(2026, 11, 21))) <= 2
 
 
+def test_the_summary_tells_which_incidents_someone_called_not_a_crisis() -> None:
+    now = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)
+    buckets = [
+        Bucket(brand="acme-air", start=now - timedelta(minutes=5 * (i + 1)), total=4, negative=1) for i in range(288)
+    ]
+    false_alarm = make_incident(id="acme-air:1", opened_at=now - timedelta(hours=5), severity=3)
+    real = make_incident(id="acme-air:2", opened_at=now - timedelta(hours=2), severity=2)
+    day = brand_day("Acme Air", buckets, [false_alarm, real], now, {"acme-air:1": "not a crisis per Dana"})
+    assert day.dismissed == 1 and day.biggest is not None and day.biggest.id == "acme-air:2"
+    alone = brand_day("Acme Air", buckets, [false_alarm], now, {"acme-air:1": "not a crisis per Dana"})
+    text = summary_text([alone], date(2026, 11, 21))
+    assert "1 not a crisis" in text and "(not a crisis per Dana)" in text and segments(text) <= 2
+
+
 def test_one_message_carries_each_incident_once_in_its_latest_state() -> None:
     from groundswell.domain.alerting.lifecycle import Dispatch, latest_per_incident
 

@@ -4,13 +4,14 @@ with one 48-hour chart per brand."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from groundswell.domain.alerting.gsm import segments
+from groundswell.domain.alerting.lifecycle import AlertState
 from groundswell.domain.alerting.notices import IncidentView
 from groundswell.domain.models import Brand, Channel, Recipient
-from groundswell.domain.ports import DeliveryError, OptedOut
+from groundswell.domain.ports import AlertingStore, DeliveryError, OptedOut
 from groundswell.observability import logger, mask_email
 from groundswell.usecases.alert_states import readable
 from groundswell.usecases.content import FACTS_HISTORY
@@ -37,7 +38,8 @@ def send_summaries(deliverer: Deliverer, brands: Iterable[Brand], now: datetime)
             buckets = deliverer.content.recent_buckets(brand.name, now, earliest=now - FACTS_HISTORY)
             stored = store.incidents.history(brand.name)
             incidents = [i for raw in stored if (i := readable(IncidentView, raw, "incident", brand.name))]
-            days.append(brand_day(brand.label, buckets, incidents, now))
+            recent = [i for i in incidents if i.resolved_at is None or i.resolved_at >= now - timedelta(days=1)]
+            days.append(brand_day(brand.label, buckets, incidents, now, calls(store, recent)))
         text = summary_text(days, day)
         try:
             if recipient.channel is Channel.SMS and recipient.key not in store.claims.opted_out([key]):
@@ -53,6 +55,17 @@ def send_summaries(deliverer: Deliverer, brands: Iterable[Brand], now: datetime)
         logger.info("daily summary sent", extra={"recipient": key, "segments": segments(text), "id": message_id})
         sent += 1
     return sent
+
+
+def calls(store: AlertingStore, incidents: Sequence[IncidentView]) -> dict[str, str]:
+    """Incident id -> a person's verdict on it from the incident page ("not a crisis per Dana")."""
+    found = {}
+    for incident in incidents:
+        stored = store.deliveries.alert_state(incident.id)
+        state = readable(AlertState, stored.state, "alert state", incident.id) if stored else None
+        if state is not None and state.verdict is not None:
+            found[incident.id] = f"{state.verdict.call} per {state.verdict.by}"
+    return found
 
 
 def _digest(deliverer: Deliverer, recipient: Recipient, brands: Sequence[Brand], text: str, now: datetime) -> str:

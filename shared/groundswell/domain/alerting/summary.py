@@ -6,7 +6,7 @@ negative share, incidents opened / ongoing / resolved in those 24 hours, and the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from groundswell.domain.alerting.notices import IncidentView
 from groundswell.domain.alerting.sms import PREFIX, choose, clean
 from groundswell.domain.models import Bucket, Recipient
 
+NOT_A_CRISIS = "not a crisis"
 LATE_LIMIT = timedelta(hours=3)  # a summary more than 3 hours late (an outage) is skipped, not sent stale
 
 
@@ -28,14 +29,25 @@ class BrandDay:
     ongoing: int
     resolved: int
     biggest: IncidentView | None
+    dismissed: int = 0  # incidents someone marked "not a crisis" on the incident page
+    biggest_call: str = ""  # the biggest one's verdict, e.g. "not a crisis per Dana"
 
     @property
     def change(self) -> float | None:
         return self.mentions / self.average - 1 if self.average >= 1 else None
 
 
-def brand_day(label: str, buckets: Sequence[Bucket], incidents: Sequence[IncidentView], now: datetime) -> BrandDay:
-    """The 24 hours before ``now`` against the 7 days before them (buckets of 8 days; incidents of the brand)."""
+def brand_day(
+    label: str,
+    buckets: Sequence[Bucket],
+    incidents: Sequence[IncidentView],
+    now: datetime,
+    calls: Mapping[str, str] | None = None,
+) -> BrandDay:
+    """The 24 hours before ``now`` against the 7 days before them (buckets of 8 days; incidents of the brand).
+    ``calls``: incident id -> a person's verdict on it ("not a crisis per Dana"): the biggest incident is the
+    biggest nobody dismissed, and the dismissed ones are counted."""
+    calls = calls or {}
     day_start, week_start = now - timedelta(days=1), now - timedelta(days=8)
     last = [b for b in buckets if day_start <= b.start < now]
     week = [b for b in buckets if week_start <= b.start < day_start]
@@ -44,6 +56,8 @@ def brand_day(label: str, buckets: Sequence[Bucket], incidents: Sequence[Inciden
     history_days = min(7.0, (day_start - min((b.start for b in week), default=day_start)).total_seconds() / 86400)
     average = sum(b.total for b in week) / history_days if history_days >= 1 else 0.0
     touching = [i for i in incidents if i.opened_at < now and (i.resolved_at is None or i.resolved_at >= day_start)]
+    standing = [i for i in touching if not calls.get(i.id, "").startswith(NOT_A_CRISIS)] or touching
+    biggest = max(standing, key=lambda i: (i.severity, i.ratio), default=None)
     return BrandDay(
         brand_label=label,
         mentions=total,
@@ -52,7 +66,9 @@ def brand_day(label: str, buckets: Sequence[Bucket], incidents: Sequence[Inciden
         opened=sum(1 for i in touching if i.opened_at >= day_start),
         ongoing=sum(1 for i in touching if i.resolved_at is None or i.resolved_at >= now),
         resolved=sum(1 for i in touching if i.resolved_at is not None and i.resolved_at < now),
-        biggest=max(touching, key=lambda i: (i.severity, i.ratio), default=None),
+        biggest=biggest,
+        dismissed=sum(1 for i in touching if calls.get(i.id, "").startswith(NOT_A_CRISIS)),
+        biggest_call=calls.get(biggest.id, "") if biggest else "",
     )
 
 
@@ -69,9 +85,12 @@ def summary_text(days: Sequence[BrandDay], local_day: date) -> str:
         if day.biggest is None:
             return line + (", calm" if detail else "")
         incidents = f"{day.opened} new/{day.ongoing} open/{day.resolved} over" if detail > 1 else ""
+        if day.dismissed and detail > 1:
+            incidents += f"/{day.dismissed} {NOT_A_CRISIS}"
         what = ", ".join(day.biggest.drivers[: 2 if detail > 1 else 1])
         big = f"SEV{day.biggest.severity} {day.biggest.ratio:.0f}x" + (f" {what}" if what and detail else "")
-        return f"{line}; {incidents + '; ' if incidents else ''}{clean(big, 40)}"
+        call = f" ({clean(day.biggest_call, 40)})" if day.biggest_call and detail else ""
+        return f"{line}; {incidents + '; ' if incidents else ''}{clean(big, 40)}{call}"
 
     if not ordered:
         return f"{head}: no brands watched."
