@@ -263,6 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
             target_options(action)
     brands.set_defaults(func=cmd_brands)
 
+    from infra.incidents_cli import add_parser as add_incidents
+
+    add_incidents(sub, target_options)
+
     sentiment = sub.add_parser("sentiment", help="score mentions in a JSON Lines file")
     sentiment.add_argument("--input", required=True, help="mentions in the replay format (JSON Lines)")
     sentiment.add_argument("--output", required=True, help="the same lines with sentiment and sentiment_score")

@@ -148,3 +148,32 @@ def test_an_acknowledgement_is_shared_once_with_the_others_told(opened: str) -> 
     subjects = [str(email.message_from_string(m.raw_data, policy=email.policy.default)["Subject"]) for m in notes]
     assert subjects == ["[SEV3] Acme Air: taken by On-call"] * 2
     assert "Acknowledged by On-call" in _get(opened)["body"]
+
+
+def test_groundswell_incidents_lists_shows_and_exports_what_the_page_shows(
+    opened: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from infra.cli import main
+
+    _post(opened, "ack")
+    capsys.readouterr()  # the handler's metrics
+    assert main(["incidents", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 1 and listed[0].startswith("acme-air:20261120T1405") and "acknowledged" in listed[0]
+    assert "SEV3" in listed[0] and "outage, refund, app" in listed[0]
+    assert main(["incidents", "list", "--open", "--brand", "acme-air"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+    assert main(["incidents", "show", "acme-air:20261120T1405", "--posts", "3"]) == 0
+    shown = capsys.readouterr().out
+    for expected in ("Acknowledged by On-call", "Negative posts:", "Texted On-call (sms): the alert", "Sample posts"):
+        assert expected in shown, expected
+    assert shown.count(" interactions") == 3
+    assert main(["incidents", "export"]) == 0
+    [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert record["acknowledged_by"] == "On-call" and record["incident"]["id"] == "acme-air:20261120T1405"
+    assert record["facts"]["Negative posts"].startswith("84 in 15m") and len(record["samples"]) == 25
+    assert any("Texted On-call" in m["what"] for m in record["timeline"])
+    assert main(["incidents", "show", "acme-air:nope"]) == 1
+    assert "no incident" in capsys.readouterr().err

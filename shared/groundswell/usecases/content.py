@@ -15,7 +15,7 @@ FACTS_HISTORY = timedelta(days=8)  # the negative share's "usual" and the summar
 
 
 class Content:
-    def __init__(self, store: AlertingStore, channels: Channels):
+    def __init__(self, store: AlertingStore, channels: Channels | None):
         self._store, self._channels = store, channels
         self._reads: dict[tuple[str, datetime, datetime], list[Bucket]] = {}  # buckets read in this invocation
 
@@ -31,22 +31,31 @@ class Content:
     def email_content(self, notice: Notice, timezone: str, now: datetime, samples: int = 5) -> tuple[Notice, bytes]:
         """The notice (already :meth:`with_facts`) with its sample posts, and its 48-hour chart (the email needs
         them; the SMS does not). Buckets are read once per incident per invocation, whoever the email is for."""
-        from groundswell.domain.alerting.chart import hourly_series, render_png
+        return self.with_samples(notice, samples), self.chart(notice, timezone, now)
+
+    def with_samples(self, notice: Notice, count: int = 5) -> Notice:
+        """The notice with up to ``count`` sample posts of its episode (not of the hours before it)."""
         from groundswell.domain.alerting.samples import choose_samples
 
         incident = notice.incident
         peak_end = incident.peak_at + timedelta(minutes=5)
-        buckets = self._buckets(incident, now)
         sampled = timedelta(minutes=min(max(incident.window_minutes, 60), 240))  # a long run: its last 4 hours
-        episode_start = max(peak_end - sampled, incident.since)  # posts of the episode, not of the hours before
+        episode_start = max(peak_end - sampled, incident.since)
         mentions = self._store.mentions.mentions(incident.brand, episode_start, peak_end)
-        chosen = tuple(choose_samples(mentions, incident.drivers, samples))
-        enriched = notice.model_copy(update={"samples": chosen})
+        return notice.model_copy(update={"samples": tuple(choose_samples(mentions, incident.drivers, count))})
+
+    def chart(self, notice: Notice, timezone: str, now: datetime) -> bytes:
+        """The brand's 48-hour chart (PNG) up to ``now``, the incident's opening marked."""
+        from groundswell.domain.alerting.chart import hourly_series, render_png
+
         title = f"{notice.brand_label}: negative mentions per hour, last 48 hours"
-        chart = render_png(
-            hourly_series(buckets, bucket_start(now)), title=title, timezone=timezone, opened_at=incident.opened_at
+        buckets = self._buckets(notice.incident, now)
+        return render_png(
+            hourly_series(buckets, bucket_start(now)),
+            title=title,
+            timezone=timezone,
+            opened_at=notice.incident.opened_at,
         )
-        return enriched, chart
 
     def _buckets(self, incident: IncidentView, now: datetime) -> list[Bucket]:
         """The brand's buckets for the chart and the facts: read once per incident and invocation."""
@@ -66,6 +75,8 @@ class Content:
         return self._reads[key]
 
     def link(self, recipient: Recipient, notices: list[Notice], now: datetime) -> str:
+        if self._channels is None:
+            raise ValueError("links need the notifier's channels (ALERT_LINK_BASE and its signing key)")
         record = links.LinkRecord(
             recipient=recipient.key,
             recipient_name=recipient.name,

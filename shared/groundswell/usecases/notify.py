@@ -40,7 +40,7 @@ class Notifier:
         self.states = AlertStates(store.deliveries)
         self.deliverer = Deliverer(store, channels)
         self.actions = Actions(self.deliverer, self.states)
-        self.pages = IncidentPages(self.deliverer, self.states, self.actions)
+        self.pages = IncidentPages(self.deliverer, self.actions)
         self.act, self.check_link, self.inbound_sms, self.page = (
             self.actions.act,
             self.actions.check_link,

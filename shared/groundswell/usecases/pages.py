@@ -3,6 +3,7 @@ transitions and messages, the counts and the posts (rendered by :mod:`groundswel
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -11,9 +12,11 @@ from groundswell.domain.alerting.lifecycle import AlertState
 from groundswell.domain.alerting.notices import AlertKind, IncidentView, Notice, local_time, window_label
 from groundswell.domain.alerting.page import IncidentPage, Moment, render
 from groundswell.domain.models import Brand, Channel, Recipient
+from groundswell.domain.ports import AlertingStore
 from groundswell.observability import logger
 from groundswell.usecases.actions import Actions, Outcome
-from groundswell.usecases.alert_states import AlertStates, readable
+from groundswell.usecases.alert_states import readable
+from groundswell.usecases.content import Content
 from groundswell.usecases.deliver import Deliverer
 
 SAMPLES, MORE_SAMPLES = 5, 25
@@ -22,56 +25,42 @@ WHAT = {"open": "the alert", "escalate": "that it got worse", "reminder": "a rem
 STATUS_NOTES = {"held": " (held for quiet hours)", "failed": " (failed, retrying)", "undeliverable": " (refused)"}
 
 
-class IncidentPages:
-    def __init__(self, deliverer: Deliverer, states: AlertStates, actions: Actions):
-        self._deliverer, self._states, self._actions = deliverer, states, actions
-        self._store = deliverer.store
+class IncidentFacts:
+    """What is known of one incident, as the page and ``groundswell incidents`` show it: no link needed."""
 
-    def show(self, token: str, now: datetime, *, more: bool = False, banner: str = "") -> tuple[Outcome, str]:
-        """The page for a link (its HTML), or why not (REFUSED and the reason)."""
-        verdict, record = self._actions.check_link(token, now)
-        if record is None:
-            return Outcome.REFUSED, verdict.reason
-        self._deliverer.start()
-        brands = {name: self._store.brands.get(name) for name in record.brands}
-        viewer = next((r for b in brands.values() if b for r in b.recipients if r.key == record.recipient), None)
-        timezone = viewer.timezone if viewer else next((b.timezone for b in brands.values() if b), "UTC")
-        pages = []
-        for incident_id in record.incidents:
-            state = self._state(incident_id)
-            brand = brands.get(state.incident.brand) if state else None
-            if state is not None and brand is not None:
-                pages.append(self._page(state, brand, timezone, now, more))
-        if not pages:
-            return Outcome.INVALID, "This incident can no longer be shown."
-        html = render(pages, viewer=record.recipient_name, timezone=timezone, more_url="?more=1", banner=banner)
-        return Outcome.DONE, html
+    def __init__(self, store: AlertingStore, content: Content):
+        self._store, self._content = store, content
 
-    def _state(self, incident_id: str) -> AlertState | None:
+    def state(self, incident_id: str) -> AlertState | None:
         stored = self._store.deliveries.alert_state(incident_id)
         return readable(AlertState, stored.state, "alert state", incident_id) if stored else None
 
-    def _page(self, state: AlertState, brand: Brand, timezone: str, now: datetime, more: bool) -> IncidentPage:
+    def page(
+        self, state: AlertState, brand: Brand, timezone: str, now: datetime, *, samples: int, chart: bool
+    ) -> IncidentPage:
+        """The incident's page content as of ``now``: its numbers, ``samples`` sample posts, its chart (when
+        ``chart``), status and timeline. Counts or posts that cannot be read leave those parts out."""
         incident = state.incident
         kind = AlertKind.RESOLVED if state.resolved else AlertKind.OPEN
-        notice = Notice(kind=kind, incident=incident, brand_label=brand.label)
-        content, chart = self._deliverer.content, None
+        notice, png = Notice(kind=kind, incident=incident, brand_label=brand.label), None
         try:
-            notice = content.with_facts(notice, now)
-            notice, chart = content.email_content(notice, timezone, now, samples=MORE_SAMPLES if more else SAMPLES)
-        except Exception as exc:  # the page still shows the incident without its counts, chart or posts
-            logger.warning("incident page content unavailable", extra={"incident": incident.id, "error": str(exc)})
+            notice = self._content.with_facts(notice, now)
+            notice = self._content.with_samples(notice, samples)
+            png = self._content.chart(notice, timezone, now) if chart else None
+        except Exception as exc:  # the incident is still shown without its counts, chart or posts
+            logger.warning("incident content unavailable", extra={"incident": incident.id, "error": str(exc)})
         return IncidentPage(
             notice=notice,
             status=status(state, timezone, now),
-            timeline=self._timeline(state, brand),
-            chart=chart,
+            timeline=self.timeline(state, brand),
+            chart=png,
             actionable=not state.resolved and state.verdict is None,
             verdict_allowed=state.verdict is None,
-            more_posts=not more and len(notice.samples) >= SAMPLES,
+            more_posts=len(notice.samples) >= samples,
         )
 
-    def _timeline(self, state: AlertState, brand: Brand) -> list[Moment]:
+    def timeline(self, state: AlertState, brand: Brand) -> list[Moment]:
+        """Opened, escalated, who was told on which channel and when, who acknowledged or decided, all clear."""
         incident = state.incident
         moments = [
             Moment(at, transition(kind, raw))
@@ -90,6 +79,37 @@ class IncidentPages:
             call = "Resolved" if state.verdict.call == "resolved" else "Marked not a crisis"
             moments.append(Moment(state.verdict.at, f"{call} by {state.verdict.by}"))
         return sorted(moments, key=lambda m: m.at)
+
+
+class IncidentPages:
+    """The page behind an alert's signed link."""
+
+    def __init__(self, deliverer: Deliverer, actions: Actions):
+        self._deliverer, self._actions = deliverer, actions
+        self._store = deliverer.store
+        self.facts = IncidentFacts(deliverer.store, deliverer.content)
+
+    def show(self, token: str, now: datetime, *, more: bool = False, banner: str = "") -> tuple[Outcome, str]:
+        """The page for a link (its HTML), or why not (REFUSED and the reason)."""
+        verdict, record = self._actions.check_link(token, now)
+        if record is None:
+            return Outcome.REFUSED, verdict.reason
+        self._deliverer.start()
+        brands = {name: self._store.brands.get(name) for name in record.brands}
+        viewer = next((r for b in brands.values() if b for r in b.recipients if r.key == record.recipient), None)
+        timezone = viewer.timezone if viewer else next((b.timezone for b in brands.values() if b), "UTC")
+        pages = []
+        for incident_id in record.incidents:
+            state = self.facts.state(incident_id)
+            brand = brands.get(state.incident.brand) if state else None
+            if state is not None and brand is not None:
+                count = MORE_SAMPLES if more else SAMPLES
+                page = self.facts.page(state, brand, timezone, now, samples=count, chart=True)
+                pages.append(replace(page, more_posts=page.more_posts and not more))
+        if not pages:
+            return Outcome.INVALID, "This incident can no longer be shown."
+        html = render(pages, viewer=record.recipient_name, timezone=timezone, more_url="?more=1", banner=banner)
+        return Outcome.DONE, html
 
 
 def transition(kind: str, raw: str) -> str:
