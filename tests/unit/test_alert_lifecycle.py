@@ -61,8 +61,11 @@ def test_acknowledging_stops_reminders_and_the_ladder_but_not_news() -> None:
     assert {n for n, _, _ in names} == {"On-call", "Night owl"}  # the ladder stays on its first rung once acked
 
 
+ONE_RUNG = [{"role": "pr_oncall", "after_minutes": 0}]  # nobody above the on-call: they keep being reminded
+
+
 def test_reminders_back_off_with_distinct_steps_and_snooze_pauses_them() -> None:
-    b, state = brand(reminder_minutes=60), AlertState(incident=make_incident(opened_at=T0))
+    b, state = brand(reminder_minutes=60, escalation=ONE_RUNG), AlertState(incident=make_incident(opened_at=T0))
     sent(on_transition(state, "open", b, T0), state, T0)
     first = [d for d in on_tick(state, b, T0 + timedelta(minutes=61)) if d.kind is AlertKind.REMINDER]
     assert {d.step for d in first} == {"reminder-20261120T1405"}
@@ -76,7 +79,7 @@ def test_reminders_back_off_with_distinct_steps_and_snooze_pauses_them() -> None
 
 def test_an_unacknowledged_day_long_crisis_reminds_each_person_at_1_2_4_8_hours_not_every_hour() -> None:
     """Before, the US Airways meltdown replay sent one recipient 19 reminders (one an hour, all night)."""
-    b, state = brand(reminder_minutes=60), AlertState(incident=make_incident(opened_at=T0))
+    b, state = brand(reminder_minutes=60, escalation=ONE_RUNG), AlertState(incident=make_incident(opened_at=T0))
     sent(on_transition(state, "open", b, T0), state, T0)
     times = []
     for step in range(1, 19 * 12):  # ticks every 5 minutes for 19 hours
@@ -91,6 +94,28 @@ def test_an_unacknowledged_day_long_crisis_reminds_each_person_at_1_2_4_8_hours_
     sent(on_transition(state, "escalate", b, T0 + timedelta(hours=19)), state, T0 + timedelta(hours=19))
     escalated = [t for t in state.told.values() if t.at == T0 + timedelta(hours=19)]
     assert escalated and all(t.reminders == 0 for t in escalated)
+
+
+def test_an_unanswered_reminder_escalates_to_the_next_rung_instead_of_repeating() -> None:
+    ladder = [{"role": "pr_oncall", "after_minutes": 0}, {"role": "comms_lead", "after_minutes": 240}]
+    b, state = brand(reminder_minutes=60, escalation=ladder), AlertState(incident=make_incident(opened_at=T0))
+    sent(on_transition(state, "open", b, T0), state, T0)
+    messages: dict[str, list[tuple[float, str]]] = {}
+    for step in range(1, 19 * 12):  # ticks every 5 minutes for 19 hours, nobody acknowledges
+        now = T0 + timedelta(minutes=5 * step)
+        due = on_tick(state, b, now)
+        for d in due:
+            messages.setdefault(d.recipient.name, []).append(((now - T0).total_seconds() / 3600, d.kind.value))
+        sent(due, state, now)
+    assert messages["On-call"] == [(1.0, "reminder")]  # reminded once, then the lead hears instead of a repeat
+    assert messages["Lead"] == [
+        (3.0, "open"),
+        (4.0, "reminder"),
+        (6.0, "reminder"),
+        (10.0, "reminder"),
+        (18.0, "reminder"),
+    ]
+    assert len(messages.get("Night owl", [])) <= 1  # the other on-call: once at most (not in their quiet hours)
 
 
 def test_resolve_sends_all_clear_to_everyone_told() -> None:

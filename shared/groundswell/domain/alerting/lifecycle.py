@@ -4,9 +4,10 @@
 - **escalate**: severity rose: everyone already told hears again; recipients whose ``min_severity`` it now
   meets hear for the first time (as an open);
 - **ladder**: unacknowledged ``after_minutes`` after opening, the next role hears (as an open, with a note);
-- **reminder**: while unacknowledged and not snoozed, to everyone told so far, backing off: ``reminder_minutes``
-  after their last message, then twice that after each reminder, at most ``reminder_max_minutes`` apart
-  (1 h, 2 h, 4 h, 8 h, 8 h... by default);
+- **reminder**: while unacknowledged and not snoozed, backing off: ``reminder_minutes`` after a person's last
+  message, then twice that after each reminder, at most ``reminder_max_minutes`` apart (1 h, 2 h, 4 h, 8 h...
+  by default). A person is reminded once, not again: their next reminder is the next rung of the ladder hearing
+  now (if it has not yet), and once a higher rung was told, only the highest rung told keeps being reminded;
 - **resolved**: an all clear to everyone who was told.
 
 Acknowledging stops reminders and the ladder; snoozing pauses them until the snooze ends. A severity
@@ -30,7 +31,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from groundswell.domain.alerting.notices import AlertKind, IncidentView
-from groundswell.domain.models import Brand, Channel, Recipient
+from groundswell.domain.models import Brand, Channel, Recipient, Role
 
 URGENT_SEVERITY = 4  # goes through quiet hours and the escalation gap
 ESCALATION_GAP = timedelta(minutes=15)
@@ -113,23 +114,38 @@ def on_tick(state: AlertState, brand: Brand, now: datetime) -> list[Dispatch]:
         return []
     incident, policy = state.incident, brand.alerting
     minutes = _minutes_open(state, now)
-    ladder = _first_time(state, brand, now, note=f"unacknowledged for {minutes:.0f} min")
+    note = f"unacknowledged for {minutes:.0f} min"
+    ladder = _first_time(state, brand, now, note=note)
     reminders: list[Dispatch] = []
+    rank = _ranks(brand)
+    told_people = _told(state, brand)
+    top = max((rank[r.role] for r in told_people if r.role in rank), default=0)
+    above = [r for r in brand.recipients if rank.get(r.role, 0) == top + 1 and r.key not in state.told]
     if policy.reminder_minutes:
-        for recipient in _told(state, brand):
+        for recipient in told_people:
             told = state.told[recipient.key]
             gap = min(policy.reminder_minutes * 2**told.reminders, max(policy.reminder_max_minutes, 1))
             due = minutes >= policy.reminder_minutes and now - told.at >= timedelta(minutes=gap)
-            if due and (not in_quiet_hours(recipient, now) or incident.severity >= URGENT_SEVERITY):
-                reminders.append(
-                    Dispatch(
-                        recipient,
-                        incident.id,
-                        AlertKind.REMINDER,
-                        f"reminder-{told.at:%Y%m%dT%H%M}",  # one per last message: a retry claims the same
-                        note=f"unacknowledged for {minutes:.0f} min",
-                    )
+            if not due or (in_quiet_hours(recipient, now) and incident.severity < URGENT_SEVERITY):
+                continue
+            if told.reminders and rank.get(recipient.role, 0) < top:
+                continue  # reminded once already; the rung above them has been told and is reminded instead
+            if told.reminders and above:  # reminded once already: the next rung hears now, instead of a repeat
+                ladder += [
+                    Dispatch(r, incident.id, AlertKind.OPEN, "open", note=f"{note}; {recipient.name} was reminded")
+                    for r in above
+                    if r.min_severity <= incident.severity and r.key not in {d.recipient.key for d in ladder}
+                ]
+                continue
+            reminders.append(
+                Dispatch(
+                    recipient,
+                    incident.id,
+                    AlertKind.REMINDER,
+                    f"reminder-{told.at:%Y%m%dT%H%M}",  # one per last message: a retry claims the same
+                    note=note,
                 )
+            )
     return _held(ladder, incident.severity, now) + reminders
 
 
@@ -219,6 +235,14 @@ def _first_time(state: AlertState, brand: Brand, now: datetime, note: str = "") 
         for r in brand.recipients
         if r.role in roles and r.min_severity <= incident.severity and r.key not in state.told
     ]
+
+
+def _ranks(brand: Brand) -> dict[Role, int]:
+    """Each role's rung on the brand's escalation ladder: 0 for who hears first, 1 for the next, ..."""
+    first: dict[Role, int] = {}
+    for step in brand.alerting.escalation:
+        first[step.role] = min(first.get(step.role, step.after_minutes), step.after_minutes)
+    return {role: i for i, role in enumerate(sorted(first, key=lambda role: first[role]))}
 
 
 def _told(state: AlertState, brand: Brand) -> list[Recipient]:
