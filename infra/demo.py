@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import re
 import sys
 import time
 from datetime import datetime, timedelta
@@ -72,11 +73,12 @@ def run_demo(output: Path, hours: int = 48) -> int:
         ok = _report(repo, configs, expected, start, end, output, timeline)
         _print_alerts(received, start, acknowledged)
         _write_timeline(output / "timeline.csv", repo, configs, received, acknowledged)
+        _write_incident_page(output / "incident-page.html", received, end)
     elapsed = time.perf_counter() - began
     print(
         f"done in {elapsed:.1f} s; results in {output}/: buckets.csv, incidents.jsonl, timeline.csv (incidents, "
         "alerts and replies in the brand's time), ticks.csv, alerts/ (every SMS, email .eml/.html and chart "
-        "received), lambda.log"
+        "received), incident-page.html (what the on-call's link showed at the end), lambda.log"
     )
     return 0 if ok else 1
 
@@ -113,6 +115,19 @@ def _write_timeline(path: Path, repo: Any, configs: list[dict[str, Any]], inbox:
         for at, brand, event, incident, channel, recipient, detail in rows:
             local = at.astimezone(zones.get(brand, zones[configs[0]["name"]]))
             writer.writerow([f"{local:%Y-%m-%d %H:%M %Z}", brand, event, incident, channel, recipient, detail])
+
+
+def _write_incident_page(path: Path, inbox: Inbox, now: datetime) -> None:
+    """The incident page behind the first SMS's link, as it stands at ``now`` (opening it acts on nothing)."""
+    from groundswell.runtime import notifier
+
+    for message in inbox.messages:
+        found = re.search(r"/a/([0-9A-Za-z]{20})", message.text) if message.channel == "sms" else None
+        if found:
+            outcome, page = notifier().page(found.group(1), now)
+            if outcome.value == "done":
+                path.write_text(page, encoding="utf-8")
+            return
 
 
 def _hour(moment: datetime, start: datetime) -> str:

@@ -177,3 +177,17 @@ def test_groundswell_incidents_lists_shows_and_exports_what_the_page_shows(
     assert any("Texted On-call" in m["what"] for m in record["timeline"])
     assert main(["incidents", "show", "acme-air:nope"]) == 1
     assert "no incident" in capsys.readouterr().err
+
+
+def test_the_timeline_is_in_the_notifiers_time_not_the_tables(aws: Any) -> None:
+    """A replay or the demo runs on a simulated clock: the messages are placed when the notifier sent them."""
+    store = runtime.store()
+    store.brands.put(make_brand(recipients=recipients()))
+    publish("open")
+    notifier = runtime.notifier()
+    notifier.drain(T0 + timedelta(minutes=1))
+    state = _state()
+    brand = store.brands.get("acme-air")
+    assert brand is not None
+    told = [m for m in notifier.pages.facts.timeline(state, brand) if m.what.startswith(("Texted", "Emailed"))]
+    assert len(told) == 2 and {m.at for m in told} == {T0 + timedelta(minutes=1)}

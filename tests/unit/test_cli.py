@@ -9,7 +9,7 @@ def test_every_command_says_what_it_does_in_the_help() -> None:
     parser = build_parser()
     commands = next(a for a in parser._actions if a.dest == "command")
     helps = {c.dest: c.help for c in commands._get_subactions()}
-    assert set(helps) == {"brands", "sentiment", "poll", "detect", "replay", "alerts", "demo"}
+    assert set(helps) == {"brands", "incidents", "sentiment", "poll", "detect", "replay", "alerts", "demo"}
     assert all(h and len(h) < 100 for h in helps.values())
 
 

@@ -53,7 +53,7 @@ class Deliverer:
         for group in by_recipient.values():
             ready = []
             for dispatch in group:
-                payload = claim_payload(dispatch, states[dispatch.incident_id].incident.brand)
+                payload = claim_payload(dispatch, states[dispatch.incident_id].incident.brand, now)
                 status = self.store.deliveries.claim(
                     dispatch.incident_id,
                     dispatch.step,

@@ -82,9 +82,12 @@ def about(notices: Sequence[Notice]) -> tuple[tuple[str, str], ...]:
     return tuple((n.incident.id, n.kind.value) for n in notices)
 
 
-def claim_payload(dispatch: Dispatch, brand: str) -> str:
+def claim_payload(dispatch: Dispatch, brand: str, now: datetime) -> str:
+    """What a delivery claim records: enough to send a held message later, and when it was claimed (the
+    notifier's clock: the incident page's timeline)."""
     return json.dumps(
         {
+            "at": (dispatch.not_before or now).isoformat(),
             "brand": brand,
             "incident": dispatch.incident_id,
             "kind": dispatch.kind.value,

@@ -107,11 +107,14 @@ class DeliveryRepository:
         for item in self._table.query(f"DELIVERY#{incident_id}"):
             step, _, recipient = item["sk"]["S"].partition("#")
             try:
-                kind = str(json.loads(item.get("payload", {}).get("S", "{}")).get("kind", ""))
+                payload = json.loads(item.get("payload", {}).get("S", "{}"))
+                kind, stamp = str(payload.get("kind", "")), payload.get("at")
+                at = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
             except (ValueError, AttributeError):
-                kind = ""
-            stamp = item.get("finished_at", item.get("claimed_at", {})).get("S")
-            at = datetime.fromisoformat(stamp) if stamp else None
+                kind, at = "", None
+            if at is None:  # claimed before the payload carried its time
+                stamp = item.get("finished_at", item.get("claimed_at", {})).get("S")
+                at = datetime.fromisoformat(stamp) if stamp else None
             found.append(DeliveryLog(step, recipient, kind, item.get("status", {}).get("S", ""), at))
         return sorted(found, key=lambda entry: (entry.at is None, entry.at or datetime.min.replace(tzinfo=UTC)))
 
