@@ -325,3 +325,43 @@ def test_a_resolved_burst_does_not_silence_the_next_crisis_that_day() -> None:
     resolved = [t.incident for t in transitions if t.kind == "resolve"]
     burst_end = times[burst + 4]
     assert resolved[0].resolved_at is not None and resolved[0].resolved_at - burst_end <= timedelta(minutes=35)
+
+
+def test_a_backfilled_week_is_learned_not_judged_and_the_brand_has_history_at_once() -> None:
+    """A brand added with a week of backfilled history: its first cycle learns the week (a crisis in it is
+    not news), and a swell on its first day is judged with a full baseline, not a new brand's penalty."""
+    from groundswell.domain.detection.cycle import BrandState, run_cycle, with_history
+    from groundswell.domain.detection.incidents import Incident
+    from groundswell.domain.models import Bucket
+    from infra.memory import MemoryBuckets
+
+    rng = np.random.default_rng(3)
+    added = START + timedelta(days=7)
+    times = [START + timedelta(minutes=5 * i) for i in range(8 * 288)]
+    negative = rng.poisson(2.0, len(times)).astype(float)
+    negative[2 * 288 : 2 * 288 + 24] += 25  # last week's crisis, in the backfill
+    first_day = 7 * 288 + 14 * 12  # 14:00 on the day it was added
+    negative[first_day : first_day + 12] += 12  # a swell on its first day
+    stored = {
+        t: Bucket(brand="b", start=t, total=int(4 * n), negative=int(n), negative_authors=int(n))
+        for t, n in zip(times, negative, strict=True)
+    }
+
+    def run(state: BrandState | None, first: datetime) -> list[Incident]:
+        memory, transitions = MemoryBuckets(stored), []
+        now = first
+        while now <= START + timedelta(days=8):
+            report = run_cycle({"b": state}, now, memory)
+            state, transitions = report.states["b"], transitions + report.transitions
+            now += timedelta(hours=1)
+        return [t.incident for t in transitions if t.kind == "open"]
+
+    backfilled = with_history(None, START, added + timedelta(minutes=10))
+    opened = run(backfilled, added + timedelta(minutes=10))
+    assert [i.opened_at.date() for i in opened] == [times[first_day].date()]  # nothing about last week
+    assert not opened[0].limited_history and opened[0].baseline_days >= 7
+    fresh = MemoryBuckets({t: b for t, b in stored.items() if t >= added})
+    report = run_cycle({"b": None}, added + timedelta(hours=20), fresh)  # the same day without the backfill
+    without = [t.incident for t in report.transitions if t.kind == "open"]
+    assert [i.limited_history for i in without] == [True]  # a new brand's first day: 1,000x stricter
+    assert opened[0].pvalue < without[0].pvalue

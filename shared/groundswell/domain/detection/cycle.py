@@ -28,7 +28,8 @@ from groundswell.domain.ports import Buckets
 PLANNED_FACTOR = 100.0  # during a planned event, the p-value needed to open is this much smaller, and the
 # sustained-shift test (the CUSUM, whose capped p-value would pass any threshold) is left out
 LAG = timedelta(minutes=5)  # a bucket is judged once it is complete and its poll has had time to land
-FIRST_LOOKBACK = timedelta(days=2)  # a brand's first cycle learns from up to two days of stored buckets
+FIRST_LOOKBACK = timedelta(days=2)  # a brand's first cycle learns from up to two days of stored buckets ...
+MAX_HISTORY = timedelta(days=15)  # ... or from its backfilled history (``history_from``), at most this far back
 BUCKETS_PER_DAY = 86400 // BUCKET_SECONDS
 
 
@@ -42,6 +43,7 @@ class BrandState:
     last_bucket: datetime | None = None
     judge_from: datetime | None = None  # buckets before it are learned from, not judged (see ``rebuilt_state``)
     paused_at: datetime | None = None  # paused (``enabled: false``) or unobserved since then: see ``pause``
+    history_from: datetime | None = None  # a new brand's backfilled history starts here: learned, not judged
 
 
 STATE = TypeAdapter(BrandState)
@@ -109,7 +111,7 @@ def run_cycle(
     for brand, previous in states.items():
         state = previous or BrandState()
         if state.last_bucket is None:  # a new brand: learn from its first stored bucket on, not from zeros
-            stored = {b.start: b for b in repository.buckets(brand, until - FIRST_LOOKBACK, until)}
+            stored = {b.start: b for b in repository.buckets(brand, _lookback(state, until), until)}
             start = min(stored, default=until)
         else:
             start = max(state.last_bucket + step, until - FIRST_LOOKBACK)
@@ -170,6 +172,25 @@ def run_cycle(
         if state.judge_from and state.last_bucket and state.last_bucket >= state.judge_from:
             state.judge_from = None  # rebuilt: judged as usual from now on
     return report
+
+
+def _lookback(state: BrandState, until: datetime) -> datetime:
+    """Where a brand's first cycle starts learning: its backfilled history, else ``FIRST_LOOKBACK``."""
+    if state.history_from is None:
+        return until - FIRST_LOOKBACK
+    return max(min(state.history_from, until - FIRST_LOOKBACK), until - MAX_HISTORY)
+
+
+def with_history(state: BrandState | None, history_from: datetime, now: datetime) -> BrandState:
+    """The state a brand needs once a backfill has stored its history from ``history_from``: it learns from
+    there, and judges only buckets it would judge anyway (a backfilled week is history, not news: judging it
+    would alert about last week). A brand the detector already follows is relearned the same way; its open
+    incident is kept."""
+    fresh = rebuilt_state(state.incident if state else None, now)
+    fresh.history_from = history_from
+    if state is not None and state.last_bucket is None:
+        fresh.judge_from = state.judge_from or fresh.judge_from
+    return fresh
 
 
 def _learn_only(state: BrandState, moment: datetime) -> bool:
