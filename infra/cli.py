@@ -51,10 +51,20 @@ def cmd_brands(args: argparse.Namespace) -> int:
     _target(args)
     repo = store()
     if args.action == "add":
+        from groundswell.config import ConfigError
         from groundswell.domain.alerting.people import conflicts
+        from groundswell.runtime import queue_backfills
 
+        before = {b.name: repo.brands.get(b.name) for b in brands}
         repo.brands.put_many(brands)
         print(f"saved {len(brands)} brand(s): {', '.join(b.name for b in brands)}")
+        try:
+            queued = queue_backfills(brands, before)
+        except ConfigError as exc:
+            queued = 0
+            print(f"warning: no history backfilled: {exc} (pass --stack NAME)", file=sys.stderr)
+        if queued:
+            print(f"queued {queued} brand-day(s) of history to backfill ('groundswell brands show NAME' follows it)")
         for line in conflicts(repo.brands.list()):
             print(f"warning: {line} (one person, one set of preferences: docs/alerts.md)", file=sys.stderr)
     elif args.action == "list":
@@ -67,6 +77,9 @@ def cmd_brands(args: argparse.Namespace) -> int:
             print(f"no brand {args.name!r} (see 'groundswell brands list')", file=sys.stderr)
             return 1
         print(found.model_dump_json(indent=2))
+        from groundswell.domain.backfill import MARKER, progress_line
+
+        print(progress_line(repo.cursors.states_under(found.name, MARKER)))
     elif args.action == "remove":
         return _remove_brand(repo, args.name)
     return 0

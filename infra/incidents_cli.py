@@ -16,7 +16,7 @@ from groundswell.domain.models import Brand
 SHOW_POSTS, EXPORT_POSTS = 10, 25
 
 
-def cmd_incidents(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def cmd_incidents(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from groundswell.runtime import store
     from groundswell.usecases.alert_states import readable
     from groundswell.usecases.content import Content
@@ -24,6 +24,7 @@ def cmd_incidents(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     from infra.cli import _target
 
     _target(args)
+    out = out or sys.stdout  # looked up now: a default bound at import would miss a redirected stdout
     repo = store()
     facts, now = IncidentFacts(repo, Content(repo, None)), datetime.now(UTC)
     brands = {b.name: b for b in repo.brands.list()}

@@ -1,7 +1,9 @@
-"""SQS consumer: polls one (brand, source) per message; failed messages are retried, then dead-lettered."""
+"""SQS consumer: polls one (brand, source) per message, or backfills one brand-day of a source's history
+(``"kind": "backfill"``); failed or unfinished messages are retried (a backfill resumes), then dead-lettered."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -17,6 +19,13 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     """Powertools passes the context to a record handler with a ``lambda_context`` parameter."""
     time_left = lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context is not None else None
+    if '"backfill"' in record.body:  # cheap first look; the model decides
+        from groundswell.domain.backfill import BackfillRequest
+
+        body = json.loads(record.body)
+        if isinstance(body, dict) and body.get("kind") == "backfill":
+            runtime.backfill(BackfillRequest.model_validate(body), time_left=time_left)
+            return
     runtime.poll(runtime.PollRequest.model_validate_json(record.body), time_left=time_left)
 
 

@@ -30,6 +30,9 @@ from groundswell.usecases import push as pushing
 from groundswell.usecases.dispatch import PollRequest, poll_requests
 
 if TYPE_CHECKING:
+    from groundswell.domain.backfill import BackfillRequest
+    from groundswell.domain.models import Brand
+    from groundswell.usecases.backfill import BackfillReport
     from groundswell.usecases.notify import Notifier
 
 __all__ = ["PollRequest", "poll_requests"]
@@ -117,6 +120,44 @@ def poll(request: PollRequest, time_left: float | None = None) -> IngestReport |
         now=request.now or datetime.now(UTC),
         failing_threshold=settings().failing_source_threshold,
         budget=None if time_left is None else deadline(time_left - POLL_RESERVE_SECONDS),
+    )
+
+
+def queue_backfills(brands: Sequence[Brand], before: dict[str, Brand | None], now: datetime | None = None) -> int:
+    """Queues the backfill of each brand newly added, or of its sources newly added (``before``: the brands as
+    they were); returns how many brand-days were queued. ``now``: a simulation's clock."""
+    from groundswell.domain.backfill import history_sources, plan
+
+    queue_url = settings().poll_queue_url
+    requests = []
+    for brand in brands:
+        earlier = before.get(brand.name)
+        known = set(history_sources(earlier)) if earlier else set()
+        added = [s for s in history_sources(brand) if s not in known]
+        if added and brand.backfill_days:
+            requests += plan(brand, added, now or datetime.now(UTC), brand.backfill_days)
+    if not requests:
+        return 0
+    if not queue_url:
+        raise ConfigError("POLL_QUEUE_URL is not set: the backfill of new brands cannot be queued")
+    return Queue(client("sqs"), queue_url).send_all([r.model_dump_json() for r in requests])
+
+
+def backfill(request: BackfillRequest, time_left: float | None = None) -> BackfillReport:
+    """Backfills one brand-day of one source, within the Lambda's remaining time (less the poll reserve)."""
+    from groundswell.domain.backfill import history_sources, plan
+    from groundswell.usecases.backfill import backfill_day
+
+    brand = store().brands.get(request.brand)
+    sources = history_sources(brand) if brand else []
+    return backfill_day(
+        request,
+        store().brands,
+        store(),
+        source(request.source.value),
+        scorer(),
+        plan=plan(brand, sources, request.until, brand.backfill_days) if brand else [],
+        seconds_left=None if time_left is None else time_left - POLL_RESERVE_SECONDS,
     )
 
 

@@ -481,3 +481,27 @@ def test_a_cursor_written_before_the_check_is_trusted_and_upgraded(tmp_path: Pat
     result = ReplayFeed().fetch(brand, {"line": 2}, NOW)
     assert [m.id for m in result.mentions] == ["2"]
     assert result.cursor and result.cursor["head"] and result.cursor["offset"] == path.stat().st_size
+
+
+def test_hackernews_history_pages_back_through_each_phrase_and_past_the_hit_cap() -> None:
+    page = json.loads(fixture_bytes("recorded/hn_search_by_date_CONSTRUCTED.json"))
+    router = Router({"search_by_date": page})
+    source = HackerNewsSearch(http(router), api="https://hn.test/api/v1/search_by_date")
+    brand = make_brand()
+    since, until = datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)
+    cursor, pages, found = None, 0, set()
+    while True:
+        result = source.history(brand, since, until, cursor)
+        pages += 1
+        found |= {m.id for m in result.mentions}
+        if not result.truncated:
+            break
+        cursor = result.cursor
+    assert pages == len(brand.terms.query_phrases()) and found == {"46021001", "46021050"}
+    assert f"created_at_i%3E%3D{int(since.timestamp())}%2Ccreated_at_i%3C{int(until.timestamp())}" in (
+        router.requests[0].full_url
+    )
+    capped = {**page, "nbPages": 50, "page": 9}  # the 10th page of a query with more than 1,000 hits
+    source = HackerNewsSearch(http(Router({"search_by_date": capped})), api="https://hn.test/api/v1/search_by_date")
+    result = source.history(brand, since, until, {"phrase": 0, "page": 9, "before": int(until.timestamp())})
+    assert result.truncated and result.cursor == {"phrase": 0, "page": 0, "before": 1763647391 + 1}

@@ -294,6 +294,9 @@ class Brand(_Strict):
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     alerting: AlertPolicy = Field(default_factory=AlertPolicy)
     enabled: bool = True
+    backfill_days: int = Field(
+        default=7, ge=0, le=14, description="days of history fetched when the brand or a source is added (0: none)"
+    )
 
     _tz = field_validator("timezone")(_valid_timezone)
 

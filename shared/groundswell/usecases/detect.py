@@ -11,11 +11,20 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
-from groundswell.domain.detection.cycle import INCIDENT, STATE, BrandState, pause, rebuilt_state, run_cycle
+from groundswell.domain.backfill import history_sources
+from groundswell.domain.detection.cycle import (
+    INCIDENT,
+    STATE,
+    BrandState,
+    pause,
+    rebuilt_state,
+    run_cycle,
+    with_history,
+)
 from groundswell.domain.detection.drivers import describe
 from groundswell.domain.detection.incidents import Incident
 from groundswell.domain.models import Brand, Sentiment
-from groundswell.domain.ports import Brands, DetectorStates, Incidents, Mentions
+from groundswell.domain.ports import Brands, Cursors, DetectorStates, Incidents, Mentions
 from groundswell.observability import count, logger, unreadable
 
 LEASE_SECONDS = 150.0  # the detector's 120 s timeout and a margin: a crashed holder frees it by then
@@ -30,6 +39,8 @@ class DetectStore(Protocol):
     def mentions(self) -> Mentions: ...
     @property
     def incidents(self) -> Incidents: ...
+    @property
+    def cursors(self) -> Cursors: ...
 
 
 def detect(store: DetectStore, now: datetime, *, owner: str, wake: Callable[[], None]) -> dict[str, int]:
@@ -57,6 +68,7 @@ def _cycle(store: DetectStore, now: datetime, wake: Callable[[], None]) -> dict[
     brands = [b for b in every if b.enabled and b.name not in unobserved]
     stored = store.detector.states([b.name for b in every])
     states = {b.name: _state(b.name, stored[b.name], store, now) for b in brands}
+    _take_backfilled_history(brands, states, store, now)
     watched = {b.name for b in brands}
     newly_paused = _newly_paused([b.name for b in every if b.name not in watched], stored, now)
     for name in unobserved & set(newly_paused):
@@ -96,6 +108,31 @@ def _cycle(store: DetectStore, now: datetime, wake: Callable[[], None]) -> dict[
     if published:
         wake()
     return {"brands": report.brands, "buckets": report.buckets, "transitions": published}
+
+
+HISTORY_WAIT_BUCKETS = 2 * 288  # a brand learned this long without its backfill stops waiting for it
+
+
+def _take_backfilled_history(
+    brands: list[Brand], states: dict[str, BrandState | None], store: DetectStore, now: datetime
+) -> None:
+    """Brands whose backfill completed since the last cycle relearn from their history (``with_history``): a
+    baseline at once, instead of a new brand's strict first day. Read only for young brands still waiting."""
+    waiting = [
+        b.name
+        for b in brands
+        if b.backfill_days
+        and history_sources(b)
+        and (
+            (state := states[b.name]) is None
+            or (state.history_from is None and state.detector.negative.baseline.observed < HISTORY_WAIT_BUCKETS)
+        )
+    ]
+    if not waiting:
+        return
+    for name, start in store.cursors.histories(waiting).items():
+        states[name] = with_history(states[name], start, now)
+        logger.info("brand history backfilled: relearning from it", extra={"brand": name, "from": start.isoformat()})
 
 
 def _newly_paused(paused: list[str], stored: dict[str, bytes | None], now: datetime) -> dict[str, BrandState]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from groundswell.adapters.dynamo.table import Table, key
+from groundswell.domain.backfill import MARKER
 from groundswell.domain.ports import CursorConflict, CursorRecord
 
 
@@ -63,6 +64,25 @@ class CursorRepository:
             if "last_success" in item:
                 pair = (item["pk"]["S"].removeprefix("BRAND#"), item["sk"]["S"].removeprefix("CURSOR#"))
                 found[pair] = datetime.fromisoformat(item["last_success"]["S"])
+        return found
+
+    def states_under(self, brand: str, prefix: str) -> dict[str, dict[str, Any]]:
+        """The brand's cursor states whose name starts with ``prefix`` (a backfill's days: its progress)."""
+        found = {}
+        for item in self._table.query(f"BRAND#{brand}", f"CURSOR#{prefix}"):
+            state = json.loads(item["state"]["S"]) if "state" in item else None
+            found[item["sk"]["S"].removeprefix("CURSOR#")] = state if isinstance(state, dict) else {}
+        return found
+
+    def histories(self, brands: Sequence[str]) -> dict[str, datetime]:
+        """Where each brand's backfilled history starts, for the brands whose backfill is complete (its
+        ``domain.backfill.MARKER`` record): one BatchGetItem per 100 brands."""
+        keys = [key(f"BRAND#{brand}", f"CURSOR#{MARKER}") for brand in brands]
+        found = {}
+        for item in self._table.batch_get(keys):
+            state = json.loads(item.get("state", {}).get("S", "{}"))
+            if isinstance(state, dict) and isinstance(state.get("history_from"), str):
+                found[item["pk"]["S"].removeprefix("BRAND#")] = datetime.fromisoformat(state["history_from"])
         return found
 
     def record_failure(self, brand: str, source: str, error: str) -> int:

@@ -71,6 +71,45 @@ class HackerNewsSearch:
         result.cursor = {"created_at_i": newest}
         return result
 
+    def history(self, brand: Brand, since: datetime, until: datetime, cursor: Cursor | None) -> FetchResult:
+        """One page of [since, until), newest first (``domain.backfill.HistorySource``). The cursor walks the
+        brand's query phrases, each one's pages, and past Algolia's 1,000-hit cap by narrowing ``before`` to
+        the oldest hit seen (that second is read again: the mention guard drops the repeats)."""
+        config = brand.source("hackernews")
+        tags = config.tags if isinstance(config, HackerNewsSource) else "(story,comment)"
+        phrases = brand.terms.query_phrases()
+        state = cursor or {}
+        phrase, page = int(state.get("phrase") or 0), int(state.get("page") or 0)
+        before = int(state.get("before") or until.timestamp())
+        result = FetchResult()
+        if phrase >= len(phrases):
+            return result
+        body = self._http.get_json(
+            self._api,
+            {
+                "query": phrases[phrase].lstrip("#"),
+                "tags": tags,
+                "hitsPerPage": PAGE_SIZE,
+                "page": page,
+                "numericFilters": f"created_at_i>={int(since.timestamp())},created_at_i<{before}",
+            },
+        )
+        hits = body.get("hits") if isinstance(body, dict) else None
+        if not isinstance(hits, list):
+            raise HttpError("Algolia reply has no 'hits' list")
+        result.mentions = [m for hit in hits if (m := _to_mention(hit, brand.name, result.problems)) is not None]
+        pages = int(body.get("nbPages") or 0)
+        oldest = min((int(m.created_at.timestamp()) for m in result.mentions), default=None)
+        if page + 1 < min(pages, self._max_pages):
+            result.cursor = {"phrase": phrase, "page": page + 1, "before": before}
+        elif page + 1 >= self._max_pages and pages > self._max_pages and oldest is not None and oldest + 1 < before:
+            result.cursor = {"phrase": phrase, "page": 0, "before": oldest + 1}  # past the 1,000-hit cap
+        elif phrase + 1 < len(phrases):
+            result.cursor = {"phrase": phrase + 1, "page": 0, "before": int(until.timestamp())}
+        result.truncated = result.cursor is not None
+        result.mentions = keep_matching(result.mentions, brand, require_match=False)
+        return result
+
 
 def _to_mention(hit: Any, brand: str, problems: list[Problem]) -> Any:
     object_id = item_id(hit, "objectID")
