@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -505,3 +505,64 @@ def test_hackernews_history_pages_back_through_each_phrase_and_past_the_hit_cap(
     source = HackerNewsSearch(http(Router({"search_by_date": capped})), api="https://hn.test/api/v1/search_by_date")
     result = source.history(brand, since, until, {"phrase": 0, "page": 9, "before": int(until.timestamp())})
     assert result.truncated and result.cursor == {"phrase": 0, "page": 0, "before": 1763647391 + 1}
+
+
+def test_bluesky_history_asks_for_the_day_newest_first_and_follows_its_cursor() -> None:
+    page = recorded("bluesky/searchPosts_response_CONSTRUCTED.json")
+    router = Router(
+        {
+            "createSession": json.loads(fixture_bytes("recorded/bluesky_create_session_CONSTRUCTED.json")),
+            "searchPosts": {**page, "cursor": "next-page"},
+        }
+    )
+    client = http(router)
+    session = BlueskySession(client, lambda: BlueskyCredentials("me.bsky.social", "app-pass"), "https://pds.test")
+    brand = make_brand(terms={"keywords": ["motorist"]}, sources=[{"type": "bluesky"}])
+    since, until = datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 1, 3, tzinfo=UTC)
+    result = BlueskySearch(client, session).history(brand, since, until, {"cursor": "page-2"})
+    [mention] = result.mentions
+    assert mention.created_at.date().isoformat() == "2026-01-02"
+    search = next(r.full_url for r in router.requests if "searchPosts" in r.full_url)
+    for part in ("sort=latest", "since=2026-01-02T00%3A00%3A00%2B00%3A00", "until=2026-01-03", "cursor=page-2"):
+        assert part in search, part
+    assert not result.truncated  # a short page is the last, whatever cursor it carries
+    outside = BlueskySearch(client, session).history(brand, until, until + timedelta(days=1), None)
+    assert outside.mentions == []  # a post dated outside the day (client clocks) is left to its own day
+    from groundswell.adapters.sources import bluesky
+
+    original, bluesky.PAGE_SIZE = bluesky.PAGE_SIZE, 1  # a full page: more may follow
+    try:
+        full = BlueskySearch(client, session).history(brand, since, until, None)
+    finally:
+        bluesky.PAGE_SIZE = original
+    assert full.truncated and full.cursor == {"cursor": "next-page"}
+
+
+def test_mastodon_history_pages_back_from_the_days_end_server_by_server() -> None:
+    statuses = recorded("mastodon/timelines_tag_response_CONSTRUCTED.json")  # one status, 2019-12-08 03:48 UTC
+    router = Router({"one.test": statuses, "two.test": Response(503, {}, b"")})
+    source = MastodonTags(lambda host: http(router, host))
+    brand = make_brand(sources=[{"type": "mastodon", "servers": ["https://one.test", "https://two.test"]}])
+    since, until = datetime(2019, 12, 8, tzinfo=UTC), datetime(2019, 12, 9, tzinfo=UTC)
+    first = source.history(brand, since, until, None)
+    assert f"max_id={int(until.timestamp() * 1000) << 16}" in router.requests[0].full_url  # a Snowflake at `until`
+    assert [m.created_at.date().isoformat() for m in first.mentions] == ["2019-12-08"]
+    assert first.truncated and first.cursor == {"server": 1}  # a short page: this server's day is read
+    second = source.history(brand, since, until, first.cursor)
+    assert not second.truncated and second.mentions == [] and "history unavailable" in second.problems[0].reason
+    later = source.history(brand, until, until + timedelta(days=1), None)
+    assert later.mentions == []  # outside the day asked for
+
+
+def test_rss_history_is_what_each_feed_still_carries_for_the_day() -> None:
+    router = Router(
+        {"ledger.test": fixture_bytes("recorded/rss_publisher_CONSTRUCTED.xml"), "gone.test": Response(404, {}, b"")}
+    )
+    brand = make_brand(sources=[{"type": "rss", "feeds": ["https://ledger.test/feed", "https://gone.test/feed"]}])
+    day = datetime(2026, 11, 20, tzinfo=UTC)
+    first = RssFeeds(http(router)).history(brand, day, day + timedelta(days=1), None)
+    [mention] = first.mentions  # the item about the brand, from that day
+    assert mention.created_at.date() == day.date() and first.truncated and first.cursor == {"feed": 1}
+    second = RssFeeds(http(router)).history(brand, day, day + timedelta(days=1), first.cursor)
+    assert not second.truncated and "history unavailable" in second.problems[-1].reason
+    assert RssFeeds(http(router)).history(brand, day - timedelta(days=1), day, None).mentions == []

@@ -21,7 +21,9 @@ from groundswell.domain.sources import Cursor, FetchResult
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 14
-HISTORY_SOURCES = frozenset({SourceType.HACKERNEWS})  # the sources with a ``history`` (more to come: bluesky, ...)
+# the sources with a ``history``: Bluesky searchPosts since/until, Algolia created_at_i ranges, Mastodon tag
+# timelines paged back with max_id, RSS as far as each feed goes (a replay file is not history)
+HISTORY_SOURCES = frozenset({SourceType.BLUESKY, SourceType.HACKERNEWS, SourceType.MASTODON, SourceType.RSS})
 MARKER = "backfill"  # the progress record (under the cursors) that says the brand's history is complete
 
 

@@ -236,6 +236,34 @@ class BlueskySearch:
         result.cursor = {"since": _minus(since_next, OVERLAP)}
         return result
 
+    def history(self, brand: Brand, since: datetime, until: datetime, cursor: Cursor | None) -> FetchResult:
+        """One page of [since, until), newest first (``domain.backfill.HistorySource``): searchPosts with
+        ``since``/``until`` and ``sort=latest``, continued with its own ``cursor``."""
+        config = brand.source("bluesky")
+        lang = config.lang if isinstance(config, BlueskySource) else None
+        params = {
+            "q": " | ".join(f'"{p}"' if " " in p else p for p in brand.terms.query_phrases()),
+            "sort": "latest",
+            "limit": PAGE_SIZE,
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "lang": lang,
+            "cursor": (cursor or {}).get("cursor"),
+        }
+        body = self._search(params)
+        posts = body.get("posts") if isinstance(body, dict) else None
+        if not isinstance(posts, list):
+            raise HttpError("Bluesky searchPosts reply has no 'posts' list")
+        result = FetchResult()
+        result.mentions = [m for post in posts if (m := self._to_mention(post, brand.name, result.problems))]
+        result.mentions = keep_matching(
+            [m for m in result.mentions if since <= m.created_at < until], brand, require_match=False
+        )
+        next_page = body.get("cursor")
+        if isinstance(next_page, str) and next_page and len(posts) >= PAGE_SIZE:
+            result.cursor, result.truncated = {"cursor": next_page}, True
+        return result
+
     def _search(self, params: dict[str, Any]) -> Any:
         url = f"{self._session.service}/xrpc/app.bsky.feed.searchPosts"
         try:

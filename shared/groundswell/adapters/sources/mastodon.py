@@ -86,6 +86,54 @@ class MastodonTags:
                 result.truncated = True
         return newest
 
+    def history(self, brand: Brand, since: datetime, until: datetime, cursor: Cursor | None) -> FetchResult:
+        """One page of [since, until), newest first (``domain.backfill.HistorySource``): each server's tag
+        timeline paged back with ``max_id``, starting at ``until`` (Mastodon's ids are Snowflakes: the time in
+        their upper bits; a server whose ids are not simply starts from its newest). A server that fails is
+        left out of the day, with a problem logged: history is best effort, the live poll is what counts."""
+        config = brand.source("mastodon")
+        if not isinstance(config, MastodonSource):
+            raise ValueError(f"brand {brand.name!r} has no mastodon source")
+        servers = [str(s).rstrip("/") for s in config.servers]
+        tags = brand.terms.hashtags or [
+            p.replace(" ", "").lstrip("@").split("@")[0] for p in brand.terms.query_phrases()
+        ]
+        state = cursor or {}
+        index = int(state.get("server") or 0)
+        result = FetchResult()
+        if index >= len(servers):
+            return result
+        host = servers[index]
+        max_id = str(state.get("max_id") or int(until.timestamp() * 1000) << 16)
+        try:
+            statuses = self._http_for_server(host).get_json(
+                f"{host}/api/v1/timelines/tag/{tags[0]}",
+                {"limit": PAGE_SIZE, "any[]": tags[1:] or None, "max_id": max_id},
+            )
+            if not isinstance(statuses, list):
+                raise ValueError("tag timeline reply is not a list")
+        except Exception as exc:
+            result.problems.append(Problem("mastodon", host, f"history unavailable: {exc}"[:200]))
+            statuses = []
+        oldest_id, oldest_at = None, None
+        for status in statuses:
+            mention = self._to_mention(status, brand.name, result.problems, host)
+            sid = item_id(status, "id")
+            if sid != "?" and (oldest_id is None or _id_after(oldest_id, sid)):
+                oldest_id = sid
+            if mention is not None:
+                oldest_at = mention.created_at if oldest_at is None else min(oldest_at, mention.created_at)
+                if since <= mention.created_at < until:
+                    result.mentions.append(mention)
+        result.mentions = keep_matching(result.mentions, brand, require_match=False)
+        more_here = len(statuses) >= PAGE_SIZE and oldest_id is not None and (oldest_at is None or oldest_at >= since)
+        if more_here:
+            result.cursor = {"server": index, "max_id": oldest_id}
+        elif index + 1 < len(servers):
+            result.cursor = {"server": index + 1}
+        result.truncated = result.cursor is not None
+        return result
+
     @staticmethod
     def _to_mention(status: Any, brand: str, problems: list[Problem], host: str) -> Any:
         if not isinstance(status, dict):

@@ -43,6 +43,30 @@ class RssFeeds:
         result.cursor = {"feeds": state}
         return result
 
+    def history(self, brand: Brand, since: datetime, until: datetime, cursor: Cursor | None) -> FetchResult:
+        """The items of [since, until) that each feed still carries (``domain.backfill.HistorySource``): a
+        feed keeps only its latest items, so this is as far back as it goes. One feed per call; one that
+        fails is left out of the day, with a problem logged."""
+        config = brand.source("rss")
+        if not isinstance(config, RssSource):
+            raise ValueError(f"brand {brand.name!r} has no rss source")
+        feeds = [str(f) for f in config.feeds]
+        index = int((cursor or {}).get("feed") or 0)
+        result = FetchResult()
+        if index >= len(feeds):
+            return result
+        try:
+            response = self._http.request("GET", feeds[index])
+            items = parse_feed(response.body, feeds[index], brand.name, result.problems)
+        except Exception as exc:
+            result.problems.append(Problem("rss", feeds[index], f"history unavailable: {exc}"[:200]))
+            items = []
+        inside = [m for m in items if since <= m.created_at < until]
+        result.mentions = keep_matching(inside, brand, require_match=True)
+        if index + 1 < len(feeds):
+            result.cursor, result.truncated = {"feed": index + 1}, True
+        return result
+
     def _poll_feed(
         self, url: str, state: dict[str, str], brand: Brand, result: FetchResult, now: datetime
     ) -> dict[str, str]:
