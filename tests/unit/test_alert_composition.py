@@ -307,3 +307,12 @@ def test_the_chart_draws_the_hour_in_progress_as_partial_not_as_a_drop() -> None
     on_the_hour = hourly_series(buckets, datetime(2026, 11, 20, 14, tzinfo=UTC))
     assert on_the_hour.partial_minutes == 0 and on_the_hour.hours[-1] == datetime(2026, 11, 20, 13, tzinfo=UTC)
     assert render_png(series, title="Acme Air", timezone="UTC").startswith(b"\x89PNG")
+
+
+def test_a_taken_note_says_who_took_it_and_offers_no_acknowledgement() -> None:
+    taken = email_notice().model_copy(update={"kind": AlertKind.TAKEN, "note": "taken by Dana"})
+    email = compose([taken], links={taken.incident.id: LINK}, timezone="America/New_York")
+    assert subject([taken]) == "[SEV3] Acme <Air>: taken by Dana"
+    assert "View incident" in email.text and "Acknowledge or snooze" not in email.text
+    text = incident_text(taken, LINK, "America/New_York")
+    assert text == f"Groundswell SEV3 Acme <Air>: taken by Dana. Nothing to do. Details: {LINK}"

@@ -184,6 +184,7 @@ def incident_section(notice: Notice, link: str | None, timezone: str, chart_id: 
     return {
         "title": _KIND_TITLE[notice.kind],
         "resolved": notice.kind is AlertKind.RESOLVED,
+        "view_only": notice.kind in (AlertKind.RESOLVED, AlertKind.TAKEN),  # nothing left to acknowledge
         "brand": safe_text(notice.brand_label, 100),
         "severity": incident.severity,
         "severity_word": SEVERITY_WORDS[incident.severity],
