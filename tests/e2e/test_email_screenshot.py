@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from groundswell.domain.alerting.chart import hourly_series, render_png
 from groundswell.domain.alerting.email import compose
 from groundswell.domain.models import Bucket
 from tests.conftest import ROOT
+from tests.e2e.conftest import run_chromium
 from tests.unit.test_alert_composition import LINK, email_notice
 
 pytestmark = pytest.mark.e2e
@@ -50,26 +50,8 @@ def test_alert_email_renders_in_headless_chromium(chromium: str, tmp_path: Path)
     page.write_text(email.html.replace("cid:chart-0@groundswell", data_uri), encoding="utf-8")
     shot = ROOT / "build" / "email-screenshot.png"
     shot.parent.mkdir(exist_ok=True)
-    subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--window-size={WIDTH},{HEIGHT}",
-            f"--screenshot={shot}",
-            page.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=90,
+    run_chromium(
+        chromium, tmp_path / "profile", f"--window-size={WIDTH},{HEIGHT}", f"--screenshot={shot}", page.as_uri()
     )
     image = Image.open(shot).convert("RGB")
     assert image.size == (WIDTH, HEIGHT)
@@ -128,27 +110,7 @@ def test_the_pillow_chart_reads_as_well_as_the_matplotlib_one_on_a_phone(chromiu
     page.write_text(f'<!DOCTYPE html><meta name="viewport" content="width=device-width">{body}', encoding="utf-8")
     shot = ROOT / "build" / "chart-comparison.png"
     shot.parent.mkdir(exist_ok=True)
-    subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=375,700",
-            f"--screenshot={shot}",
-            page.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=90,
-    )
+    run_chromium(chromium, tmp_path / "profile", "--window-size=375,700", f"--screenshot={shot}", page.as_uri())
     image = Image.open(shot).convert("RGB")
     pixels = image.load()
     assert pixels is not None

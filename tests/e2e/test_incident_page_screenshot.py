@@ -13,6 +13,7 @@ from groundswell.domain.alerting.chart import hourly_series, render_png
 from groundswell.domain.alerting.page import IncidentPage, Moment, render
 from groundswell.domain.models import Bucket
 from tests.conftest import ROOT
+from tests.e2e.conftest import run_chromium
 from tests.e2e.test_email_screenshot import _near
 from tests.unit.test_alert_composition import email_notice
 
@@ -50,26 +51,7 @@ def _page(tmp_path: Path) -> Path:
 
 
 def _chromium(chromium: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            *args,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    return run_chromium(chromium, tmp_path / "profile", *args)
 
 
 def _shot(chromium: str, tmp_path: Path, page: Path, width: int, height: int) -> object:
