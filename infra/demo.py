@@ -120,12 +120,13 @@ def _write_timeline(path: Path, repo: Any, configs: list[dict[str, Any]], inbox:
 def _write_incident_page(path: Path, inbox: Inbox, now: datetime) -> None:
     """The incident page behind the first SMS's link, as it stands at ``now`` (opening it acts on nothing)."""
     from groundswell.runtime import notifier
+    from groundswell.usecases.actions import Outcome
 
     for message in inbox.messages:
         found = re.search(r"/a/([0-9A-Za-z]{20})", message.text) if message.channel == "sms" else None
         if found:
             outcome, page = notifier().page(found.group(1), now)
-            if outcome.value == "done":
+            if outcome is Outcome.DONE:
                 path.write_text(page, encoding="utf-8")
             return
 

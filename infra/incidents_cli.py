@@ -9,8 +9,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from groundswell.domain.alerting.email import incident_section
 from groundswell.domain.alerting.notices import IncidentView, local_time
+from groundswell.domain.alerting.page import facts_section
 from groundswell.domain.models import Brand
 
 SHOW_POSTS, EXPORT_POSTS = 10, 25
@@ -99,7 +99,7 @@ def _line(view: IncidentView, state: Any, zone: str) -> str:
 
 
 def _print_page(page: Any, zone: str, out: TextIO) -> None:
-    section = incident_section(page.notice, None, zone, None)
+    section = facts_section(page.notice, zone)
     out.write(f"{section['brand']}  SEV{section['severity']} ({section['severity_word']})  {section['incident_id']}\n")
     out.write(f"{page.status}\n")
     if section["drivers"]:
@@ -128,7 +128,7 @@ def _record(page: Any, state: Any, zone: str) -> dict[str, Any]:
         "acknowledged_at": state.acked_at.isoformat() if state.acked_at else None,
         "verdict": state.verdict.call if state.verdict else None,
         "verdict_by": state.verdict.by if state.verdict else None,
-        "facts": dict(incident_section(notice, None, zone, None)["rows"]),
+        "facts": dict(facts_section(notice, zone)["rows"]),
         "timeline": [{"at": m.at.isoformat(), "what": m.what} for m in page.timeline],
         "samples": [
             {

@@ -162,14 +162,10 @@ def run_replay(
 
 
 def alert_state(incident_id: str) -> AlertState | None:
-    from groundswell.domain.alerting.lifecycle import AlertState
     from groundswell.runtime import store
+    from groundswell.usecases.alert_states import AlertStates
 
-    stored = store().deliveries.alert_state(incident_id)
-    try:
-        return AlertState.model_validate_json(stored.state) if stored else None
-    except ValueError:
-        return None
+    return AlertStates(store().deliveries).get(incident_id)
 
 
 def incident_line(incident: dict[str, Any], state: AlertState | None = None) -> dict[str, Any]:

@@ -102,8 +102,9 @@ def _http(event: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": 200, "headers": HEADERS, "body": page}
 
 
-def _page(status: int, title: str, body: str, *, escaped: bool = False) -> dict[str, Any]:
-    content = body if escaped else f"<p>{html.escape(body)}</p>"
+def _page(status: int, title: str, body: str) -> dict[str, Any]:
+    """A short page that says one thing (the incident page itself is rendered by the notifier)."""
+    content = f"<p>{html.escape(body)}</p>"
     page = (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
         f'content="width=device-width"><title>{html.escape(title)}</title></head>'

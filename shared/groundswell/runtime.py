@@ -152,7 +152,7 @@ def backfill(request: BackfillRequest, time_left: float | None = None) -> Backfi
     sources = history_sources(brand) if brand else []
     return backfill_day(
         request,
-        store().brands,
+        brand,
         store(),
         source(request.source.value),
         scorer(),

@@ -100,16 +100,16 @@ def test_a_day_cut_short_resumes_where_it_stopped_and_counts_nothing_twice(aws: 
     [today] = requests
     source = History(fail_on=2)  # the first page is stored, the second attempt dies
     with pytest.raises(TimeoutError):
-        backfill_day(today, store.brands, store, source, runtime.scorer(), plan=requests)
+        backfill_day(today, brand, store, source, runtime.scorer(), plan=requests)
     assert _negatives(datetime(2026, 11, 20, tzinfo=UTC)) == 3 * 7  # the newest page: 7 whole hours from 07:30
-    report = backfill_day(today, store.brands, store, source, runtime.scorer(), plan=requests)  # redelivered
+    report = backfill_day(today, brand, store, source, runtime.scorer(), plan=requests)  # redelivered
     assert report.done and report.pages == 1  # resumed at the second page
     assert _negatives(datetime(2026, 11, 20, tzinfo=UTC)) == 3 * 14
-    again = backfill_day(today, store.brands, store, source, runtime.scorer(), plan=requests)  # a late duplicate
+    again = backfill_day(today, brand, store, source, runtime.scorer(), plan=requests)  # a late duplicate
     assert again.pages == 0 and _negatives(datetime(2026, 11, 20, tzinfo=UTC)) == 3 * 14
     with pytest.raises(BackfillUnfinished):  # out of time before a page: progress kept, the message comes back
         other = plan(brand, [SourceType.HACKERNEWS], ADDED + timedelta(days=1), 0)
-        backfill_day(other[0], store.brands, store, History(), runtime.scorer(), plan=other, seconds_left=-1)
+        backfill_day(other[0], brand, store, History(), runtime.scorer(), plan=other, seconds_left=-1)
     assert json.loads(json.dumps(store.cursors.states_under("acme-air", MARKER)))  # readable progress
 
 
@@ -121,7 +121,7 @@ def test_the_detector_learns_a_completed_backfill_at_once(aws: Any) -> None:
     store.brands.put(brand)
     requests = plan(brand, [SourceType.HACKERNEWS], ADDED, 1)
     for request in requests:
-        backfill_day(request, store.brands, store, History(), runtime.scorer(), plan=requests)
+        backfill_day(request, brand, store, History(), runtime.scorer(), plan=requests)
     runtime.detect(ADDED + timedelta(minutes=10), owner="test")
     state = STATE.validate_json(store.detector.states(["acme-air"])["acme-air"] or b"")
     assert state.history_from == datetime(2026, 11, 19, tzinfo=UTC)

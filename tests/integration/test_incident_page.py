@@ -191,3 +191,10 @@ def test_the_timeline_is_in_the_notifiers_time_not_the_tables(aws: Any) -> None:
     assert brand is not None
     told = [m for m in notifier.pages.facts.timeline(state, brand) if m.what.startswith(("Texted", "Emailed"))]
     assert len(told) == 2 and {m.at for m in told} == {T0 + timedelta(minutes=1)}
+
+
+def test_an_open_incidents_peak_is_shown_as_last_reported(opened: str) -> None:
+    """The detector republishes a peak only when it is 1.5x the last: between transitions, the page cannot
+    know the peak is the latest, and says whose it is."""
+    body = _get(opened)["body"]
+    assert "Peak as last reported" in body

@@ -42,6 +42,11 @@ class AlertStates:
             state = rebuilt_state(incident, self._deliveries.sent(incident.id))
         return state, stored.version
 
+    def get(self, incident_id: str) -> AlertState | None:
+        """The incident's alert state as stored, for reading (None when absent or unreadable)."""
+        stored = self._deliveries.alert_state(incident_id)
+        return readable(AlertState, stored.state, "alert state", incident_id) if stored else None
+
     def load_into(self, incident_id: str, work: Work) -> bool:
         stored = self._deliveries.alert_state(incident_id)
         state = readable(AlertState, stored.state, "alert state", incident_id) if stored else None

@@ -18,7 +18,8 @@ from groundswell.domain.backfill import (
     progress_key,
 )
 from groundswell.domain.listening import IngestReport, ListeningStore, ingest
-from groundswell.domain.ports import Brands, CursorConflict
+from groundswell.domain.models import Brand
+from groundswell.domain.ports import CursorConflict
 from groundswell.domain.sentiment import Scorer
 from groundswell.observability import count, logger
 
@@ -33,7 +34,7 @@ class BackfillReport:
 
 def backfill_day(
     request: BackfillRequest,
-    brands: Brands,
+    brand: Brand | None,
     store: ListeningStore,
     source: object,
     scorer: Scorer,
@@ -43,9 +44,9 @@ def backfill_day(
 ) -> BackfillReport:
     """Fetches and stores the day's pages from where an earlier attempt stopped. Out of time, it saves its
     progress and raises :class:`BackfillUnfinished` (the message is redelivered and resumes). ``plan``: every
-    request of the brand's backfill (to tell when its history is complete)."""
+    request of the brand's backfill (to tell when its history is complete); ``brand``: as stored now (None:
+    removed)."""
     report = BackfillReport()
-    brand = brands.get(request.brand)
     if brand is None or not brand.enabled or not isinstance(source, HistorySource):
         logger.info("backfill request for a brand/source that cannot be backfilled; dropped", extra=_about(request))
         return report
@@ -85,9 +86,10 @@ class BackfillUnfinished(RuntimeError):
 
 
 def _complete(brand: str, store: ListeningStore, plan: Sequence[BackfillRequest]) -> datetime | None:
-    """Marks the brand's history complete once every day of its plan is done (idempotent)."""
-    done = {progress_key(r) for r in plan if (store.cursors.load(brand, progress_key(r)).state or {}).get("done")}
-    start = history_from(plan, done)
+    """Marks the brand's history complete once every day of its plan is done (idempotent); its days' progress
+    is read with one query."""
+    progress = store.cursors.states_under(brand, MARKER)
+    start = history_from(plan, {key for key, state in progress.items() if state.get("done")})
     if start is None:
         return None
     marker = store.cursors.load(brand, MARKER)

@@ -15,7 +15,7 @@ from groundswell.domain.models import Brand, Channel, Recipient
 from groundswell.domain.ports import AlertingStore
 from groundswell.observability import logger
 from groundswell.usecases.actions import Actions, Outcome
-from groundswell.usecases.alert_states import readable
+from groundswell.usecases.alert_states import AlertStates
 from groundswell.usecases.content import Content
 from groundswell.usecases.deliver import Deliverer
 
@@ -32,8 +32,7 @@ class IncidentFacts:
         self._store, self._content = store, content
 
     def state(self, incident_id: str) -> AlertState | None:
-        stored = self._store.deliveries.alert_state(incident_id)
-        return readable(AlertState, stored.state, "alert state", incident_id) if stored else None
+        return AlertStates(self._store.deliveries).get(incident_id)
 
     def page(
         self, state: AlertState, brand: Brand, timezone: str, now: datetime, *, samples: int, chart: bool

@@ -8,12 +8,11 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from groundswell.domain.alerting.gsm import segments
-from groundswell.domain.alerting.lifecycle import AlertState
 from groundswell.domain.alerting.notices import IncidentView
 from groundswell.domain.models import Brand, Channel, Recipient
 from groundswell.domain.ports import AlertingStore, DeliveryError, OptedOut
 from groundswell.observability import logger, mask_email
-from groundswell.usecases.alert_states import readable
+from groundswell.usecases.alert_states import AlertStates, readable
 from groundswell.usecases.content import FACTS_HISTORY
 from groundswell.usecases.deliver import Deliverer
 from groundswell.usecases.messages import SentMessage, masked
@@ -59,10 +58,9 @@ def send_summaries(deliverer: Deliverer, brands: Iterable[Brand], now: datetime)
 
 def calls(store: AlertingStore, incidents: Sequence[IncidentView]) -> dict[str, str]:
     """Incident id -> a person's verdict on it from the incident page ("not a crisis per Dana")."""
-    found = {}
+    found, states = {}, AlertStates(store.deliveries)
     for incident in incidents:
-        stored = store.deliveries.alert_state(incident.id)
-        state = readable(AlertState, stored.state, "alert state", incident.id) if stored else None
+        state = states.get(incident.id)
         if state is not None and state.verdict is not None:
             found[incident.id] = f"{state.verdict.call} per {state.verdict.by}"
     return found

@@ -204,7 +204,7 @@ class BlueskySearch:
         since = (cursor or {}).get("since") or (now - timedelta(hours=1)).isoformat()
         result = FetchResult()
         newest: str | None = (cursor or {}).get("since")
-        query = " | ".join(f'"{p}"' if " " in p else p for p in brand.terms.query_phrases())
+        query = _query(brand)
         page_cursor: str | None = None
         for page in range(self._max_pages):
             params = {
@@ -242,7 +242,7 @@ class BlueskySearch:
         config = brand.source("bluesky")
         lang = config.lang if isinstance(config, BlueskySource) else None
         params = {
-            "q": " | ".join(f'"{p}"' if " " in p else p for p in brand.terms.query_phrases()),
+            "q": _query(brand),
             "sort": "latest",
             "limit": PAGE_SIZE,
             "since": since.isoformat(),
@@ -299,6 +299,11 @@ class BlueskySearch:
             replies=count_or_zero(post.get("replyCount")),
             language=langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None,
         )
+
+
+def _query(brand: Brand) -> str:
+    """The brand's search terms as one searchPosts query: phrases quoted, any of them."""
+    return " | ".join(f'"{p}"' if " " in p else p for p in brand.terms.query_phrases())
 
 
 def _minus(stamp: str, delta: timedelta) -> str:

@@ -44,26 +44,14 @@ class HackerNewsSearch:
         seen: set[str] = set()
         for phrase in brand.terms.query_phrases():
             for page in range(self._max_pages):
-                body = self._http.get_json(
-                    self._api,
-                    {
-                        "query": phrase.lstrip("#"),
-                        "tags": tags,
-                        "hitsPerPage": PAGE_SIZE,
-                        "page": page,
-                        "numericFilters": f"created_at_i>{after},created_at_i<={upto}",
-                    },
-                )
-                hits = body.get("hits") if isinstance(body, dict) else None
-                if not isinstance(hits, list):
-                    raise HttpError("Algolia reply has no 'hits' list")
+                hits, pages = self._search(phrase, tags, page, f"created_at_i>{after},created_at_i<={upto}")
                 for hit in hits:
                     mention = _to_mention(hit, brand.name, result.problems)
                     if mention is not None and mention.id not in seen:
                         seen.add(mention.id)
                         result.mentions.append(mention)
                         newest = max(newest, int(mention.created_at.timestamp()))
-                if page + 1 >= int(body.get("nbPages") or 0):
+                if page + 1 >= pages:
                     break
                 if page == self._max_pages - 1:
                     result.truncated = True
@@ -84,21 +72,9 @@ class HackerNewsSearch:
         result = FetchResult()
         if phrase >= len(phrases):
             return result
-        body = self._http.get_json(
-            self._api,
-            {
-                "query": phrases[phrase].lstrip("#"),
-                "tags": tags,
-                "hitsPerPage": PAGE_SIZE,
-                "page": page,
-                "numericFilters": f"created_at_i>={int(since.timestamp())},created_at_i<{before}",
-            },
-        )
-        hits = body.get("hits") if isinstance(body, dict) else None
-        if not isinstance(hits, list):
-            raise HttpError("Algolia reply has no 'hits' list")
+        window = f"created_at_i>={int(since.timestamp())},created_at_i<{before}"
+        hits, pages = self._search(phrases[phrase], tags, page, window)
         result.mentions = [m for hit in hits if (m := _to_mention(hit, brand.name, result.problems)) is not None]
-        pages = int(body.get("nbPages") or 0)
         oldest = min((int(m.created_at.timestamp()) for m in result.mentions), default=None)
         if page + 1 < min(pages, self._max_pages):
             result.cursor = {"phrase": phrase, "page": page + 1, "before": before}
@@ -109,6 +85,23 @@ class HackerNewsSearch:
         result.truncated = result.cursor is not None
         result.mentions = keep_matching(result.mentions, brand, require_match=False)
         return result
+
+    def _search(self, phrase: str, tags: str, page: int, numeric_filters: str) -> tuple[list[Any], int]:
+        """One page of ``search_by_date``: its hits and how many pages the query has."""
+        body = self._http.get_json(
+            self._api,
+            {
+                "query": phrase.lstrip("#"),
+                "tags": tags,
+                "hitsPerPage": PAGE_SIZE,
+                "page": page,
+                "numericFilters": numeric_filters,
+            },
+        )
+        hits = body.get("hits") if isinstance(body, dict) else None
+        if not isinstance(hits, list):
+            raise HttpError("Algolia reply has no 'hits' list")
+        return hits, int(body.get("nbPages") or 0)
 
 
 def _to_mention(hit: Any, brand: str, problems: list[Problem]) -> Any:

@@ -35,9 +35,7 @@ class MastodonTags:
         config = brand.source("mastodon")
         if not isinstance(config, MastodonSource):
             raise ValueError(f"brand {brand.name!r} has no mastodon source")
-        tags = brand.terms.hashtags or [
-            p.replace(" ", "").lstrip("@").split("@")[0] for p in brand.terms.query_phrases()
-        ]
+        tags = _tags(brand)
         positions: dict[str, str] = dict((cursor or {}).get("min_id", {}))
         result = FetchResult()
         seen: set[str] = set()
@@ -95,9 +93,7 @@ class MastodonTags:
         if not isinstance(config, MastodonSource):
             raise ValueError(f"brand {brand.name!r} has no mastodon source")
         servers = [str(s).rstrip("/") for s in config.servers]
-        tags = brand.terms.hashtags or [
-            p.replace(" ", "").lstrip("@").split("@")[0] for p in brand.terms.query_phrases()
-        ]
+        tags = _tags(brand)
         state = cursor or {}
         index = int(state.get("server") or 0)
         result = FetchResult()
@@ -164,6 +160,11 @@ class MastodonTags:
             replies=count_or_zero(original.get("replies_count")),
             language=original.get("language") if isinstance(original.get("language"), str) else None,
         )
+
+
+def _tags(brand: Brand) -> list[str]:
+    """The tags a brand is followed by: its hashtags, else its terms run together (``acme air`` -> ``acmeair``)."""
+    return brand.terms.hashtags or [p.replace(" ", "").lstrip("@").split("@")[0] for p in brand.terms.query_phrases()]
 
 
 def _id_after(candidate: str, current: str) -> bool:

@@ -140,7 +140,12 @@ def _right_now(notice: Notice, timezone: str) -> str:
     return f"{facts.recent_negative} in the last 2h to {local_time(facts.as_of, timezone)} ({usual})"
 
 
-def incident_section(notice: Notice, link: str | None, timezone: str, chart_id: str | None) -> dict[str, Any]:
+def incident_section(
+    notice: Notice, link: str | None, timezone: str, chart_id: str | None, *, peak_may_be_older: bool = False
+) -> dict[str, Any]:
+    """The values the templates show for one incident. ``peak_may_be_older``: the detector republishes a peak
+    only when it is 1.5x the last, so one shown later than its transition (a reminder, the incident page) is
+    labelled as last reported."""
     incident, facts = notice.incident, notice.facts
     rows = [
         (
@@ -164,7 +169,8 @@ def incident_section(notice: Notice, link: str | None, timezone: str, chart_id: 
         minutes = max(5, round((incident.resolved_at - incident.since).total_seconds() / 60))
         rows.append(("Lasted", window_label(minutes)))
     peak = f"{incident.observed:.0f} in {window_label(incident.window_minutes)} ({incident.ratio:.1f}x)"
-    label = "Peak as last reported" if notice.kind is AlertKind.REMINDER else "Peak"  # a reminder's may be older
+    older = peak_may_be_older or notice.kind is AlertKind.REMINDER
+    label = "Peak as last reported" if older else "Peak"
     rows.append((label, f"{peak}, {local_time(incident.peak_at, timezone, with_day=True)}"))
     sources = [
         f"{safe_text(name, 30)} {spike:.0%} of the spike (usually {base:.0%})"

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from groundswell.domain.alerting.email import environment, incident_section, safe_text
-from groundswell.domain.alerting.notices import Notice, local_time
+from groundswell.domain.alerting.notices import AlertKind, Notice, local_time
 
 SNOOZE_HOURS = (1, 2, 4)
 
@@ -57,8 +57,14 @@ def render(pages: Sequence[IncidentPage], *, viewer: str, timezone: str, more_ur
     )
 
 
+def facts_section(notice: Notice, timezone: str) -> dict[str, Any]:
+    """An incident's values as the page (and ``groundswell incidents``) show them, between its transitions:
+    until the all clear, its peak is the one last reported."""
+    return incident_section(notice, None, timezone, None, peak_may_be_older=notice.kind is not AlertKind.RESOLVED)
+
+
 def _context(page: IncidentPage, timezone: str) -> dict[str, Any]:
-    context = incident_section(page.notice, None, timezone, None)
+    context = facts_section(page.notice, timezone)
     chart = base64.b64encode(page.chart).decode("ascii") if page.chart else None
     return {
         **context,
