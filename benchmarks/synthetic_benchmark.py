@@ -6,9 +6,12 @@ Brands with seasonal negative-binomial negative mentions (0.3 to 60 per 5 minute
 quiet nights, quieter weekends) run for three weeks through the detector function's own ``run_cycle`` (one call
 per simulated day). Injected in week 3: swells of 1.5x to 10x reached over a 15- or 120-minute ramp and held for
 3 hours (new authors), a one-person burst (20 complaints in an hour), and a slow +50% level shift over a day
-(undeclared, and declared as a planned event). Also two days without buckets (days 14-15): a paused brand,
+(undeclared, and declared as a planned event); attention swells (all mentions 3x to 10x for 3 hours, the
+negatives unchanged: mockery, not complaints). Also two days without buckets (days 14-15): a paused brand,
 every source silent, or nothing marked; and two days at half the mentions (one of two sources failing).
-Reported: detection rate and median delay of swells; false alerts per brand-week on clean weeks 2-3; and the
+Reported: detection rate and median delay of swells; false alerts per brand-week on clean weeks 2-3 (crisis
+incidents, and apart attention notices per brand-month); attention swells noticed, how soon, and whether any
+paged; and the
 same for the oracle: Page's CUSUM for a doubling on the *true* mean and phi, its threshold set so that it raises
 the same number of false alerts on the clean runs (at least one, so the comparison is not degenerate).
 """
@@ -70,11 +73,15 @@ def detector_openings(
     settings: DetectionSettings,
     severities: Counter[int] | None = None,
     all_clear: dict[int, int] | None = None,
+    *,
+    total: np.ndarray | None = None,
+    attention: list[int] | None = None,
 ) -> list[int]:
-    """Buckets where the detector opened incidents (the detector function's cycle, once per simulated day).
-    ``severities`` counts each incident's highest severity; ``all_clear`` gets, per opening bucket, the bucket
-    whose judgement resolved it (its all-clear is sent then)."""
-    total = negative * 4
+    """Buckets where the detector opened crisis incidents (the detector function's cycle, once per simulated
+    day). ``severities`` counts each incident's highest severity; ``all_clear`` gets, per opening bucket, the
+    bucket whose judgement resolved it (its all-clear is sent then); ``attention`` the buckets where attention
+    notices opened. ``total``: all mentions (default: four times the negatives)."""
+    total = negative * 4 if total is None else total
     stored = {
         START + timedelta(minutes=5 * i): Bucket(
             brand="b",
@@ -90,7 +97,10 @@ def detector_openings(
     for day in range(1, 22):
         report = run_cycle({"b": state}, START + timedelta(days=day, minutes=5), memory, settings={"b": settings})
         state = report.states["b"]
-        opened += [bucket_index(t.incident.opened_at) for t in report.transitions if t.kind == "open"]
+        opens = [t.incident for t in report.transitions if t.kind == "open"]
+        opened += [bucket_index(i.opened_at) for i in opens if i.kind == "crisis"]
+        if attention is not None:
+            attention += [bucket_index(i.opened_at) for i in opens if i.kind == "attention"]
         for t in report.transitions:
             highest[t.incident.id] = max(highest.get(t.incident.id, 0), t.incident.severity)
             if t.kind == "resolve" and all_clear is not None and t.at is not None:
@@ -163,7 +173,7 @@ def main() -> None:
     seeds, preset = args.seeds, DetectionSettings(sensitivity=args.sensitivity)
     began = time.perf_counter()
     weeks_clean = 2 * len(RATES) * seeds  # weeks 2-3 of the clean runs
-    clean_ours, clean_stats, scenario_rows = 0, [], []
+    clean_ours, clean_stats, scenario_rows, clean_attention = 0, [], [], 0
     swell_severities: dict[float, Counter[int]] = {}  # by brand rate
     swell_endings: list[float] = []  # minutes from a 3x+ swell's end to its all-clear
     swell_reopened = 0
@@ -172,7 +182,9 @@ def main() -> None:
             rng = np.random.default_rng([int(rate * 10), seed])
             mu = baseline_means(rate)
             x = draw(rng, mu)
-            clean_ours += sum(1 for o in detector_openings(x, x, preset) if o >= 7 * 288)
+            noticed: list[int] = []
+            clean_ours += sum(1 for o in detector_openings(x, x, preset, attention=noticed) if o >= 7 * 288)
+            clean_attention += sum(1 for o in noticed if o >= 7 * 288)
             clean_stats.append(oracle_statistic(x, mu)[7 * 288 :])
     # the oracle's threshold: as many false alerts on the clean weeks as ours (at least one)
     target = max(clean_ours, 1)
@@ -182,6 +194,11 @@ def main() -> None:
     print(
         f"sensitivity {args.sensitivity}; clean runs: {weeks_clean} brand-weeks; detector false alerts {clean_ours} "
         f"({clean_ours / weeks_clean:.2f} per brand-week); oracle threshold h = {h:.1f} for <= {target}"
+    )
+    months = weeks_clean * 7 / 30.4
+    print(
+        f"attention notices on the clean weeks: {clean_attention} ({clean_attention / months:.2f} per brand-month; "
+        "goal at most 1)"
     )
     print(f"{'rate/5min':>9}{'swell':>7}{'ramp':>6}{'detected':>10}{'delay (median, min)':>21}{'oracle delay':>14}")
     for rate in RATES:
@@ -254,6 +271,29 @@ def main() -> None:
             if ended is not None:
                 short_endings.append(ended)
                 short_reopened += again
+    print(f"attention swells (all mentions, negatives unchanged, {HOLD * 5 // 60} h after a 15-minute ramp):")
+    print(f"{'rate/5min':>9}{'swell':>7}{'noticed':>9}{'delay (median, min)':>21}{'crisis opened':>15}")
+    for rate in RATES:
+        for multiplier in MULTIPLIERS[1:]:
+            noticed_runs, delays, paged = 0, [], 0
+            for seed in range(seeds):
+                rng = np.random.default_rng([int(rate * 10), seed, int(multiplier * 10), 33])
+                mu = baseline_means(rate)
+                x = draw(rng, mu)
+                factor = np.zeros(BUCKETS)
+                factor[INJECT : INJECT + RAMPS[0] + HOLD] = (multiplier - 1) * np.minimum(
+                    1.0, (np.arange(RAMPS[0] + HOLD) + 1) / RAMPS[0]
+                )
+                total = x * 4 + draw(rng, 4 * mu * factor)  # the extra posts are not negative
+                notices: list[int] = []
+                crises = detector_openings(x, x, preset, total=total, attention=notices)
+                paged += sum(1 for o in crises if INJECT <= o < INJECT + RAMPS[0] + HOLD)
+                inside = [o for o in notices if INJECT <= o < INJECT + RAMPS[0] + HOLD]
+                if inside:
+                    noticed_runs += 1
+                    delays.append((inside[0] - INJECT) * 5)
+            median = f"{statistics.median(delays):.0f}" if delays else "-"
+            print(f"{rate:>9}{multiplier:>6}x{noticed_runs:>5}/{seeds:<3}{median:>21}{paged:>15}")
     after_gap = {"paused": 0, "silent": 0, "unmarked": 0, "half": 0}
     for rate in RATES:
         for seed in range(seeds):

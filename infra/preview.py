@@ -20,7 +20,8 @@ EXAMPLE_LINK = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on
 
 
 def render_previews(brand: Brand, output: Path, now: datetime | None = None) -> list[Path]:
-    """Writes sms-<kind>.txt, email.eml, email.html and chart.png for an illustrative incident of ``brand``."""
+    """Writes sms-<kind>.txt, email.eml, email.html and chart.png for an illustrative incident of ``brand``, and
+    attention-email.html for an attention notice (email and chat only: it never goes by SMS)."""
     now = now or datetime.now(UTC).replace(second=0, microsecond=0)
     opened = now - timedelta(minutes=40)
     incident = IncidentView(
@@ -68,6 +69,8 @@ def render_previews(brand: Brand, output: Path, now: datetime | None = None) -> 
     output.mkdir(parents=True, exist_ok=True)
     written = []
     for kind in AlertKind:
+        if kind is AlertKind.ATTENTION:
+            continue
         view = incident.model_copy(update={"resolved_at": now}) if kind is AlertKind.RESOLVED else incident
         note = "taken by Dana" if kind is AlertKind.TAKEN else notice.note
         text = incident_text(
@@ -98,7 +101,33 @@ def render_previews(brand: Brand, output: Path, now: datetime | None = None) -> 
         charts={incident.id: chart},
         reason="This is a preview with an illustrative incident.",
     )
+    noticed = incident.model_copy(
+        update={
+            "id": f"{incident.id}:attention",
+            "kind": "attention",
+            "severity": 1,
+            "observed": 109,
+            "expected": 26.2,
+            "window_minutes": 85,
+            "drivers": ("fleek", "fleet", "delete"),
+        }
+    )
+    attention = compose(
+        [
+            notice.model_copy(
+                update={
+                    "kind": AlertKind.ATTENTION,
+                    "incident": noticed,
+                    "facts": Facts(negative_share=0.26, usual_share=0.6),
+                }
+            )
+        ],
+        links={noticed.id: EXAMPLE_LINK},
+        timezone=timezone,
+        reason="This is a preview with an illustrative attention notice.",
+    )
     files = {
+        "attention-email.html": attention.html.encode(),
         "email.eml": bytes(email.mime(sender="alerts@example.com", to="you@example.com")),
         "email.html": email.html.replace("cid:chart-0@groundswell", "chart.png").encode(),
         "chart.png": chart,

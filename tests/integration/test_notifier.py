@@ -3,6 +3,8 @@ opt-out fallback (End User Messaging through botocore's Stubber), quiet-hour hol
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -47,10 +49,12 @@ def emails_sent() -> list[Any]:
     return list(get_backend("ses")["123456789012"]["us-east-1"].sent_messages)
 
 
-def publish(kind: str, **incident: Any) -> Any:
+def publish(transition: str, **incident: Any) -> Any:
     view = make_incident(**{"opened_at": T0, **incident})
     bucket = view.resolved_at or view.peak_at
-    runtime.store().incidents.record(view.brand, view.id, kind, bucket, view.model_dump_json(), kind == "resolve")
+    runtime.store().incidents.record(
+        view.brand, view.id, transition, bucket, view.model_dump_json(), transition == "resolve"
+    )
     return view
 
 
@@ -524,8 +528,6 @@ def test_every_message_gives_the_numbers_as_of_sending_not_the_peaks(notifier: A
     notifier.drain(T0)
     publish("resolve", peak_at=T0 - timedelta(minutes=15), resolved_at=calm - timedelta(minutes=5))
     notifier.drain(calm)
-    import email
-    import email.policy
 
     parsed = [email.message_from_string(m.raw_data, policy=email.policy.default) for m in emails_sent()]
     clear = [m for m in parsed if "All clear" in str(m["Subject"])]
@@ -535,3 +537,28 @@ def test_every_message_gives_the_numbers_as_of_sending_not_the_peaks(notifier: A
     assert "36 in the last 2h" in body and "Lasted: 2h55m" in body, body
     [all_clear] = [t for p, t in sms_sent() if "ALL CLEAR" in t]
     assert "lasted 2h55m, peak 84 neg/15m" in all_clear  # "now 36/2h" too when the link is shorter
+
+
+def test_an_attention_notice_reaches_email_and_chat_once_and_never_sms_or_pagerduty(aws: Any) -> None:
+    slack = {"name": "War room", "channel": "webhook", "address": "https://hooks.slack.com/services/T0/B0/x"}
+    pager = {"name": "PD", "channel": "pagerduty", "address": "R" * 32, "role": "pr_oncall"}
+    runtime.store().brands.put(make_brand(recipients=[*recipients(), slack, pager]))
+    notifier = runtime.notifier()
+    posted = _capture_posts(notifier)
+    noticed = {"id": "acme-air:20261120T1405:attention", "kind": "attention", "severity": 1, "drivers": ("fleek",)}
+    publish("open", **noticed)
+    report = notifier.drain(T0)
+    assert report.sent == 3 and sms_sent() == []  # the desk, the lead (every rung), the war room; not the phone
+    assert sorted(m.destinations[0] for m in emails_sent()) == ["desk@example.com", LEAD]
+    subjects = [
+        str(email.message_from_string(m.raw_data, policy=email.policy.default)["Subject"]) for m in emails_sent()
+    ]
+    assert all(s.startswith("[Attention] Acme Air: 84 posts in 15m, 9x usual") for s in subjects), subjects
+    [(url, payload)] = posted  # Slack only: PagerDuty is paging
+    assert url == slack["address"] and "UNUSUAL ATTENTION" in payload["text"]
+    assert payload["blocks"][-1]["elements"][0]["text"]["text"] == "View incident"
+    for hours in (1, 4, 12):  # no reminders, no ladder
+        notifier.tick(T0 + timedelta(hours=hours))
+    publish("resolve", resolved_at=T0 + timedelta(hours=2), **noticed)
+    notifier.drain(T0 + timedelta(hours=13))
+    assert len(emails_sent()) == 2 and len(posted) == 1 and sms_sent() == []

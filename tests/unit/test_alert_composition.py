@@ -243,6 +243,7 @@ def test_alerts_preview_writes_every_sms_and_the_email(tmp_path: Path) -> None:
     assert main(["alerts", "preview", "--output", str(tmp_path)]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [
+        "attention-email.html",
         "chart.png",
         "email.eml",
         "email.html",
@@ -316,3 +317,36 @@ def test_a_taken_note_says_who_took_it_and_offers_no_acknowledgement() -> None:
     assert "View incident" in email.text and "Acknowledge or snooze" not in email.text
     text = incident_text(taken, LINK, "America/New_York")
     assert text == f"Groundswell SEV3 Acme <Air>: taken by Dana. Nothing to do. Details: {LINK}"
+
+
+def test_an_attention_email_says_posts_not_negatives_and_offers_no_acknowledge() -> None:
+    noticed = make_incident(
+        id="acme-air:20261120T1405:attention",
+        kind="attention",
+        severity=1,
+        observed=109,
+        expected=26.2,
+        window_minutes=85,
+        drivers=("fleek", "fleet"),
+    )
+    notice = Notice(
+        kind=AlertKind.ATTENTION,
+        incident=noticed,
+        brand_label="Acme Air",
+        facts=Facts(negative_share=0.26, usual_share=0.6, growth=3.0, recent_negative=30, recent_usual=20.0),
+    )
+    email = compose([notice], links={noticed.id: LINK}, timezone="UTC")
+    assert email.subject == "[Attention] Acme Air: 109 posts in 1h25m, 4x usual, 26% negative (fleek, fleet)"
+    text = email.text
+    assert text.startswith("UNUSUAL ATTENTION\nAcme Air (a notice, not a page")
+    assert "All posts: 109 in 1h25m (expected 26.2, 4.2x)" in text and "Negative posts" not in text
+    assert "Negative share, last hour: 26% (usually 60%)" in text and "Growth" not in text
+    assert "Right now: 260 in the last 2h (3.6x expected)" in text  # all posts, not the facts' negatives
+    assert "severity" not in text.lower() and "Acknowledge" not in text and f"View incident: {LINK}" in text
+
+
+def test_a_crisis_that_began_as_attention_says_so() -> None:
+    began = datetime(2026, 11, 20, 13, 40, tzinfo=UTC)
+    notice = Notice(kind=AlertKind.OPEN, incident=make_incident(attention_from=began), brand_label="Acme Air")
+    text = compose([notice], links={}, timezone="UTC").text
+    assert "Began as: unusual attention at Fri 13:40 UTC" in text

@@ -242,3 +242,58 @@ def test_who_took_it_reaches_no_pager_and_waits_for_no_one_in_quiet_hours() -> N
     assert state.taken_told
     resolved = AlertState(incident=make_incident(opened_at=T0), resolved=True, acked_by="On-call")
     assert taken_notes(resolved, b, T0) == []  # after the all clear, nobody needs to hear who took it
+
+
+def attention_notice(**overrides: object):  # type: ignore[no-untyped-def]
+    fields = {
+        "id": "acme-air:20261120T1405:attention",
+        "kind": "attention",
+        "severity": 1,
+        "observed": 109,
+        "expected": 26.2,
+        "window_minutes": 85,
+        "drivers": ("fleek", "fleet"),
+        "opened_at": T0,
+    }
+    return make_incident(**{**fields, **overrides})
+
+
+def test_an_attention_notice_goes_once_to_email_and_chat_and_never_pages() -> None:
+    slack = {"name": "War room", "channel": "webhook", "address": "https://hooks.slack.com/services/T/B/x"}
+    pager = {"name": "Pager", "channel": "pagerduty", "address": "a" * 32}
+    b = brand()
+    b = make_brand(recipients=[*(r.model_dump() for r in b.recipients), slack, pager])
+    state = AlertState(incident=attention_notice())
+    assert sent(on_transition(state, "open", b, T0), state, T0) == [
+        ("Lead", "attention", "attention"),  # every rung on email or chat: it is news, not a page
+        ("Night owl", "attention", "attention"),
+        ("War room", "attention", "attention"),
+    ]
+    for hours in (1, 3, 8):  # no ladder, no reminders
+        assert on_tick(state, b, T0 + timedelta(hours=hours)) == []
+    state.acked_by = "Lead"
+    assert on_tick(state, b, T0 + timedelta(hours=9)) == []  # no "taken" notes either
+    assert on_transition(state, "resolve", b, T0 + timedelta(hours=10)) == [] and state.resolved
+
+
+def test_an_attention_notice_waits_for_quiet_hours_to_end() -> None:
+    night = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)  # 23:00 in New York
+    state = AlertState(incident=attention_notice(opened_at=night))
+    held = {d.recipient.name: d.not_before for d in on_transition(state, "open", brand(), night)}
+    assert held["Lead"] is None and held["Night owl"] == datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def test_the_summary_reports_attention_notices_apart_from_incidents() -> None:
+    now = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)
+    buckets = [
+        Bucket(brand="acme-air", start=now - timedelta(minutes=5 * (i + 1)), total=4, negative=1) for i in range(288)
+    ]
+    noticed = attention_notice(opened_at=now - timedelta(hours=3), resolved_at=now - timedelta(hours=1))
+    day = brand_day("Acme Air", buckets, [noticed], now)
+    assert day.biggest is None and day.opened == 0 and day.attention == 1
+    text = summary_text([day], date(2026, 11, 21))
+    assert "attention 4x fleek" in text and "SEV" not in text and "calm" not in text
+    turned = attention_notice(opened_at=now - timedelta(hours=3), became="acme-air:20261121T1000")
+    crisis = make_incident(opened_at=now - timedelta(hours=2), attention_from=now - timedelta(hours=3))
+    both = brand_day("Acme Air", buckets, [turned, crisis], now)
+    assert both.attention == 0 and both.biggest is not None and both.opened == 1  # the crisis carries it on

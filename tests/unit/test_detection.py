@@ -250,7 +250,8 @@ def test_the_detect_scores_open_the_incidents_the_detector_function_opens(monkey
     """JetBlue's airline tweets (the "Delta" rows) through the function's ``run_cycle``, one bucket per cycle and
     a day per cycle (catching up), and through the series scorer: the same openings. Its Sunday episode resolves
     with the CUSUM still high; the function restarts it, also for the buckets after it in a catch-up cycle, and
-    so must the scorer, or they open a second incident at 01:20 (both did until 2026-11-24)."""
+    so must the scorer, or they open a second incident at 01:20 (both did until 2026-11-24). The "fleek" gaffe
+    on Monday (mockery, a quarter of it negative) opens an attention notice, not a crisis, at 18:25."""
     from benchmarks.airline_backtest import DEFAULT_START, series
     from groundswell.domain.detection.cycle import BrandState, run_cycle
     from groundswell.domain.detection.detector import Scan
@@ -267,11 +268,15 @@ def test_the_detect_scores_open_the_incidents_the_detector_function_opens(monkey
     }
     for buckets_per_cycle in (1, 288):
         memory, state, opened = MemoryBuckets(stored), BrandState(last_bucket=start - timedelta(minutes=5)), []
+        noticed = []
         for step in range(buckets_per_cycle, len(times) + 2 * buckets_per_cycle, buckets_per_cycle):
             report = run_cycle({"b": state}, start + timedelta(minutes=5 * (step + 1)), memory)
             state = report.states["b"]
-            opened += [t.incident.opened_at for t in report.transitions if t.kind == "open"]
+            opens = [t.incident for t in report.transitions if t.kind == "open"]
+            opened += [i.opened_at for i in opens if i.kind == "crisis"]
+            noticed += [i.opened_at for i in opens if i.kind == "attention"]
         assert opened == [datetime(2015, 2, 22, 17, 15, tzinfo=UTC)], buckets_per_cycle
+        assert noticed == [datetime(2015, 2, 23, 18, 25, tzinfo=UTC)], buckets_per_cycle
     columns = [[float(c[1]) for c in counts], [float(c[0]) for c in counts], [float(len(c[2])) for c in counts]]
     scored = score_brand_series(times, *columns).alert
     assert [times[i] for i in np.flatnonzero(scored)] == opened
@@ -365,3 +370,41 @@ def test_a_backfilled_week_is_learned_not_judged_and_the_brand_has_history_at_on
     without = [t.incident for t in report.transitions if t.kind == "open"]
     assert [i.limited_history for i in without] == [True]  # a new brand's first day: 1,000x stricter
     assert opened[0].pvalue < without[0].pvalue
+
+
+def test_a_swell_of_attention_opens_a_notice_then_a_crisis_when_negatives_follow() -> None:
+    """All mentions 6x for an hour with the negatives as usual: an attention notice, no crisis. Then the
+    negatives swell: the crisis opens, says it began as attention, and the notice ends there (``became``)."""
+    from groundswell.domain.detection.cycle import BrandState, run_cycle
+    from groundswell.domain.models import Bucket
+    from infra.memory import MemoryBuckets
+
+    rng = np.random.default_rng(7)
+    days, swell, turn = 3, 3 * 288 + 150, 3 * 288 + 162  # Thursday 12:30, then 13:30
+    stored = {}
+    for i in range(days * 288 + 200):
+        total, negative = int(rng.poisson(10)), int(rng.poisson(2))
+        if swell <= i < turn + 24:
+            total += int(rng.poisson(50))
+        if turn <= i < turn + 24:
+            negative += int(rng.poisson(15))
+        moment = START + timedelta(minutes=5 * i)
+        stored[moment] = Bucket(
+            brand="b", start=moment, total=total + negative, negative=negative, negative_authors=negative
+        )
+    state = BrandState(last_bucket=START - timedelta(minutes=5))
+    transitions = []
+    for hour in range(1, (days * 288 + 200) // 12):
+        report = run_cycle({"b": state}, START + timedelta(hours=hour, minutes=5), MemoryBuckets(stored))
+        state = report.states["b"]
+        transitions += report.transitions
+    opened = [(t.incident.kind, t.incident.opened_at) for t in transitions if t.kind == "open"]
+    at = START + timedelta(minutes=5 * swell)
+    assert [kind for kind, _ in opened] == ["attention", "crisis"]
+    assert at <= opened[0][1] <= at + timedelta(minutes=15) and opened[1][1] >= START + timedelta(minutes=5 * turn)
+    notice = next(t.incident for t in transitions if t.kind == "open" and t.incident.kind == "attention")
+    ended = next(t.incident for t in transitions if t.kind == "resolve" and t.incident.kind == "attention")
+    crisis = next(t.incident for t in transitions if t.kind == "open" and t.incident.kind == "crisis")
+    assert notice.id.endswith(":attention") and notice.severity == 1 and notice.observed > 3 * notice.expected
+    assert ended.became == crisis.id and ended.resolved_at == crisis.opened_at
+    assert crisis.attention_from == notice.opened_at

@@ -42,16 +42,18 @@ class Content:
         sampled = timedelta(minutes=min(max(incident.window_minutes, 60), 240))  # a long run: its last 4 hours
         episode_start = max(peak_end - sampled, incident.since)
         mentions = self._store.mentions.mentions(incident.brand, episode_start, peak_end)
-        return notice.model_copy(update={"samples": tuple(choose_samples(mentions, incident.drivers, count))})
+        chosen = choose_samples(mentions, incident.drivers, count, negative_first=incident.kind == "crisis")
+        return notice.model_copy(update={"samples": tuple(chosen)})
 
     def chart(self, notice: Notice, timezone: str, now: datetime) -> bytes:
         """The brand's 48-hour chart (PNG) up to ``now``, the incident's opening marked."""
         from groundswell.domain.alerting.chart import hourly_series, render_png
 
-        title = f"{notice.brand_label}: negative mentions per hour, last 48 hours"
+        every = notice.incident.kind == "attention"
+        title = f"{notice.brand_label}: {'all' if every else 'negative'} mentions per hour, last 48 hours"
         buckets = self._buckets(notice.incident, now)
         return render_png(
-            hourly_series(buckets, bucket_start(now)),
+            hourly_series(buckets, bucket_start(now), every_mention=every),
             title=title,
             timezone=timezone,
             opened_at=notice.incident.opened_at,

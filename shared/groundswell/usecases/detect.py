@@ -83,8 +83,10 @@ def _cycle(store: DetectStore, now: datetime, wake: Callable[[], None]) -> dict[
         if transition.kind in ("open", "escalate", "update"):
             incident = _with_drivers(incident, configs[incident.brand], store)
             state = report.states[incident.brand]
-            if state.incident is not None and state.incident.id == incident.id:  # keep the state's later buckets
-                state.incident = replace(state.incident, drivers=incident.drivers, sources=incident.sources)
+            for held in ("incident", "attention"):  # keep the state's later buckets
+                current = getattr(state, held)
+                if current is not None and current.id == incident.id:
+                    setattr(state, held, replace(current, drivers=incident.drivers, sources=incident.sources))
         bucket = incident.resolved_at or incident.peak_at
         as_json = json.dumps(incident.__dict__, default=str)
         if store.incidents.record(
@@ -162,26 +164,34 @@ def _state(brand: str, raw: bytes | None, store: DetectStore, now: datetime) -> 
         unreadable(
             "detector_state", "detector state unreadable: rebuilding it from the stored buckets", problem, brand=brand
         )
-    latest = store.incidents.history(brand)[-1:]  # oldest first: the last one is open or none is
-    incident: Incident | None
-    try:
-        incident = INCIDENT.validate_json(latest[0]) if latest else None
-    except ValidationError as exc:
-        logger.error(
-            "stored incident unreadable: the rebuilt state starts without it",
-            extra={"brand": brand, "problem": exc.errors()[0]["msg"]},
-        )
-        incident = None
-    return rebuilt_state(incident if incident and incident.resolved_at is None else None, now)
+    crisis, attention = None, None
+    for stored in reversed(store.incidents.history(brand)):  # newest first: the latest of each kind is open or none
+        try:
+            incident = INCIDENT.validate_json(stored)
+        except ValidationError as exc:
+            logger.error(
+                "stored incident unreadable: the rebuilt state starts without it",
+                extra={"brand": brand, "problem": exc.errors()[0]["msg"]},
+            )
+            break
+        if incident.kind == "attention":
+            attention = attention or incident
+        else:
+            crisis = crisis or incident
+        if crisis and attention:
+            break
+    state = rebuilt_state(crisis if crisis and crisis.resolved_at is None else None, now)
+    state.attention = attention if attention and attention.resolved_at is None and not state.incident else None
+    return state
 
 
 def _with_drivers(incident: Incident, brand: Brand, store: DetectStore) -> Incident:
     """The incident with its drivers: its negative mentions (``Incident.evidence_span``) against the day
-    before them."""
+    before them; an attention notice's: all its mentions."""
     start, end = incident.evidence_span()
-    negative = Sentiment.NEGATIVE
-    spike = [m for m in store.mentions.mentions(brand.name, start, end) if m.sentiment is negative]
+    every = incident.kind == "attention"
+    spike = [m for m in store.mentions.mentions(brand.name, start, end) if every or m.sentiment is Sentiment.NEGATIVE]
     before = store.mentions.mentions(brand.name, start - timedelta(days=1), start)
-    baseline = [m for m in before if m.sentiment is negative]
+    baseline = [m for m in before if every or m.sentiment is Sentiment.NEGATIVE]
     terms, sources = describe(spike, baseline, [*brand.terms.keywords, *brand.terms.handles, *brand.terms.hashtags])
     return replace(incident, drivers=terms, sources=sources)

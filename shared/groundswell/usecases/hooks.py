@@ -10,6 +10,8 @@ from groundswell.domain.alerting.notices import AlertKind, Notice
 from groundswell.domain.models import Recipient
 from groundswell.domain.ports import EventSender, WebhookSender
 
+VIEW_ONLY = (AlertKind.RESOLVED, AlertKind.TAKEN, AlertKind.ATTENTION)  # the link only shows the incident
+
 
 def post_webhook(sender: WebhookSender, recipient: Recipient, notices: list[Notice], link: str) -> str:
     """Posts the alert in the shape its address expects; returns its text."""
@@ -17,10 +19,12 @@ def post_webhook(sender: WebhookSender, recipient: Recipient, notices: list[Noti
 
     text = compose(notices, links={n.incident.id: link for n in notices}, timezone=recipient.timezone).text
     shape = webhooks.format_for(recipient.address, recipient.webhook_format)
+    view_only = all(n.kind in VIEW_ONLY for n in notices)
+    action = webhooks.VIEW_TITLE if view_only else webhooks.ACTION_TITLE
     if shape is webhooks.WebhookFormat.SLACK:
-        payload = webhooks.slack_payload(text, link)
+        payload = webhooks.slack_payload(text, link, action)
     elif shape is webhooks.WebhookFormat.TEAMS:
-        payload = webhooks.teams_payload(text, link)
+        payload = webhooks.teams_payload(text, link, action)
     else:
         incidents = [(n.incident.id, n.incident.severity, n.kind.value) for n in notices]
         payload = webhooks.generic_payload(text, incidents)

@@ -40,7 +40,8 @@ class IncidentFacts:
         """The incident's page content as of ``now``: its numbers, ``samples`` sample posts, its chart (when
         ``chart``), status and timeline. Counts or posts that cannot be read leave those parts out."""
         incident = state.incident
-        kind = AlertKind.RESOLVED if state.resolved else AlertKind.OPEN
+        kind = AlertKind.OPEN if incident.kind == "crisis" else AlertKind.ATTENTION
+        kind = AlertKind.RESOLVED if state.resolved else kind
         notice, png = Notice(kind=kind, incident=incident, brand_label=brand.label), None
         try:
             notice = self._content.with_facts(notice, now)

@@ -32,10 +32,11 @@ class HourlySeries:
     partial_minutes: int = 0  # the last hour is only this far through (0: complete): drawn as "so far"
 
 
-def hourly_series(buckets: Sequence[Bucket], now: datetime) -> HourlySeries:
+def hourly_series(buckets: Sequence[Bucket], now: datetime, *, every_mention: bool = False) -> HourlySeries:
     """Hourly negatives for the ``HOURS`` up to ``now`` and the usual range per hour from the week before. The
     hour in progress is the last one, marked partial (its complete 5-minute buckets so far), so a growing swell
-    does not end in a drop and one that began minutes ago is on the chart."""
+    does not end in a drop and one that began minutes ago is on the chart. ``every_mention``: all mentions
+    instead of the negatives (an attention notice's chart)."""
     floor = now.replace(minute=0, second=0, microsecond=0)
     partial = int((now - floor).total_seconds() // 300 * 5)
     end = floor + timedelta(hours=1) if partial else floor
@@ -45,7 +46,7 @@ def hourly_series(buckets: Sequence[Bucket], now: datetime) -> HourlySeries:
     first_seen: datetime | None = None
     for bucket in buckets:
         hour = bucket.start.replace(minute=0, second=0, microsecond=0)
-        per_hour[hour] = per_hour.get(hour, 0) + bucket.negative
+        per_hour[hour] = per_hour.get(hour, 0) + (bucket.total if every_mention else bucket.negative)
         if bucket.total and (first_seen is None or bucket.start < first_seen):
             first_seen = bucket.start
     hours = [start + timedelta(hours=i) for i in range(HOURS)]

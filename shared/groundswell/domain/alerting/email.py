@@ -34,7 +34,9 @@ _KIND_TITLE = {
     AlertKind.REMINDER: "Reminder",
     AlertKind.RESOLVED: "All clear",
     AlertKind.TAKEN: "Taken",
+    AlertKind.ATTENTION: "Unusual attention",
 }
+ATTENTION_NOTE = "a notice, not a page: negative posts are not unusual (yet); a crisis alert follows if they are"
 
 
 def safe_text(text: str, limit: int) -> str:
@@ -93,6 +95,14 @@ def subject(notices: Sequence[Notice]) -> str:
             line = f"[All clear] {top.brand_label}: negative mentions back to normal"
         elif top.kind is AlertKind.TAKEN:
             line = f"[SEV{incident.severity}] {top.brand_label}: {top.note}"
+        elif incident.kind == "attention":
+            share = top.facts.negative_share
+            line = (
+                f"[Attention] {top.brand_label}: {incident.observed:.0f} posts in "
+                f"{window_label(incident.window_minutes)}, {incident.ratio:.0f}x usual"
+                + (f", {share:.0%} negative" if share is not None else "")
+            )
+            line += f" ({what})" if what else ""
         else:
             word = {AlertKind.ESCALATE: "Worse: ", AlertKind.REMINDER: "Reminder: "}.get(top.kind, "")
             line = (
@@ -130,7 +140,7 @@ def _right_now(notice: Notice, timezone: str) -> str:
     """The last two hours as of sending, against the same hours of the previous days; the detector's numbers
     of the incident's last transition when the counts could not be read."""
     facts, incident = notice.facts, notice.incident
-    if facts.recent_negative is None or facts.as_of is None:
+    if incident.kind == "attention" or facts.recent_negative is None or facts.as_of is None:
         return (
             f"{incident.current_observed:.0f} in the last {window_label(CURRENT_MINUTES)} "
             f"({incident.current_ratio:.1f}x expected)"
@@ -147,28 +157,34 @@ def incident_section(
     only when it is 1.5x the last, so one shown later than its transition (a reminder, the incident page) is
     labelled as last reported."""
     incident, facts = notice.incident, notice.facts
+    attention = incident.kind == "attention"
     rows = [
         (
-            "Negative posts",
+            "All posts" if attention else "Negative posts",
             f"{incident.observed:.0f} in {window_label(incident.window_minutes)} "
             f"(expected {incident.expected:.1f}, {incident.ratio:.1f}x)",
         ),
         ("Right now", _right_now(notice, timezone)),
     ]
+    if incident.attention_from is not None:
+        rows.append(
+            ("Began as", f"unusual attention at {local_time(incident.attention_from, timezone, with_day=True)}")
+        )
     if incident.baseline_days:
         days = round(incident.baseline_days)
         rows.append(("Expected from", f"the usual for the time of day, learned over {days} day{'s' * (days != 1)}"))
     if facts.negative_share is not None:
         usual = f" (usually {facts.usual_share:.0%})" if facts.usual_share is not None else ""
         rows.append(("Negative share, last hour", f"{facts.negative_share:.0%}{usual}"))
-    if facts.growth is not None:
+    if facts.growth is not None and not attention:
         rows.append(("Growth", f"{facts.growth:.1f}x the hour before ({facts.last_hour_negative} in the last hour)"))
     rows.append(("Since", local_time(incident.since, timezone, with_day=True)))
     if incident.resolved_at is not None:
         rows.append(("Back to normal", local_time(incident.resolved_at, timezone, with_day=True)))
         minutes = max(5, round((incident.resolved_at - incident.since).total_seconds() / 60))
         rows.append(("Lasted", window_label(minutes)))
-    peak = f"{incident.observed:.0f} in {window_label(incident.window_minutes)} ({incident.ratio:.1f}x)"
+    posts = " posts" if attention else ""
+    peak = f"{incident.observed:.0f}{posts} in {window_label(incident.window_minutes)} ({incident.ratio:.1f}x)"
     older = peak_may_be_older or notice.kind is AlertKind.REMINDER
     label = "Peak as last reported" if older else "Peak"
     rows.append((label, f"{peak}, {local_time(incident.peak_at, timezone, with_day=True)}"))
@@ -190,12 +206,15 @@ def incident_section(
     return {
         "title": _KIND_TITLE[notice.kind],
         "resolved": notice.kind is AlertKind.RESOLVED,
-        "view_only": notice.kind in (AlertKind.RESOLVED, AlertKind.TAKEN),  # nothing left to acknowledge
+        # nothing left to acknowledge, or nothing to acknowledge (an attention notice pages no one)
+        "view_only": notice.kind in (AlertKind.RESOLVED, AlertKind.TAKEN) or attention,
         "brand": safe_text(notice.brand_label, 100),
+        "grade": "" if notice.kind is AlertKind.RESOLVED or attention else grade(incident.severity),
         "severity": incident.severity,
         "severity_word": SEVERITY_WORDS[incident.severity],
+        "attention": attention,
         "colour": "#27ae60" if notice.kind is AlertKind.RESOLVED else SEVERITY_COLOURS[incident.severity],
-        "note": safe_text(notice.note, 120),
+        "note": safe_text(notice.note or (ATTENTION_NOTE if attention else ""), 120),
         "rows": rows,
         "drivers": [safe_text(d, 40) for d in incident.drivers[:8]],
         "sources": sources,
@@ -205,6 +224,10 @@ def incident_section(
         "limited_history": incident.limited_history,
         "incident_id": safe_text(incident.id, 120),
     }
+
+
+def grade(severity: int) -> str:
+    return f"severity {severity} ({SEVERITY_WORDS[severity]})"
 
 
 @cache

@@ -10,6 +10,11 @@
   now (if it has not yet), and once a higher rung was told, only the highest rung told keeps being reminded;
 - **resolved**: an all clear to everyone who was told.
 
+An **attention** notice (unusual volume, not negative: ``IncidentView.kind``) never pages: one message when it
+opens, to the recipients on email and webhooks (chat) whose ``min_severity`` is 1, held through quiet hours; no
+ladder, reminders or all clear (the daily summary and the incident page tell how it ended). If negatives follow,
+the crisis that opens is a new incident and goes through everything above.
+
 Acknowledging stops reminders and the ladder; snoozing pauses them until the snooze ends. A severity
 escalation still reaches those already told (it is news), but not within ``ESCALATION_GAP`` of their last
 message about the incident: it waits for the gap to pass and then says the latest state (a swell that opens
@@ -85,6 +90,9 @@ class Dispatch:
 def on_transition(state: AlertState, kind: str, brand: Brand, now: datetime) -> list[Dispatch]:
     """Dispatches for a detector transition (``open``, ``escalate``, ``update``, ``resolve``)."""
     incident = state.incident
+    if incident.kind == "attention":
+        state.resolved = state.resolved or kind == "resolve"
+        return _held(_attention_notices(state, brand), 1, now) if kind == "open" else []
     if kind == "resolve":
         state.resolved = True
         return _held([Dispatch(r, incident.id, AlertKind.RESOLVED, "resolved") for r in _told(state, brand)], 1, now)
@@ -108,6 +116,8 @@ def on_transition(state: AlertState, kind: str, brand: Brand, now: datetime) -> 
 
 def on_tick(state: AlertState, brand: Brand, now: datetime) -> list[Dispatch]:
     """Dispatches due by time alone: the next ladder rung and reminders; once acknowledged, who took it."""
+    if state.incident.kind == "attention":
+        return []
     if state.acked_by is not None and not state.taken_told:
         return taken_notes(state, brand, now)
     if state.resolved or state.paused(now):
@@ -234,6 +244,20 @@ def _first_time(state: AlertState, brand: Brand, now: datetime, note: str = "") 
         Dispatch(r, incident.id, AlertKind.OPEN, "open", note="" if r.role in first else note)
         for r in brand.recipients
         if r.role in roles and r.min_severity <= incident.severity and r.key not in state.told
+    ]
+
+
+ATTENTION_CHANNELS = (Channel.EMAIL, Channel.WEBHOOK)
+
+
+def _attention_notices(state: AlertState, brand: Brand) -> list[Dispatch]:
+    """An attention notice's one message: to email and chat recipients who hear severity 1, never SMS or
+    PagerDuty."""
+    incident = state.incident
+    return [
+        Dispatch(r, incident.id, AlertKind.ATTENTION, "attention")
+        for r in brand.recipients
+        if r.channel in ATTENTION_CHANNELS and r.min_severity <= incident.severity and r.key not in state.told
     ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +24,7 @@ class AlertKind(StrEnum):
     REMINDER = "reminder"
     RESOLVED = "resolved"
     TAKEN = "taken"  # someone acknowledged it: a short note to the others who were told
+    ATTENTION = "attention"  # unusual attention (not a crisis): one notice by email and chat, never paging
 
 
 class IncidentView(BaseModel):
@@ -47,6 +49,9 @@ class IncidentView(BaseModel):
     drivers: tuple[str, ...] = ()
     sources: tuple[tuple[str, float, float], ...] = ()
     started_at: datetime | None = None  # when the swell began (the window that fired at opening started)
+    kind: Literal["crisis", "attention"] = "crisis"  # attention: a non-paging notice; its counts are all mentions
+    attention_from: datetime | None = None  # a crisis that began as an attention notice: when that opened
+    became: str | None = None  # an attention notice that turned into a crisis: the crisis's id
 
     @property
     def since(self) -> datetime:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from groundswell.domain.alerting.email import environment, incident_section, safe_text
+from groundswell.domain.alerting.email import environment, grade, incident_section, safe_text
 from groundswell.domain.alerting.notices import AlertKind, Notice, local_time
 
 SNOOZE_HOURS = (1, 2, 4)
@@ -53,6 +53,7 @@ def render(pages: Sequence[IncidentPage], *, viewer: str, timezone: str, more_ur
             more_url=more_url,
             snooze_hours=SNOOZE_HOURS,
             timezone=timezone,
+            grade=grade,
         )
     )
 

@@ -30,12 +30,15 @@ def jaccard(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> flo
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
-def choose_samples(mentions: Sequence[Mention], drivers: Sequence[str], count: int = 5) -> list[Mention]:
-    """Up to ``count`` representative, engaged, diverse negative posts, most relevant first."""
+def choose_samples(
+    mentions: Sequence[Mention], drivers: Sequence[str], count: int = 5, *, negative_first: bool = True
+) -> list[Mention]:
+    """Up to ``count`` representative, engaged, diverse negative posts, most relevant first; with
+    ``negative_first`` False (an attention notice), from all posts: mockery is rarely scored negative."""
     terms = [d.lower() for d in drivers if d]
-    candidates = [m for m in mentions if m.sentiment is Sentiment.NEGATIVE and m.text.strip()] or [
-        m for m in mentions if m.text.strip()
-    ]
+    every = [m for m in mentions if m.text.strip()]
+    candidates = [m for m in every if m.sentiment is Sentiment.NEGATIVE] if negative_first else []
+    candidates = candidates or every
 
     def relevance(mention: Mention) -> tuple[float, float]:
         text = mention.text.lower()

@@ -20,6 +20,7 @@ _KIND_WORD = {
     AlertKind.REMINDER: "REMINDER ",
     AlertKind.RESOLVED: "ALL CLEAR ",
     AlertKind.TAKEN: "TAKEN ",
+    AlertKind.ATTENTION: "ATTENTION ",
 }
 
 

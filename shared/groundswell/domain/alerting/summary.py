@@ -1,7 +1,8 @@
 """The executives' daily summary: one SMS (or a digest email) per recipient at their local hour.
 
 Per brand: mentions in the last 24 hours and the change against the average of the 7 days before, the
-negative share, incidents opened / ongoing / resolved in those 24 hours, and the biggest in a few words.
+negative share, incidents opened / ongoing / resolved in those 24 hours, and the biggest in a few words;
+attention notices (unusual volume, not negative) apart: how many, and the biggest.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class BrandDay:
     biggest: IncidentView | None
     dismissed: int = 0  # incidents someone marked "not a crisis" on the incident page
     biggest_call: str = ""  # the biggest one's verdict, e.g. "not a crisis per Dana"
+    attention: int = 0  # attention notices touching the day (those that became a crisis are in the crisis)
+    biggest_attention: IncidentView | None = None
 
     @property
     def change(self) -> float | None:
@@ -48,6 +51,8 @@ def brand_day(
     ``calls``: incident id -> a person's verdict on it ("not a crisis per Dana"): the biggest incident is the
     biggest nobody dismissed, and the dismissed ones are counted."""
     calls = calls or {}
+    notices = [i for i in incidents if i.kind == "attention" and i.became is None]
+    incidents = [i for i in incidents if i.kind == "crisis"]
     day_start, week_start = now - timedelta(days=1), now - timedelta(days=8)
     last = [b for b in buckets if day_start <= b.start < now]
     week = [b for b in buckets if week_start <= b.start < day_start]
@@ -69,7 +74,13 @@ def brand_day(
         biggest=biggest,
         dismissed=sum(1 for i in touching if calls.get(i.id, "").startswith(NOT_A_CRISIS)),
         biggest_call=calls.get(biggest.id, "") if biggest else "",
+        attention=len(attention := [i for i in notices if i.opened_at < now and _touches(i, day_start)]),
+        biggest_attention=max(attention, key=lambda i: i.ratio, default=None),
     )
+
+
+def _touches(incident: IncidentView, day_start: datetime) -> bool:
+    return incident.resolved_at is None or incident.resolved_at >= day_start
 
 
 def summary_text(days: Sequence[BrandDay], local_day: date) -> str:
@@ -82,8 +93,14 @@ def summary_text(days: Sequence[BrandDay], local_day: date) -> str:
         change = f" ({day.change:+.0%})" if day.change is not None else ""
         share = f", {day.negative_share:.0%} neg" if day.negative_share is not None else ""
         line = f"{label} {day.mentions:,}{change}{share}"
+        notice = day.biggest_attention
+        if notice is not None:
+            what = ", ".join(notice.drivers[: 2 if detail > 1 else 1])
+            count = f"{day.attention} " if day.attention > 1 and detail > 1 else ""
+            noticed = f"; {count}attention {notice.ratio:.0f}x" + (f" {what}" if what and detail else "")
+            line += clean(noticed, 44)
         if day.biggest is None:
-            return line + (", calm" if detail else "")
+            return line + (", calm" if detail and notice is None else "")
         incidents = f"{day.opened} new/{day.ongoing} open/{day.resolved} over" if detail > 1 else ""
         if day.dismissed and detail > 1:
             incidents += f"/{day.dismissed} {NOT_A_CRISIS}"

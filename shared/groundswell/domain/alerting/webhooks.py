@@ -23,6 +23,7 @@ TEAMS_TEXT_CHARS = 6000
 PAGERDUTY_SUMMARY_CHARS = 1024
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 ACTION_TITLE = "Acknowledge or snooze"
+VIEW_TITLE = "View incident"  # nothing to acknowledge: an all clear, who took it, an attention notice
 SEVERITY_NAMES = {1: "info", 2: "warning", 3: "error", 4: "critical"}  # PagerDuty's four
 
 
@@ -60,7 +61,7 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def slack_payload(text: str, link: str | None) -> dict[str, Any]:
+def slack_payload(text: str, link: str | None, action: str = ACTION_TITLE) -> dict[str, Any]:
     title, body = split_message(text)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _cut(title, SLACK_HEADER_CHARS), "emoji": False}},
@@ -73,9 +74,9 @@ def slack_payload(text: str, link: str | None) -> dict[str, Any]:
                 "elements": [
                     {
                         "type": "button",
-                        "text": {"type": "plain_text", "text": ACTION_TITLE},
+                        "text": {"type": "plain_text", "text": action},
                         "url": link,
-                        "style": "danger",
+                        **({"style": "danger"} if action == ACTION_TITLE else {}),
                     },
                 ],
             }
@@ -91,7 +92,7 @@ def teams_escape(text: str) -> str:
     return _TEAMS_MARKDOWN.sub(r"\\\1", text)
 
 
-def teams_payload(text: str, link: str | None) -> dict[str, Any]:
+def teams_payload(text: str, link: str | None, action: str = ACTION_TITLE) -> dict[str, Any]:
     title, body = split_message(text)
     card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -110,7 +111,7 @@ def teams_payload(text: str, link: str | None) -> dict[str, Any]:
         ],
     }
     if link:
-        card["actions"] = [{"type": "Action.OpenUrl", "title": ACTION_TITLE, "url": link}]
+        card["actions"] = [{"type": "Action.OpenUrl", "title": action, "url": link}]
     return {
         "type": "message",
         "attachments": [

@@ -8,6 +8,11 @@
   by a design effect (intra-bucket correlation ``SHARE_ICC``) for the clustering of opinions.
 
 p = max(min(2 min(p_count, p_share), 1), p_authors): a swell or a shift, carried by a crowd.
+
+Apart from those, **attention**: is the volume of all mentions far beyond normal (the same seasonal NB evidence
+on the total, windows only, each window counting only when it is ``ATTENTION_RATIO`` times its expectation and
+``ATTENTION_EXCESS`` mentions above it)? A brand's own post gone wrong draws mockery before (or instead of)
+complaints; this is the evidence of a non-paging notice (``incidents``, kind ``attention``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ SHARE_MIN_TOTAL = 20
 MIN_NEGATIVE = 3  # a window with fewer negative mentions is no evidence (the minimum volume)
 EARLY = 36  # buckets (3 hours) before a new brand's evidence counts at all ...
 EARLY_PENALTY = 1e3  # ... and until it has a day of history, its p-values are multiplied by this
+ATTENTION_RATIO = 3.0  # attention: a window of all mentions at least this many times its expectation ...
+ATTENTION_EXCESS = 25.0  # ... and at least this many mentions above it ("far beyond normal", not a few posts)
 
 
 @dataclass
@@ -93,10 +100,21 @@ class Decision:
     calm: NDArray[np.float64]  # per row and calm span: the count evidence of its windows, observed, expected
     recent_observed: NDArray[np.float64]  # negatives in the last two hours, and their expectation: an open
     recent_expected: NDArray[np.float64]  # incident's current numbers
+    # attention (all mentions): the same per row, for the non-paging notice
+    attention_pvalue: NDArray[np.float64]
+    attention_minutes: NDArray[np.int64]
+    attention_observed: NDArray[np.float64]
+    attention_expected: NDArray[np.float64]
+    attention_calm: NDArray[np.float64]
+    attention_recent_observed: NDArray[np.float64]
+    attention_recent_expected: NDArray[np.float64]
 
     def calm_at(self, row: int) -> list[tuple[float, float, float]]:
         """``advance``'s ``calm`` for this row."""
         return [(float(p), float(o), float(e)) for p, o, e in self.calm[row]]
+
+    def attention_calm_at(self, row: int) -> list[tuple[float, float, float]]:
+        return [(float(p), float(o), float(e)) for p, o, e in self.attention_calm[row]]
 
 
 def _matrix(flat: list[float]) -> NDArray[np.float64]:
@@ -190,6 +208,7 @@ def decide(
     pvalue = np.where(
         limited, np.minimum(1.0, np.maximum(either, p_authors) * EARLY_PENALTY), np.maximum(either, p_authors)
     )
+    attention = attention_evidence(tot_obs, tot_exp, _matrix(totals.phi), warm, limited)
     return Decision(
         pvalue,
         p_count,
@@ -202,4 +221,27 @@ def decide(
         calm_evidence(count_tails, neg_obs, neg_exp),
         neg_obs[:, RATIO_WINDOW],
         neg_exp[:, RATIO_WINDOW],
+        *attention,
+    )
+
+
+def attention_evidence(
+    observed: Floats, expected: Floats, phi: Floats, warm: NDArray[np.bool_], limited: NDArray[np.bool_]
+) -> tuple[Floats, NDArray[np.int64], Floats, Floats, Floats, Floats, Floats]:
+    """The attention signal over all mentions: p-value (windows only: a sustained doubling of volume is not
+    "far beyond normal"; stricter while history is limited, as the crisis evidence), the firing window's
+    minutes, observed and expected, its calm evidence and the last two hours' observed and expected."""
+    tails = np.where(warm, swell_tail(observed, expected, phi), 1.0)
+    far = (observed >= ATTENTION_RATIO * np.maximum(expected, 1.0)) & (observed - expected >= ATTENTION_EXCESS)
+    pvalue, which = combine(np.where(far, tails, 1.0))
+    pvalue = np.where(limited, np.minimum(1.0, pvalue * EARLY_PENALTY), pvalue)
+    rows = np.arange(len(which))
+    return (
+        pvalue,
+        (np.asarray(WINDOWS)[which] * 5).astype(np.int64),
+        observed[rows, which],
+        expected[rows, which],
+        calm_evidence(tails, observed, expected),
+        observed[:, RATIO_WINDOW],
+        expected[:, RATIO_WINDOW],
     )

@@ -7,14 +7,17 @@ Pure domain code over a repository (no boto3): the detector function and the loc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import TypeAdapter
 
 from groundswell.domain.detection.brand import BrandDetector, BrandScan, Decision, decide
 from groundswell.domain.detection.evidence import benjamini_hochberg
 from groundswell.domain.detection.incidents import (
+    ATTENTION_FACTOR,
     SENSITIVITY,
     Incident,
     OnsetTracker,
@@ -44,6 +47,8 @@ class BrandState:
     judge_from: datetime | None = None  # buckets before it are learned from, not judged (see ``rebuilt_state``)
     paused_at: datetime | None = None  # paused (``enabled: false``) or unobserved since then: see ``pause``
     history_from: datetime | None = None  # a new brand's backfilled history starts here: learned, not judged
+    attention: Incident | None = None  # an open attention notice (never while a crisis incident is open)
+    attention_onsets: OnsetTracker = field(default_factory=OnsetTracker)
 
 
 STATE = TypeAdapter(BrandState)
@@ -145,8 +150,9 @@ def run_cycle(
         rows = [row for row in rows if not _learn_only(report.states[pending[row][0]], moment)]
         if not rows:
             continue
-        adjusted = benjamini_hochberg(decision.pvalue[rows]) if len(rows) > 1 else decision.pvalue[rows]
-        for row, pvalue in zip(rows, adjusted.tolist(), strict=True):
+        adjusted = _adjusted(decision.pvalue[rows])
+        attention = _adjusted(decision.attention_pvalue[rows])
+        for row, pvalue, p_attention in zip(rows, adjusted.tolist(), attention.tolist(), strict=True):
             brand = pending[row][0]
             state = report.states[brand]
             evidence = strength(pvalue)
@@ -165,13 +171,65 @@ def run_cycle(
                 calm=decision.calm_at(row),
                 recent=(float(decision.recent_observed[row]), float(decision.recent_expected[row])),
             )
+            restart = any(t.kind == "resolve" for t in transitions)
+            transitions = _attention(
+                brand, state, transitions, decision, row, moment, p_attention, configs[row], columns
+            )
             report.transitions.extend(transitions)
-            if any(t.kind == "resolve" for t in transitions):  # Page's procedure: the next episode starts from 0
+            if restart:  # Page's procedure: the next episode starts from 0
                 _restart_cusums(state.detector, columns, decision, row, block_end[brand], minimums, sustained)
     for state in report.states.values():
         if state.judge_from and state.last_bucket and state.last_bucket >= state.judge_from:
             state.judge_from = None  # rebuilt: judged as usual from now on
     return report
+
+
+def _adjusted(pvalues: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The false discovery rate across the brands judged on one bucket."""
+    return benjamini_hochberg(pvalues) if len(pvalues) > 1 else pvalues
+
+
+def _attention(
+    brand: str,
+    state: BrandState,
+    transitions: list[Transition],
+    decision: Decision,
+    row: int,
+    moment: datetime,
+    pvalue: float,
+    config: DetectionSettings,
+    columns: BrandScan,
+) -> list[Transition]:
+    """The brand's attention notice after this bucket, and the crisis ``transitions`` with its own: it opens
+    only while no crisis is open, and a crisis opening ends it (the crisis says it began as attention)."""
+    onset = state.attention_onsets.is_onset(strength(pvalue))
+    opened = next((t for t in transitions if t.kind == "open"), None)
+    if opened is not None and state.attention is not None and state.incident is not None:
+        crisis = replace(state.incident, attention_from=state.attention.opened_at)
+        ended = replace(state.attention, resolved_at=moment, became=crisis.id)
+        state.incident, state.attention = crisis, None
+        return [Transition("resolve", ended, moment)] + [
+            replace(t, incident=crisis) if t is opened else t for t in transitions
+        ]
+    if state.incident is not None:
+        return transitions
+    state.attention, more = advance(
+        state.attention,
+        brand=brand,
+        bucket=moment,
+        pvalue=pvalue,
+        onset=onset,
+        observed=float(decision.attention_observed[row]),
+        expected=float(decision.attention_expected[row]),
+        window_minutes=int(decision.attention_minutes[row]),
+        limited_history=bool(decision.limited_history[row]),
+        p_open=_p_open(config, moment) / ATTENTION_FACTOR,
+        baseline_days=columns.total.age[row] / BUCKETS_PER_DAY,
+        calm=decision.attention_calm_at(row),
+        recent=(float(decision.attention_recent_observed[row]), float(decision.attention_recent_expected[row])),
+        kind="attention",
+    )
+    return transitions + more
 
 
 def _lookback(state: BrandState, until: datetime) -> datetime:

@@ -3,6 +3,10 @@
 ``advance`` is a pure function of the previous incident (or none) and this bucket's decision; it returns the
 new incident (or none) and the transitions to publish: ``open``, ``escalate`` (severity rose), ``update`` (a new
 peak), ``resolve``. The id (``<brand>:<opening bucket>``) is stable, for dedupe downstream.
+
+An incident's ``kind`` is ``crisis`` (negative evidence: it pages) or ``attention`` (all mentions far beyond
+normal while the negative evidence is quiet: a notice by email and chat, severity 1, id ``<brand>:<bucket>:
+attention``). An attention notice open when a crisis opens ends there (``became``): the crisis carries on from it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ CALM_BUCKETS = CALM_SPANS[-1][2]  # the longest calm an incident needs
 CURRENT_MINUTES = 120  # an open incident's current numbers: the last two hours
 ONSET_MEMORY = 288  # a new incident needs evidence above the previous 24 hours'
 EVIDENCE_SCALE = 12.0
+ATTENTION_FACTOR = 100.0  # an attention notice needs evidence this much stronger than a crisis (the preset's p)
 DRIVERS_SPAN = timedelta(days=1)  # the longest span of mentions an incident's drivers are read from
 
 
@@ -89,6 +94,9 @@ class Incident:
     sources: tuple[tuple[str, float, float], ...] = ()  # (source, share in the spike, share in the baseline)
     started_at: datetime | None = None  # when the swell began: the start of the window that fired at opening
     busy_until: datetime | None = None  # the last bucket its shortest calm span was not calm (see ``calm_span``)
+    kind: str = "crisis"  # or "attention": observed and expected then count all mentions, not negatives
+    attention_from: datetime | None = None  # a crisis that began as an attention notice: when that opened
+    became: str | None = None  # an attention notice ended by a crisis: the crisis's id
 
     def evidence_span(self) -> tuple[datetime, datetime]:
         """The time its drivers are computed from: the firing window at opening, then the whole episode so far
@@ -131,19 +139,21 @@ def advance(
     p_open: float = P_OPEN,
     calm: Sequence[tuple[float, float, float]] | None = None,
     recent: tuple[float, float] | None = None,
+    kind: str = "crisis",
 ) -> tuple[Incident | None, list[Transition]]:
     """The incident after this bucket, and what changed. ``calm``: for each of ``CALM_SPANS``, the evidence of
     its windows alone (accumulated evidence, the CUSUM, lingers after a swell), and its observed and expected
     counts (default: ``pvalue`` and ``recent`` for each). ``recent``: observed and expected in the last
-    ``CURRENT_MINUTES``, the open incident's current numbers (default: this bucket's firing window's)."""
+    ``CURRENT_MINUTES``, the open incident's current numbers (default: this bucket's firing window's).
+    ``kind`` ``attention``: the numbers count all mentions; severity stays 1 (nothing to escalate)."""
     now_observed, now_expected = (observed, expected) if recent is None else recent
     if incident is None:
         if onset and pvalue <= p_open:
             opened = Incident(
-                id=f"{brand}:{bucket:%Y%m%dT%H%M}",
+                id=f"{brand}:{bucket:%Y%m%dT%H%M}" + (":attention" if kind == "attention" else ""),
                 brand=brand,
                 opened_at=bucket,
-                severity=severity(observed, expected, pvalue),
+                severity=severity(observed, expected, pvalue) if kind == "crisis" else 1,
                 pvalue=pvalue,
                 window_minutes=window_minutes,
                 observed=observed,
@@ -154,6 +164,7 @@ def advance(
                 limited_history=limited_history,
                 baseline_days=round(baseline_days, 1),
                 started_at=bucket + timedelta(minutes=5) - timedelta(minutes=window_minutes),
+                kind=kind,
             )
             return opened, [Transition("open", opened, bucket)]
         return None, []
@@ -174,7 +185,7 @@ def advance(
         resolved = replace(current, resolved_at=bucket - timedelta(minutes=5 * (needed - 1)))
         return None, [Transition("resolve", resolved, bucket)]
     transitions: list[Transition] = []
-    level = severity(observed, expected, pvalue)
+    level = severity(observed, expected, pvalue) if incident.kind == "crisis" else 1
     peak_ratio = incident.observed / max(incident.expected, 0.1)
     if observed / max(expected, 0.1) > peak_ratio and pvalue <= incident.pvalue:
         current = replace(
