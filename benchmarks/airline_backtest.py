@@ -115,10 +115,12 @@ def run_airline(
     settings: DetectionSettings,
     latest: dict[str, Incident],
     all_clear: dict[str, datetime],
+    noticed: list[Incident] | None = None,
 ) -> list[Incident]:
     """The detector function's own cycle, called every simulated hour over the coverage (one brand: no FDR):
-    the incidents as opened; ``latest`` gets each one's last described state (after escalations, updates),
-    ``all_clear`` the bucket whose judgement resolved it (its all-clear is sent then)."""
+    the crisis incidents as opened; ``latest`` gets each one's last described state (after escalations,
+    updates), ``all_clear`` the bucket whose judgement resolved it (its all-clear is sent then); ``noticed``
+    the attention notices as opened."""
     start = coverage_start(name, buckets)
     repository = MemoryBuckets(
         {
@@ -134,6 +136,10 @@ def run_airline(
         report = run_cycle({name: state}, now, repository, settings={name: settings})
         state = report.states[name]
         for transition in report.transitions:
+            if transition.incident.kind == "attention":
+                if transition.kind == "open" and noticed is not None:
+                    noticed.append(transition.incident)
+                continue
             if transition.kind == "resolve":
                 all_clear[transition.incident.id] = transition.at or now
                 latest[transition.incident.id] = replace(
@@ -168,7 +174,11 @@ def main() -> None:
     settings = DetectionSettings(sensitivity=args.sensitivity)
     latest: dict[str, Incident] = {}
     all_clear: dict[str, datetime] = {}
-    opened = {name: run_airline(name, buckets, settings, latest, all_clear) for name, buckets in sorted(data.items())}
+    noticed: dict[str, list[Incident]] = {name: [] for name in data}
+    opened = {
+        name: run_airline(name, buckets, settings, latest, all_clear, noticed[name])
+        for name, buckets in sorted(data.items())
+    }
     scores = {name: evidence(name, buckets, p_open) for name, buckets in data.items()}
     print(
         f"negative labels: {args.labels}; sensitivity {args.sensitivity} (p <= {p_open:g}); "
@@ -228,6 +238,45 @@ def main() -> None:
             f"{i.expected:.1f} expected in {i.window_minutes} min{'  (limited history)' if i.limited_history else ''}"
         )
     print("(!) marks a miss of a crisis window, or an alert on a not_crisis or artifact window")
+    attention_notices(noticed, windows, data)
+
+
+def attention_notices(
+    noticed: dict[str, list[Incident]], windows: list[dict[str, str]], data: dict[str, dict[datetime, list]]
+) -> None:
+    """The attention notices (all mentions far beyond normal, not paging): in the pr_gaffe windows (goal: each
+    noticed) and elsewhere, per brand-month of coverage (goal: at most one on ordinary days)."""
+    print("attention notices (not paging; all mentions):")
+    days = 0.0
+    elsewhere = 0
+    for name, notices in sorted(noticed.items()):
+        days += (max(data[name]) - coverage_start(name, data[name])).total_seconds() / 86400
+        for notice in notices:
+            inside = [
+                w
+                for w in windows
+                if w["airline_in_data"] == name
+                and datetime.fromisoformat(w["start_utc"]).replace(tzinfo=UTC) - timedelta(hours=1)
+                <= notice.opened_at
+                <= datetime.fromisoformat(w["end_utc"]).replace(tzinfo=UTC)
+            ]
+            elsewhere += not inside
+            where = f"in {inside[0]['kind']} window: {inside[0]['label'][:50]}" if inside else "outside every window"
+            print(
+                f"  {name:<16}{notice.opened_at:%m-%d %H:%M} UTC  {notice.observed:.0f} vs {notice.expected:.1f} "
+                f"in {notice.window_minutes} min, {where}"
+            )
+    for w in windows:
+        if w["kind"] == "pr_gaffe":
+            start = datetime.fromisoformat(w["start_utc"]).replace(tzinfo=UTC)
+            hits = [n for n in noticed[w["airline_in_data"]] if start - timedelta(hours=1) <= n.opened_at]
+            delay = f"noticed {(hits[0].opened_at - start).total_seconds() / 60:+.0f} min" if hits else "not noticed"
+            print(f"  pr_gaffe {w['airline_in_data']} {start:%m-%d %H:%M}: {delay}")
+    months = days / 30.4
+    print(
+        f"  outside the labelled windows: {elsewhere} in {days:.1f} brand-days of coverage "
+        f"({elsewhere / months:.1f} per brand-month; goal at most 1)"
+    )
 
 
 if __name__ == "__main__":
