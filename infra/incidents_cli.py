@@ -29,7 +29,7 @@ def cmd_incidents(args: argparse.Namespace, out: TextIO | None = None) -> int:
     facts, now = IncidentFacts(repo, Content(repo, None)), datetime.now(UTC)
     brands = {b.name: b for b in repo.brands.list()}
     if args.action == "show":
-        name = args.id.rpartition(":")[0]
+        name = args.id.partition(":")[0]  # a brand name has no colon; an id may have two (an attention notice)
         brand = brands.get(name)
         state = facts.state(args.id) if brand else None
         if brand is None or state is None:
@@ -94,13 +94,17 @@ def _status_word(state: Any) -> str:
 def _line(view: IncidentView, state: Any, zone: str) -> str:
     about = ", ".join(view.drivers[:3]) or "-"
     opened = local_time(view.opened_at, zone, with_day=True)
-    numbers = f"{view.observed:.0f} neg/{view.window_minutes}m {view.ratio:.1f}x"
-    return f"{view.id:<32} {_status_word(state):<13} SEV{view.severity}  {opened:<15} {numbers}  {about}"
+    attention = view.kind == "attention"
+    numbers = f"{view.observed:.0f} {'posts' if attention else 'neg'}/{view.window_minutes}m {view.ratio:.1f}x"
+    grade = "ATTN" if attention else f"SEV{view.severity}"
+    return f"{view.id:<32} {_status_word(state):<13} {grade}  {opened:<15} {numbers}  {about}"
 
 
 def _print_page(page: Any, zone: str, out: TextIO) -> None:
     section = facts_section(page.notice, zone)
-    out.write(f"{section['brand']}  SEV{section['severity']} ({section['severity_word']})  {section['incident_id']}\n")
+    crisis = f"SEV{section['severity']} ({section['severity_word']})"
+    grade = "unusual attention (not paging)" if section["attention"] else crisis
+    out.write(f"{section['brand']}  {grade}  {section['incident_id']}\n")
     out.write(f"{page.status}\n")
     if section["drivers"]:
         out.write(f"About: {', '.join(section['drivers'])}\n")

@@ -198,3 +198,27 @@ def test_an_open_incidents_peak_is_shown_as_last_reported(opened: str) -> None:
     know the peak is the latest, and says whose it is."""
     body = _get(opened)["body"]
     assert "Peak as last reported" in body
+
+
+def test_an_attention_notices_page_and_cli_say_it_paged_no_one(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    store = runtime.store()
+    store.brands.put(make_brand(recipients=recipients()))
+    notice_id = "acme-air:20261120T1405:attention"
+    publish("open", id=notice_id, kind="attention", severity=1, drivers=("fleek",))
+    runtime.notifier().drain(datetime.now(UTC))
+    assert sms_sent() == []
+    messages = emails_sent()
+    assert len(messages) == 2  # the desk and the lead: email, every rung
+    page = _get(_token(messages[0].raw_data))
+    assert page["statusCode"] == 200
+    body = page["body"]
+    assert "unusual attention (not paging)" in body and "an attention notice, nobody paged" in body
+    assert "All posts" in body and "Negative posts" not in body
+    from infra.cli import main
+
+    capsys.readouterr()
+    assert main(["incidents", "show", notice_id]) == 0  # the id has two colons: the brand is before the first
+    shown = capsys.readouterr().out
+    assert shown.startswith("Acme Air  unusual attention (not paging)  " + notice_id)
+    assert main(["incidents", "list"]) == 0
+    assert "ATTN" in capsys.readouterr().out

@@ -408,3 +408,46 @@ def test_a_swell_of_attention_opens_a_notice_then_a_crisis_when_negatives_follow
     assert notice.id.endswith(":attention") and notice.severity == 1 and notice.observed > 3 * notice.expected
     assert ended.became == crisis.id and ended.resolved_at == crisis.opened_at
     assert crisis.attention_from == notice.opened_at
+
+
+def test_a_rebuilt_detector_state_keeps_the_open_crisis_and_the_open_attention_notice_apart() -> None:
+    """A detector state that cannot be read is rebuilt from the stored incidents: the latest of each kind is
+    open or none is. An open attention notice is not taken for a crisis (it would page on its resolve)."""
+    from types import SimpleNamespace
+
+    from groundswell.domain.detection.cycle import INCIDENT
+    from groundswell.domain.detection.incidents import Incident
+    from groundswell.usecases.detect import _state
+
+    at = START + timedelta(days=3)
+
+    def incident(kind: str, hours: int, resolved: bool) -> bytes:
+        opened = at + timedelta(hours=hours)
+        return INCIDENT.dump_json(
+            Incident(
+                id=f"b:{opened:%Y%m%dT%H%M}" + (":attention" if kind == "attention" else ""),
+                brand="b",
+                opened_at=opened,
+                severity=2 if kind == "crisis" else 1,
+                pvalue=1e-9,
+                window_minutes=15,
+                observed=40,
+                expected=4,
+                peak_at=opened,
+                current_observed=40,
+                current_expected=4,
+                resolved_at=opened + timedelta(hours=1) if resolved else None,
+                kind=kind,
+            )
+        )
+
+    def rebuilt(*history: bytes):  # type: ignore[no-untyped-def]
+        store = SimpleNamespace(incidents=SimpleNamespace(history=lambda brand: [h.decode() for h in history]))
+        return _state("b", b"not zlib", store, at + timedelta(hours=12))  # type: ignore[arg-type]
+
+    state = rebuilt(incident("crisis", 0, True), incident("attention", 5, False))
+    assert state is not None and state.incident is None and state.attention is not None
+    assert state.attention.id.endswith(":attention")
+    state = rebuilt(incident("attention", 0, True), incident("crisis", 1, False))
+    assert state is not None and state.incident is not None and state.incident.kind == "crisis"
+    assert state.attention is None

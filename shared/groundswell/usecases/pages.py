@@ -145,4 +145,6 @@ def status(state: AlertState, timezone: str, now: datetime) -> str:
     if state.snoozed_until is not None and now < state.snoozed_until:
         return f"Snoozed until {local_time(state.snoozed_until, timezone, with_day=True)}"
     minutes = max(0, round((now - state.incident.opened_at).total_seconds() / 60 / 5) * 5)
+    if state.incident.kind == "attention":
+        return f"Open for {window_label(minutes)}: an attention notice, nobody paged"
     return f"Open, not acknowledged ({window_label(minutes)})"
