@@ -562,3 +562,31 @@ def test_an_attention_notice_reaches_email_and_chat_once_and_never_sms_or_pagerd
     publish("resolve", resolved_at=T0 + timedelta(hours=2), **noticed)
     notifier.drain(T0 + timedelta(hours=13))
     assert len(emails_sent()) == 2 and len(posted) == 1 and sms_sent() == []
+
+
+def test_an_alert_email_gives_the_brands_share_of_its_peers_negative_posts(aws: Any) -> None:
+    from groundswell.domain.models import Mention, Sentiment
+
+    runtime.store().brands.put(make_brand(recipients=recipients(), peers=["beta-air"]))
+    posts = [
+        Mention(
+            source="bluesky",
+            id=f"{brand}-{i}",
+            brand=brand,
+            text="cancelled again",
+            author=f"{brand}-person-{i}",
+            created_at=T0 - timedelta(minutes=30) + timedelta(seconds=i),
+            sentiment=Sentiment.NEGATIVE,
+        )
+        for brand, many in (("acme-air", 30), ("beta-air", 10))
+        for i in range(many)
+    ]
+    runtime.store().mentions.store(posts)
+    publish("open")
+    runtime.notifier().drain(T0)
+    bodies = [
+        email.message_from_string(m.raw_data, policy=email.policy.default).get_body(preferencelist=("plain",))
+        for m in emails_sent()
+    ]
+    text = bodies[0].get_content()  # type: ignore[union-attr]
+    assert "Share among peers: 75% of the negative posts about it and 1 peer, last hour" in text

@@ -350,3 +350,36 @@ def test_a_crisis_that_began_as_attention_says_so() -> None:
     notice = Notice(kind=AlertKind.OPEN, incident=make_incident(attention_from=began), brand_label="Acme Air")
     text = compose([notice], links={}, timezone="UTC").text
     assert "Began as: unusual attention at Fri 13:40 UTC" in text
+
+
+def test_an_alert_shows_the_brands_share_of_its_peers_negative_posts() -> None:
+    from groundswell.domain.alerting.notices import facts, with_peers
+    from groundswell.domain.models import Bucket
+
+    end = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+    def buckets(brand: str, now: int, usual: int) -> list[Bucket]:
+        return [
+            Bucket(brand=brand, start=end - timedelta(minutes=5 * (i + 1)), negative=now if i < 12 else usual)
+            for i in range(288 * 8)
+        ]
+
+    own = buckets("acme-air", 3, 1)
+    peers = [buckets("beta-air", 2, 2), buckets("gamma-air", 1, 3), buckets("delta-air", 3, 1)]
+    found = with_peers(facts(own, end), own, peers, end)
+    assert (found.peers, found.peer_share, found.peer_usual) == (3, 3 / 9, 1 / 7)
+    notice = Notice(kind=AlertKind.OPEN, incident=make_incident(), brand_label="Acme Air", facts=found)
+    text = compose([notice], links={}, timezone="UTC").text
+    assert "Share among peers: 33% of the negative posts about it and 3 peers, last hour (usually 14%)" in text
+    assert with_peers(facts(own, end), own, [], end).peer_share is None  # no peers: no row
+
+
+def test_a_brands_peers_are_other_brands_each_once() -> None:
+    from pydantic import ValidationError
+
+    from tests.conftest import make_brand
+
+    assert make_brand(peers=["beta-air", "gamma-air"]).peers == ["beta-air", "gamma-air"]
+    for wrong in (["acme-air"], ["beta-air", "beta-air"], ["Not A Slug"], [f"b{i}" for i in range(11)]):
+        with pytest.raises(ValidationError):
+            make_brand(peers=wrong)

@@ -297,8 +297,20 @@ class Brand(_Strict):
     backfill_days: int = Field(
         default=7, ge=0, le=14, description="days of history fetched when the brand or a source is added (0: none)"
     )
+    peers: list[Annotated[str, Field(pattern=BRAND_NAME_PATTERN)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="watched brands to compare with (e.g. other airlines): alerts show this brand's share of "
+        "their negative posts",
+    )
 
     _tz = field_validator("timezone")(_valid_timezone)
+
+    @model_validator(mode="after")
+    def _peers_are_others(self) -> Brand:
+        if self.name in self.peers or len(set(self.peers)) != len(self.peers):
+            raise ValueError("peers: other brands' names, each once (not the brand itself)")
+        return self
 
     @model_validator(mode="after")
     def _one_config_per_source(self) -> Brand:

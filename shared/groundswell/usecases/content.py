@@ -3,10 +3,11 @@ posts and chart, and the signed link that acknowledges it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from groundswell.domain.alerting import links
-from groundswell.domain.alerting.notices import IncidentView, Notice, facts
+from groundswell.domain.alerting.notices import IncidentView, Notice, facts, with_peers
 from groundswell.domain.models import Bucket, Recipient, bucket_start
 from groundswell.domain.ports import AlertingStore
 from groundswell.usecases.messages import Channels
@@ -23,10 +24,16 @@ class Content:
         """A new invocation: buckets are read afresh."""
         self._reads.clear()
 
-    def with_facts(self, notice: Notice, now: datetime) -> Notice:
+    def with_facts(self, notice: Notice, now: datetime, peers: Sequence[str] = ()) -> Notice:
         """The notice with its numbers as of sending (the last complete bucket before ``now``): every message
-        says how things stand when it is read, not when the incident peaked."""
-        return notice.model_copy(update={"facts": facts(self._buckets(notice.incident, now), bucket_start(now))})
+        says how things stand when it is read, not when the incident peaked; with ``peers`` (brand names), its
+        share of their negative posts."""
+        end, own = bucket_start(now), self._buckets(notice.incident, now)
+        found = facts(own, end)
+        if peers:
+            earliest = end - FACTS_HISTORY
+            found = with_peers(found, own, [self.recent_buckets(p, now, earliest=earliest) for p in peers], end)
+        return notice.model_copy(update={"facts": found})
 
     def email_content(self, notice: Notice, timezone: str, now: datetime, samples: int = 5) -> tuple[Notice, bytes]:
         """The notice (already :meth:`with_facts`) with its sample posts, and its 48-hour chart (the email needs

@@ -124,7 +124,10 @@ class Deliverer:
         brands: dict[str, Brand],
         now: datetime,
     ) -> None:
-        notices = [self.content.with_facts(n, now) for n in notices]  # the numbers as of sending
+        notices = [  # the numbers as of sending
+            self.content.with_facts(n, now, brands[n.incident.brand].peers if n.incident.brand in brands else ())
+            for n in notices
+        ]
         link = self.content.link(recipient, notices, now)
         kind = kind_of(notices)
         if recipient.channel is Channel.SMS:

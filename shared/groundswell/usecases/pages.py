@@ -44,7 +44,7 @@ class IncidentFacts:
         kind = AlertKind.RESOLVED if state.resolved else kind
         notice, png = Notice(kind=kind, incident=incident, brand_label=brand.label), None
         try:
-            notice = self._content.with_facts(notice, now)
+            notice = self._content.with_facts(notice, now, brand.peers)
             notice = self._content.with_samples(notice, samples)
             png = self._content.chart(notice, timezone, now) if chart else None
         except Exception as exc:  # the incident is still shown without its counts, chart or posts

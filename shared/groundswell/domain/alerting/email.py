@@ -176,6 +176,15 @@ def incident_section(
     if facts.negative_share is not None:
         usual = f" (usually {facts.usual_share:.0%})" if facts.usual_share is not None else ""
         rows.append(("Negative share, last hour", f"{facts.negative_share:.0%}{usual}"))
+    if facts.peer_share is not None:
+        usual = f" (usually {facts.peer_usual:.0%})" if facts.peer_usual is not None else ""
+        others = f"{facts.peers} peer{'s' * (facts.peers != 1)}"
+        rows.append(
+            (
+                "Share among peers",
+                f"{facts.peer_share:.0%} of the negative posts about it and {others}, last hour{usual}",
+            )
+        )
     if facts.growth is not None and not attention:
         rows.append(("Growth", f"{facts.growth:.1f}x the hour before ({facts.last_hour_negative} in the last hour)"))
     rows.append(("Since", local_time(incident.since, timezone, with_day=True)))

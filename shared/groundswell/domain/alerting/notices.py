@@ -80,6 +80,9 @@ class Facts(BaseModel):
     recent_negative: int | None = None  # negatives in the last two hours before ``as_of``
     recent_usual: float | None = None  # the same two hours of the day, on average over the previous 7 days
     as_of: datetime | None = None  # the end of the last complete bucket when the message was composed
+    peers: int = 0  # the brand's peers (``Brand.peers``) whose counts were read
+    peer_share: float | None = None  # the brand's share of its and its peers' negatives, last hour
+    peer_usual: float | None = None  # the same over the 7 days before
 
     @property
     def recent_ratio(self) -> float | None:
@@ -126,6 +129,29 @@ def facts(buckets: Sequence[Bucket], end: datetime) -> Facts:
         recent_negative=negative + previous_negative,
         recent_usual=sum(same_hours) / len(same_hours) if same_hours else None,
         as_of=end,
+    )
+
+
+def with_peers(found: Facts, own: Sequence[Bucket], peers: Sequence[Sequence[Bucket]], end: datetime) -> Facts:
+    """``found`` with the brand's share of the negative posts about it and its peers: the last hour before
+    ``end``, and the 7 days before it (reported, not evidence: on the airline data it separated no crisis,
+    ``benchmarks.peer_benchmark``)."""
+    if not peers:
+        return found
+    hour, week = (end - timedelta(hours=1), end), (end - timedelta(days=8), end - timedelta(days=1))
+
+    def negatives(buckets: Sequence[Bucket], span: tuple[datetime, datetime]) -> int:
+        return sum(b.negative for b in buckets if span[0] <= b.start < span[1])
+
+    mine, usual = negatives(own, hour), negatives(own, week)
+    pooled = mine + sum(negatives(p, hour) for p in peers)
+    pooled_usual = usual + sum(negatives(p, week) for p in peers)
+    return found.model_copy(
+        update={
+            "peers": len(peers),
+            "peer_share": mine / pooled if pooled else None,
+            "peer_usual": usual / pooled_usual if pooled_usual else None,
+        }
     )
 
 
