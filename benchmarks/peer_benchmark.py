@@ -27,9 +27,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from benchmarks.airline_backtest import WINDOWS_CSV, coverage_start, series
-from groundswell.domain.models import bucket_start
 from groundswell.domain.detection.brand import SHARE_ICC
 from groundswell.domain.detection.evidence import binomial_upper_tail
+from groundswell.domain.models import bucket_start
 
 STEP = timedelta(minutes=5)
 PEER_WINDOWS = (12, 24)  # buckets: 1 and 2 hours
