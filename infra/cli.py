@@ -55,14 +55,22 @@ def cmd_brands(args: argparse.Namespace) -> int:
         from groundswell.domain.alerting.people import conflicts
         from groundswell.runtime import queue_backfills
 
-        before = {b.name: repo.brands.get(b.name) for b in brands}
         repo.brands.put_many(brands)
         print(f"saved {len(brands)} brand(s): {', '.join(b.name for b in brands)}")
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
-            queued = queue_backfills(brands, before)
+            queued = queue_backfills(brands)
         except ConfigError as exc:
             queued = 0
             print(f"warning: no history backfilled: {exc} (pass --stack NAME)", file=sys.stderr)
+        except (BotoCoreError, ClientError) as exc:
+            print(
+                f"error: saved, but their history could not be queued ({_one_line(str(exc))}): run "
+                f"'groundswell brands add {args.file}' again to queue it",
+                file=sys.stderr,
+            )
+            return 2
         if queued:
             print(f"queued {queued} brand-day(s) of history to backfill ('groundswell brands show NAME' follows it)")
         for line in conflicts(repo.brands.list()):

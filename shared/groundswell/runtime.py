@@ -22,6 +22,7 @@ from groundswell.adapters.sqs import Queue, wake_up
 from groundswell.config import ConfigError, settings
 from groundswell.domain.alerting import links
 from groundswell.domain.listening import IngestReport
+from groundswell.domain.ports import CursorConflict
 from groundswell.domain.sentiment import Scorer
 from groundswell.domain.sources import Source
 from groundswell.usecases import dispatch as dispatching
@@ -123,24 +124,34 @@ def poll(request: PollRequest, time_left: float | None = None) -> IngestReport |
     )
 
 
-def queue_backfills(brands: Sequence[Brand], before: dict[str, Brand | None], now: datetime | None = None) -> int:
-    """Queues the backfill of each brand newly added, or of its sources newly added (``before``: the brands as
-    they were); returns how many brand-days were queued. ``now``: a simulation's clock."""
-    from groundswell.domain.backfill import history_sources, plan
+def queue_backfills(brands: Sequence[Brand], now: datetime | None = None) -> int:
+    """Queues the backfill of each brand's history sources whose backfill was never queued (a new brand, a new
+    source: ``backfill.not_yet_queued``), then notes them queued; returns how many brand-days were queued.
+    If queueing fails, nothing is noted and running it again queues them (a day queued twice is fetched once:
+    its progress is kept). ``now``: a simulation's clock."""
+    from groundswell.domain.backfill import MARKER, not_yet_queued, plan, queued_key
 
     queue_url = settings().poll_queue_url
-    requests = []
+    moment = now or datetime.now(UTC)
+    requests, queued = [], []
     for brand in brands:
-        earlier = before.get(brand.name)
-        known = set(history_sources(earlier)) if earlier else set()
-        added = [s for s in history_sources(brand) if s not in known]
-        if added and brand.backfill_days:
-            requests += plan(brand, added, now or datetime.now(UTC), brand.backfill_days)
+        if not brand.backfill_days:
+            continue
+        added = not_yet_queued(brand, store().cursors.states_under(brand.name, MARKER))
+        planned = plan(brand, added, moment, brand.backfill_days)
+        requests += planned
+        queued += [(brand.name, source, len(planned) // len(added)) for source in added]
     if not requests:
         return 0
     if not queue_url:
         raise ConfigError("POLL_QUEUE_URL is not set: the backfill of new brands cannot be queued")
-    return Queue(client("sqs"), queue_url).send_all([r.model_dump_json() for r in requests])
+    sent = Queue(client("sqs"), queue_url).send_all([r.model_dump_json() for r in requests])
+    for name, source, count in queued:
+        try:
+            store().cursors.save(name, queued_key(source), {"days": count}, 0, polled_at=moment)
+        except CursorConflict:
+            continue  # another 'brands add' noted it first
+    return sent
 
 
 def backfill(request: BackfillRequest, time_left: float | None = None) -> BackfillReport:

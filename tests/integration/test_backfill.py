@@ -62,8 +62,8 @@ def test_adding_a_brand_queues_its_history_and_the_poller_backfills_it(aws: Any)
     from functions.poll_mentions.app import record_handler
 
     brand = make_brand(backfill_days=2)
-    assert runtime.queue_backfills([brand], {"acme-air": None}, ADDED) == 3  # today so far and two days before
-    assert runtime.queue_backfills([brand], {"acme-air": brand}, ADDED) == 0  # nothing new: nothing queued
+    assert runtime.queue_backfills([brand], ADDED) == 3  # today so far and two days before
+    assert runtime.queue_backfills([brand], ADDED) == 0  # nothing new: nothing queued
     sqs = aws[1].client("sqs")
     url = runtime.settings().poll_queue_url
     bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
@@ -126,3 +126,36 @@ def test_the_detector_learns_a_completed_backfill_at_once(aws: Any) -> None:
     state = STATE.validate_json(store.detector.states(["acme-air"])["acme-air"] or b"")
     assert state.history_from == datetime(2026, 11, 19, tzinfo=UTC)
     assert state.detector.negative.baseline.observed >= 24 * 12  # a day and more learned in its first cycle
+
+
+def test_a_brands_add_whose_queueing_failed_queues_the_history_when_run_again(
+    aws: Any, tmp_path: Any, monkeypatch: Any, capsys: Any
+) -> None:
+    """The brand is saved, then its backfill queued: if the queue refuses (an AWS error), the brand is known
+    but nothing was queued; running 'brands add' again must queue it (it used to decide by the stored brand,
+    and queued nothing, ever)."""
+    from botocore.exceptions import ClientError
+
+    from groundswell.adapters.sqs import Queue
+    from infra.cli import main
+
+    path = tmp_path / "acme.json"
+    path.write_text(make_brand(backfill_days=1).model_dump_json())
+    real = Queue.send_all
+
+    def refused(self: Any, bodies: Any) -> int:
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "try later"}}, "SendMessageBatch")
+
+    monkeypatch.setattr(Queue, "send_all", refused)
+    assert main(["brands", "add", str(path)]) == 2  # one line, no traceback
+    assert "history could not be queued (" in (err := capsys.readouterr().err) and "try later" in err
+    assert f"run 'groundswell brands add {path}' again" in err
+    assert runtime.store().brands.get("acme-air") is not None  # saved, history not queued
+    monkeypatch.setattr(Queue, "send_all", real)
+    capsys.readouterr()
+    assert main(["brands", "add", str(path)]) == 0
+    assert "queued 2 brand-day(s)" in capsys.readouterr().out
+    assert main(["brands", "add", str(path)]) == 0  # once queued, not again
+    assert "queued" not in capsys.readouterr().out.replace("saved", "")
+    assert main(["brands", "show", "acme-air"]) == 0
+    assert "backfill: hackernews 0/2 days, 0 mentions; in progress" in capsys.readouterr().out

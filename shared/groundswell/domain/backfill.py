@@ -67,6 +67,19 @@ def plan(
     ]
 
 
+def queued_key(source: SourceType) -> str:
+    """Where it is noted that a source's backfill was queued (beside the days' progress, under ``MARKER``)."""
+    return f"{MARKER}-queued/{source.value}"
+
+
+def not_yet_queued(brand: Brand, states: dict[str, dict[str, object]]) -> list[SourceType]:
+    """The brand's history sources whose backfill was never queued nor begun (``states``: its cursor states
+    under ``MARKER``). Decided by what was queued, not by the brand as stored before: a ``brands add`` whose
+    queueing failed after the brand was saved queues it when run again."""
+    begun = {name.split("/")[1] for name in states if "/" in name}
+    return [s for s in history_sources(brand) if s.value not in begun]
+
+
 def day_span(request: BackfillRequest) -> tuple[datetime, datetime]:
     start = datetime(request.day.year, request.day.month, request.day.day, tzinfo=UTC)
     return start, min(start + timedelta(days=1), request.until)
@@ -88,18 +101,23 @@ def progress_line(states: dict[str, dict[str, object]]) -> str:
     """``groundswell brands show``'s line: per source, days done of days queued, mentions stored, and where
     the history starts once complete (``states``: the brand's cursor states under ``MARKER``)."""
     marker = states.get(MARKER, {})
-    per_source: dict[str, list[int]] = {}
+    per_source: dict[str, list[int]] = {}  # source -> [days begun, days done, mentions stored, days queued]
     for name, state in states.items():
         parts = name.split("/")
-        if len(parts) != 3:
-            continue
-        tally = per_source.setdefault(parts[1], [0, 0, 0])
-        tally[0] += 1
-        tally[1] += 1 if state.get("done") else 0
-        stored = state.get("stored")
-        tally[2] += stored if isinstance(stored, int) else 0
+        if len(parts) == 2 and parts[0] == f"{MARKER}-queued":
+            queued = state.get("days")
+            per_source.setdefault(parts[1], [0, 0, 0, 0])[3] = queued if isinstance(queued, int) else 0
+        elif len(parts) == 3:
+            tally = per_source.setdefault(parts[1], [0, 0, 0, 0])
+            tally[0] += 1
+            tally[1] += 1 if state.get("done") else 0
+            stored = state.get("stored")
+            tally[2] += stored if isinstance(stored, int) else 0
     if not per_source:
         return "backfill: none queued"
-    sources = "; ".join(f"{s} {done}/{days} days, {stored} mentions" for s, (days, done, stored) in per_source.items())
+    sources = "; ".join(
+        f"{s} {done}/{max(begun, queued)} days, {stored} mentions"
+        for s, (begun, done, stored, queued) in per_source.items()
+    )
     start = marker.get("history_from")
     return f"backfill: {sources}" + (f"; history from {start}" if isinstance(start, str) else "; in progress")
