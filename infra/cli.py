@@ -28,6 +28,7 @@ def _target(args: argparse.Namespace) -> None:
         values = {o["OutputKey"]: o["OutputValue"] for o in outputs}
         os.environ["TABLE_NAME"] = values["TableName"]
         os.environ.setdefault("POLL_QUEUE_URL", values.get("PollQueueUrl", ""))
+        os.environ.setdefault("BACKFILL_QUEUE_URL", values.get("BackfillQueueUrl", ""))
     if not os.environ.get("TABLE_NAME"):
         from groundswell.config import ConfigError
 

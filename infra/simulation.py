@@ -63,6 +63,7 @@ class Pipeline:
             polled = drain_queue(
                 self._sqs, queues["PollQueue"], poll_app.handler, redeliver_every=self._redeliver_every
             )
+            drain_queue(self._sqs, queues["BackfillQueue"], poll_app.handler, redeliver_every=self._redeliver_every)
             invoke_scheduled(detect_app.handler, clock, "detect_spikes", retries=0)
             drain_queue(self._sqs, queues["NotifyQueue"], notify_app.handler, redeliver_every=2)
             invoke_scheduled(notify_app.handler, clock, "notify", retries=0)  # the scheduled tick

@@ -54,6 +54,7 @@ class Provisioned:
         env = {"TABLE_NAME": self.tables["Table"]}
         wiring = {
             "POLL_QUEUE_URL": self.queues.get("PollQueue"),
+            "BACKFILL_QUEUE_URL": self.queues.get("BackfillQueue"),
             "PUSH_SECRET_ID": self.secrets.get("PushSecret"),
             "NOTIFY_QUEUE_URL": self.queues.get("NotifyQueue"),
             "ALERT_LINK_SECRET_ID": self.secrets.get("AlertLinkSecret"),

@@ -18,6 +18,7 @@ class Settings(BaseModel):
 
     table_name: str = Field(min_length=3, description="the DynamoDB table of brands, mentions and counts")
     poll_queue_url: str | None = Field(default=None, description="SQS queue of (brand, source) poll requests")
+    backfill_queue_url: str | None = Field(default=None, description="SQS queue of brand-days of history to fetch")
     bluesky_secret_id: str | None = Field(
         default=None,
         description="Secrets Manager id, or SSM SecureString name starting with 'ssm:', holding "

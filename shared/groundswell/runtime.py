@@ -131,7 +131,7 @@ def queue_backfills(brands: Sequence[Brand], now: datetime | None = None) -> int
     its progress is kept). ``now``: a simulation's clock."""
     from groundswell.domain.backfill import MARKER, not_yet_queued, plan, queued_key
 
-    queue_url = settings().poll_queue_url
+    queue_url = settings().backfill_queue_url
     moment = now or datetime.now(UTC)
     requests, queued = [], []
     for brand in brands:
@@ -144,7 +144,7 @@ def queue_backfills(brands: Sequence[Brand], now: datetime | None = None) -> int
     if not requests:
         return 0
     if not queue_url:
-        raise ConfigError("POLL_QUEUE_URL is not set: the backfill of new brands cannot be queued")
+        raise ConfigError("BACKFILL_QUEUE_URL is not set: the backfill of new brands cannot be queued")
     sent = Queue(client("sqs"), queue_url).send_all([r.model_dump_json() for r in requests])
     for name, source, count in queued:
         try:

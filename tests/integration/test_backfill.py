@@ -65,7 +65,7 @@ def test_adding_a_brand_queues_its_history_and_the_poller_backfills_it(aws: Any)
     assert runtime.queue_backfills([brand], ADDED) == 3  # today so far and two days before
     assert runtime.queue_backfills([brand], ADDED) == 0  # nothing new: nothing queued
     sqs = aws[1].client("sqs")
-    url = runtime.settings().poll_queue_url
+    url = runtime.settings().backfill_queue_url
     bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
     requests = [BackfillRequest.model_validate_json(b) for b in bodies]
     assert {(r.source, r.day.isoformat()) for r in requests} == {

@@ -97,6 +97,22 @@ def test_the_poller_consumes_with_partial_failures_and_a_dead_letter_queue() -> 
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["PollDeadLetterQueue", "Arn"]}
 
 
+def test_backfills_have_a_queue_of_their_own_that_keeps_them_for_days() -> None:
+    """A brand-day of history may be throttled or need several invocations: on the poll queue (kept an hour,
+    4 receives) it was lost; its own queue keeps it 4 days and 12 receives, then a dead-letter queue alarms."""
+    queue = RESOURCES["BackfillQueue"]["Properties"]
+    timeout = RESOURCES["PollMentionsFunction"]["Properties"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout and queue["MessageRetentionPeriod"] >= 3 * 86400
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 10
+    dead = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    alarm = RESOURCES["BackfillDeadLettersAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": [dead, "QueueName"]}
+    event = RESOURCES["PollMentionsFunction"]["Properties"]["Events"]["Backfill"]["Properties"]
+    assert event["Queue"] == {"Fn::GetAtt": ["BackfillQueue", "Arn"]} and event["BatchSize"] == 1
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "BackfillQueueUrl" in TEMPLATE["Outputs"]
+
+
 def test_polls_are_scheduled_by_eventbridge_scheduler_at_the_parameter_rate() -> None:
     schedule = RESOURCES["DispatchPollsFunction"]["Properties"]["Events"]["Every"]
     assert schedule["Type"] == "ScheduleV2"
