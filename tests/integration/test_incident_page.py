@@ -214,6 +214,7 @@ def test_an_attention_notices_page_and_cli_say_it_paged_no_one(aws: Any, capsys:
     body = page["body"]
     assert "unusual attention (not paging)" in body and "an attention notice, nobody paged" in body
     assert "All posts" in body and "Negative posts" not in body
+    assert 'value="ack"' not in body and 'value="dismiss"' in body  # nothing to acknowledge; a call to make
     from infra.cli import main
 
     capsys.readouterr()

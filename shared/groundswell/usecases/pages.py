@@ -54,7 +54,8 @@ class IncidentFacts:
             status=status(state, timezone, now),
             timeline=self.timeline(state, brand),
             chart=png,
-            actionable=not state.resolved and state.verdict is None,
+            # an attention notice pages no one: nothing to acknowledge or snooze, only a call to make
+            actionable=not state.resolved and state.verdict is None and incident.kind == "crisis",
             verdict_allowed=state.verdict is None,
             more_posts=len(notice.samples) >= samples,
         )
