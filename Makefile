@@ -9,7 +9,7 @@ export SAM_CLI_TELEMETRY := 0
 STACK ?= groundswell-dev
 SAM := $(SAM_VENV)/bin/sam
 
-.PHONY: demo test browser lint typecheck unit template sam-build benchmarks clean deploy sync logs delete
+.PHONY: demo test browser lint typecheck unit template sam-build benchmarks clean deploy sync logs delete audit
 
 $(BIN)/groundswell: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ $(SAM_VENV)/bin/sam:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==1.170.0
 	@touch $@
+
+## audit: the pinned dependencies of the layer and of every function against known vulnerabilities (pip-audit;
+# needs its vulnerability service, so it runs where there is internet: .github/workflows/audit.yml, weekly)
+AUDITED := shared/requirements.txt $(wildcard functions/*/requirements.txt)
+audit: $(BIN)/groundswell
+	$(BIN)/pip install --quiet 'pip-audit==2.10.1'
+	$(BIN)/pip-audit --strict --no-deps --disable-pip --progress-spinner off $(addprefix -r ,$(AUDITED))
 
 ## demo: set up, then run the listening pipeline end to end on embedded emulated AWS (no account)
 demo: $(BIN)/groundswell
