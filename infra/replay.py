@@ -176,6 +176,8 @@ def incident_line(incident: dict[str, Any], state: AlertState | None = None) -> 
         "type": "incident",
         "incident_id": incident["id"],
         "brand": incident["brand"],
+        "kind": incident.get("kind", "crisis"),  # or "attention": a notice that pages no one
+        "became": incident.get("became"),  # an attention notice that turned into this crisis id
         "opened_at": _iso(incident["opened_at"]),
         "peak_at": _iso(incident["peak_at"]),
         "resolved_at": _iso(incident.get("resolved_at")),

@@ -82,6 +82,8 @@ def test_output_lines_follow_the_documented_shape() -> None:
     }
     line = incident_line(incident)
     assert line["opened_at"] == "2015-02-22T14:05:00Z" and line["resolved_at"] is None and line["expected"] == 4.123
+    assert line["kind"] == "crisis"  # incidents stored before attention notices existed are crises
+    assert incident_line({**incident, "kind": "attention", "became": "a:1"})["became"] == "a:1"
     from groundswell.domain.alerting.lifecycle import AlertState, Verdict
     from tests.conftest import make_incident
 
