@@ -165,11 +165,13 @@ def decide(
     *,
     authors_known: bool = True,
     sustained: Sequence[bool] | None = None,
+    attention: bool = True,
 ) -> Decision:
     """Vectorised over buckets (of one brand) or brands (of one cycle); ``min_negative`` per row (default
     ``MIN_NEGATIVE``): windows with fewer negative mentions are no evidence. Without ``authors_known`` (a
     count series with no author column) the crowd test is left out. Rows where ``sustained`` is False (during
-    a planned event) leave out the sustained-shift test (the CUSUMs): a campaign's slow rise is expected."""
+    a planned event) leave out the sustained-shift test (the CUSUMs): a campaign's slow rise is expected.
+    Without ``attention`` (a caller that reports no attention notices) that evidence is not computed (p = 1)."""
     negative, authors, totals, rows = columns.negative, columns.authors, columns.total, len(columns)
     warm = (np.array(negative.age) >= EARLY)[:, None]
     neg_obs, neg_exp = _matrix(negative.observed), _matrix(negative.expected)
@@ -208,7 +210,19 @@ def decide(
     pvalue = np.where(
         limited, np.minimum(1.0, np.maximum(either, p_authors) * EARLY_PENALTY), np.maximum(either, p_authors)
     )
-    attention = attention_evidence(tot_obs, tot_exp, _matrix(totals.phi), warm, limited)
+    noticed = (
+        attention_evidence(tot_obs, tot_exp, _matrix(totals.phi), warm, limited)
+        if attention
+        else (
+            np.ones(rows),
+            np.zeros(rows, dtype=np.int64),
+            np.zeros(rows),
+            np.zeros(rows),
+            np.ones((rows, len(CALM_SPANS), 3)),
+            np.zeros(rows),
+            np.zeros(rows),
+        )
+    )
     return Decision(
         pvalue,
         p_count,
@@ -221,7 +235,7 @@ def decide(
         calm_evidence(count_tails, neg_obs, neg_exp),
         neg_obs[:, RATIO_WINDOW],
         neg_exp[:, RATIO_WINDOW],
-        *attention,
+        *noticed,
     )
 
 

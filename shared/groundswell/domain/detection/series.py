@@ -155,7 +155,7 @@ def score_brand_series(
         raise ValueError("times, negative, total and authors must have the same length")
     columns = BrandDetector().scan(times, total, negative, negative if authors is None else authors)
     rows = len(columns)
-    first = decide(columns, authors_known=authors is not None)
+    first = decide(columns, authors_known=authors is not None, attention=False)
     scores = SeriesScores(
         times,
         np.array(columns.negative.mu),
@@ -172,7 +172,7 @@ def score_brand_series(
     )
 
     def rescore(start: int, end: int) -> None:
-        decision = decide(columns.rows(start, end), authors_known=authors is not None)
+        decision = decide(columns.rows(start, end), authors_known=authors is not None, attention=False)
         part = slice(start, end)
         scores.pvalue[part], scores.window_minutes[part] = decision.pvalue, decision.window_minutes
         scores.observed_sum[part], scores.expected_sum[part] = decision.observed, decision.expected
