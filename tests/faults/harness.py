@@ -377,7 +377,11 @@ def _resources() -> Any:
 
     env = os.environ
     table = env["TABLE_NAME"]
-    queues = {"PollQueue": env["POLL_QUEUE_URL"], "NotifyQueue": env["NOTIFY_QUEUE_URL"]}
+    queues = {
+        "PollQueue": env["POLL_QUEUE_URL"],
+        "BackfillQueue": env["BACKFILL_QUEUE_URL"],
+        "NotifyQueue": env["NOTIFY_QUEUE_URL"],
+    }
     return Provisioned(tables={"Table": table}, queues=queues)
 
 
