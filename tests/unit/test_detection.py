@@ -372,32 +372,38 @@ def test_a_backfilled_week_is_learned_not_judged_and_the_brand_has_history_at_on
     assert opened[0].pvalue < without[0].pvalue
 
 
-def test_a_swell_of_attention_opens_a_notice_then_a_crisis_when_negatives_follow() -> None:
-    """All mentions 6x for an hour with the negatives as usual: an attention notice, no crisis. Then the
-    negatives swell: the crisis opens, says it began as attention, and the notice ends there (``became``)."""
+def _attention_run(swell: int, turn: int | None, end: int) -> list:  # type: ignore[type-arg]
+    """Every transition of hourly cycles over 3 days of ordinary mentions (10 a bucket, 2 negative), all
+    mentions 6x from bucket ``swell`` to ``end``, and the negatives 8x from ``turn`` to ``end`` (None: never)."""
     from groundswell.domain.detection.cycle import BrandState, run_cycle
     from groundswell.domain.models import Bucket
     from infra.memory import MemoryBuckets
 
     rng = np.random.default_rng(7)
-    days, swell, turn = 3, 3 * 288 + 150, 3 * 288 + 162  # Thursday 12:30, then 13:30
     stored = {}
-    for i in range(days * 288 + 200):
+    for i in range(3 * 288 + 288):
         total, negative = int(rng.poisson(10)), int(rng.poisson(2))
-        if swell <= i < turn + 24:
+        if swell <= i < end:
             total += int(rng.poisson(50))
-        if turn <= i < turn + 24:
+        if turn is not None and turn <= i < end:
             negative += int(rng.poisson(15))
         moment = START + timedelta(minutes=5 * i)
         stored[moment] = Bucket(
             brand="b", start=moment, total=total + negative, negative=negative, negative_authors=negative
         )
-    state = BrandState(last_bucket=START - timedelta(minutes=5))
-    transitions = []
-    for hour in range(1, (days * 288 + 200) // 12):
+    state, transitions = BrandState(last_bucket=START - timedelta(minutes=5)), []
+    for hour in range(1, 4 * 24):
         report = run_cycle({"b": state}, START + timedelta(hours=hour, minutes=5), MemoryBuckets(stored))
         state = report.states["b"]
         transitions += report.transitions
+    return transitions
+
+
+def test_a_swell_of_attention_opens_a_notice_then_a_crisis_when_negatives_follow() -> None:
+    """All mentions 6x for an hour with the negatives as usual: an attention notice, no crisis. Then the
+    negatives swell: the crisis opens, says it began as attention, and the notice ends there (``became``)."""
+    swell, turn = 3 * 288 + 150, 3 * 288 + 162  # Thursday 12:30, then 13:30
+    transitions = _attention_run(swell, turn, turn + 24)
     opened = [(t.incident.kind, t.incident.opened_at) for t in transitions if t.kind == "open"]
     at = START + timedelta(minutes=5 * swell)
     assert [kind for kind, _ in opened] == ["attention", "crisis"]
@@ -408,6 +414,15 @@ def test_a_swell_of_attention_opens_a_notice_then_a_crisis_when_negatives_follow
     assert notice.id.endswith(":attention") and notice.severity == 1 and notice.observed > 3 * notice.expected
     assert ended.became == crisis.id and ended.resolved_at == crisis.opened_at
     assert crisis.attention_from == notice.opened_at
+
+
+def test_an_attention_notice_ends_on_its_own_calm_and_never_opens_a_crisis() -> None:
+    swell = 3 * 288 + 150
+    transitions = _attention_run(swell, None, swell + 12)
+    assert [(t.kind, t.incident.kind) for t in transitions] == [("open", "attention"), ("resolve", "attention")]
+    ended = transitions[-1].incident
+    assert ended.became is None and ended.resolved_at is not None
+    assert ended.resolved_at - START - timedelta(minutes=5 * (swell + 12)) <= timedelta(hours=1)
 
 
 def test_a_rebuilt_detector_state_keeps_the_open_crisis_and_the_open_attention_notice_apart() -> None:
