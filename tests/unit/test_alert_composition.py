@@ -383,3 +383,16 @@ def test_a_brands_peers_are_other_brands_each_once() -> None:
     for wrong in (["acme-air"], ["beta-air", "beta-air"], ["Not A Slug"], [f"b{i}" for i in range(11)]):
         with pytest.raises(ValidationError):
             make_brand(peers=wrong)
+
+
+def test_an_attention_notices_chart_counts_all_mentions_and_says_so() -> None:
+    from groundswell.domain.alerting.chart import hourly_series
+    from groundswell.domain.models import Bucket
+
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    buckets = [
+        Bucket(brand="acme-air", start=now - timedelta(minutes=5 * (i + 1)), total=10, negative=2) for i in range(24)
+    ]
+    negatives, every = hourly_series(buckets, now), hourly_series(buckets, now, every_mention=True)
+    assert negatives.negative[-2:] == [24, 24] and negatives.counted == "negative mentions"
+    assert every.negative[-2:] == [120, 120] and every.counted == "all mentions"

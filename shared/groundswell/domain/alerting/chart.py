@@ -30,6 +30,7 @@ class HourlySeries:
     high: list[float]
     history_days: int  # days of history the range is based on (fewer for a new brand)
     partial_minutes: int = 0  # the last hour is only this far through (0: complete): drawn as "so far"
+    counted: str = "negative mentions"  # what ``negative`` counts (an attention notice's chart: all mentions)
 
 
 def hourly_series(buckets: Sequence[Bucket], now: datetime, *, every_mention: bool = False) -> HourlySeries:
@@ -60,7 +61,8 @@ def hourly_series(buckets: Sequence[Bucket], now: datetime, *, every_mention: bo
         high.append(_quantile(same_hour, 0.9))
     days = max(0, min(HISTORY_DAYS, (start - history_from).days))
     negative = [per_hour.get(h, 0) for h in hours]
-    return HourlySeries(hours, negative, low, median, high, days, partial)
+    counted = "all mentions" if every_mention else "negative mentions"
+    return HourlySeries(hours, negative, low, median, high, days, partial, counted)
 
 
 def _quantile(values: Sequence[int], q: float) -> float:
@@ -139,7 +141,7 @@ def render_png(series: HourlySeries, *, title: str, timezone: str, opened_at: da
             label = local.strftime("%a %H:%M")
             if x(i) + 70 * SCALE < right + RIGHT * SCALE:  # a label cut at the edge is left out
                 draw.text((x(i), bottom + 12 * SCALE), label, fill=FAINT, font=font(24), anchor="mt")
-    _legend(draw, left, bottom + 62 * SCALE, series.history_days > 0, font(24))
+    _legend(draw, left, bottom + 62 * SCALE, series.history_days > 0, font(24), series.counted)
     output = io.BytesIO()
     image.resize((WIDTH, HEIGHT), Image.Resampling.LANCZOS).save(output, format="PNG", optimize=True)
     return output.getvalue()
@@ -167,8 +169,8 @@ def _dashed(draw: Any, at: float, top: float, bottom: float) -> None:
         position += 2 * dash
 
 
-def _legend(draw: Any, left: float, top: float, has_range: bool, font: Any) -> None:
-    items: list[tuple[str | None, str]] = [(NEGATIVE, "negative mentions/hour")]
+def _legend(draw: Any, left: float, top: float, has_range: bool, font: Any, counted: str) -> None:
+    items: list[tuple[str | None, str]] = [(NEGATIVE, f"{counted}/hour")]
     items += [(BAND, "usual range"), (MEDIAN, "usual (median)")] if has_range else [(None, "(no usual range yet)")]
     position = left
     for colour, label in items:
