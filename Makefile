@@ -89,11 +89,12 @@ benchmarks: $(BIN)/groundswell
 	$(BIN)/python -m benchmarks.nab_backtest
 	$(BIN)/python -m benchmarks.synthetic_benchmark
 	$(BIN)/python -m benchmarks.airline_backtest
+	$(BIN)/python -m benchmarks.peer_benchmark
+	$(BIN)/python -m benchmarks.backfill_benchmark
 	$(BIN)/python -m benchmarks.drivers_benchmark
 	$(BIN)/python -m benchmarks.detector_benchmark
 	$(BIN)/python -m benchmarks.cost_model
 	$(BIN)/python -m benchmarks.airline_replay
-	$(BIN)/python -m benchmarks.detector_benchmark
 
 clean:
 	rm -rf build out .aws-sam .pytest_cache .mypy_cache .ruff_cache
