@@ -297,3 +297,18 @@ def test_the_summary_reports_attention_notices_apart_from_incidents() -> None:
     crisis = make_incident(opened_at=now - timedelta(hours=2), attention_from=now - timedelta(hours=3))
     both = brand_day("Acme Air", buckets, [turned, crisis], now)
     assert both.attention == 0 and both.biggest is not None and both.opened == 1  # the crisis carries it on
+
+
+def test_an_attention_notice_carried_by_a_few_accounts_is_told_only_once_a_crowd_joins() -> None:
+    b, state = brand(), AlertState(incident=attention_notice(authors=3))  # one bot, two friends: not attention
+    assert on_transition(state, "open", b, T0) == []
+    state.incident = attention_notice(authors=40, observed=180)  # a later peak, now a crowd
+    assert sent(on_transition(state, "update", b, T0 + timedelta(minutes=30)), state, T0) == [
+        ("Lead", "attention", "attention"),
+        ("Night owl", "attention", "attention"),
+    ]
+    assert on_transition(state, "update", b, T0 + timedelta(hours=1)) == []  # once
+    now = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)
+    buckets = [Bucket(brand="acme-air", start=now - timedelta(minutes=5 * (i + 1)), total=4) for i in range(288)]
+    few = attention_notice(opened_at=now - timedelta(hours=3), authors=3)
+    assert brand_day("Acme Air", buckets, [few], now).attention == 0  # not in the summary either

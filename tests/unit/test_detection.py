@@ -466,3 +466,48 @@ def test_a_rebuilt_detector_state_keeps_the_open_crisis_and_the_open_attention_n
     state = rebuilt(incident("attention", 0, True), incident("crisis", 1, False))
     assert state is not None and state.incident is not None and state.incident.kind == "crisis"
     assert state.attention is None
+
+
+def test_an_attention_notices_drivers_and_authors_come_from_all_its_posts() -> None:
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from groundswell.domain.detection.incidents import Incident
+    from groundswell.domain.models import Mention, Sentiment
+    from groundswell.usecases.detect import _with_drivers
+    from tests.conftest import make_brand
+
+    at = START + timedelta(days=3)
+    posts = [
+        Mention(
+            source="bluesky",
+            id=str(i),
+            brand="acme-air",
+            text="our fleet's on fleek lol" if i % 2 else "acme air fleek tweet, delete your account",
+            author=f"Person{i % 3}" if i < 30 else f"person{i % 3}",  # 3 people, whatever the case
+            created_at=at - timedelta(minutes=i % 10),
+            sentiment=Sentiment.NEUTRAL if i % 4 else Sentiment.NEGATIVE,
+        )
+        for i in range(60)
+    ]
+    store = SimpleNamespace(
+        mentions=SimpleNamespace(mentions=lambda brand, start, end: [p for p in posts if start <= p.created_at < end])
+    )
+    notice = Incident(
+        id="acme-air:x:attention",
+        brand="acme-air",
+        opened_at=at,
+        severity=1,
+        pvalue=1e-9,
+        window_minutes=15,
+        observed=60,
+        expected=5,
+        peak_at=at,
+        current_observed=60,
+        current_expected=5,
+        kind="attention",
+    )
+    described = _with_drivers(notice, make_brand(), store)  # type: ignore[arg-type]
+    assert described.authors == 3 and "fleek" in described.drivers
+    crisis = _with_drivers(replace(notice, kind="crisis", id="acme-air:x"), make_brand(), store)  # type: ignore[arg-type]
+    assert crisis.authors is None

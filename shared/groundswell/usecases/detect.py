@@ -86,7 +86,11 @@ def _cycle(store: DetectStore, now: datetime, wake: Callable[[], None]) -> dict[
             for held in ("incident", "attention"):  # keep the state's later buckets
                 current = getattr(state, held)
                 if current is not None and current.id == incident.id:
-                    setattr(state, held, replace(current, drivers=incident.drivers, sources=incident.sources))
+                    setattr(
+                        state,
+                        held,
+                        replace(current, drivers=incident.drivers, sources=incident.sources, authors=incident.authors),
+                    )
         bucket = incident.resolved_at or incident.peak_at
         as_json = json.dumps(incident.__dict__, default=str)
         if store.incidents.record(
@@ -194,4 +198,5 @@ def _with_drivers(incident: Incident, brand: Brand, store: DetectStore) -> Incid
     before = store.mentions.mentions(brand.name, start - timedelta(days=1), start)
     baseline = [m for m in before if every or m.sentiment is Sentiment.NEGATIVE]
     terms, sources = describe(spike, baseline, [*brand.terms.keywords, *brand.terms.handles, *brand.terms.hashtags])
-    return replace(incident, drivers=terms, sources=sources)
+    authors = len({m.author.casefold() for m in spike}) if every else None
+    return replace(incident, drivers=terms, sources=sources, authors=authors)

@@ -92,7 +92,7 @@ def on_transition(state: AlertState, kind: str, brand: Brand, now: datetime) -> 
     incident = state.incident
     if incident.kind == "attention":
         state.resolved = state.resolved or kind == "resolve"
-        return _held(_attention_notices(state, brand), 1, now) if kind == "open" else []
+        return _held(_attention_notices(state, brand), 1, now) if kind in ("open", "update") else []
     if kind == "resolve":
         state.resolved = True
         return _held([Dispatch(r, incident.id, AlertKind.RESOLVED, "resolved") for r in _told(state, brand)], 1, now)
@@ -252,8 +252,10 @@ ATTENTION_CHANNELS = (Channel.EMAIL, Channel.WEBHOOK)
 
 def _attention_notices(state: AlertState, brand: Brand) -> list[Dispatch]:
     """An attention notice's one message: to email and chat recipients who hear severity 1, never SMS or
-    PagerDuty."""
+    PagerDuty; once a crowd carries it (``IncidentView.one_voice``: at its opening, or at a later peak)."""
     incident = state.incident
+    if incident.one_voice or state.resolved:
+        return []
     return [
         Dispatch(r, incident.id, AlertKind.ATTENTION, "attention")
         for r in brand.recipients

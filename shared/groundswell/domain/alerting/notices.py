@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from groundswell.domain.models import Bucket, Mention
 
+ATTENTION_AUTHORS = 10  # an attention notice is told only when at least this many people posted
+
 
 class AlertKind(StrEnum):
     OPEN = "open"
@@ -52,6 +54,13 @@ class IncidentView(BaseModel):
     kind: Literal["crisis", "attention"] = "crisis"  # attention: a non-paging notice; its counts are all mentions
     attention_from: datetime | None = None  # a crisis that began as an attention notice: when that opened
     became: str | None = None  # an attention notice that turned into a crisis: the crisis's id
+    authors: int | None = None  # an attention notice: distinct authors of its posts (None: not counted)
+
+    @property
+    def one_voice(self) -> bool:
+        """An attention notice carried by fewer than ``ATTENTION_AUTHORS`` people: a bot or one account
+        posting a lot, not attention; nobody is told and the summary leaves it out."""
+        return self.kind == "attention" and self.authors is not None and self.authors < ATTENTION_AUTHORS
 
     @property
     def since(self) -> datetime:

@@ -51,7 +51,7 @@ def brand_day(
     ``calls``: incident id -> a person's verdict on it ("not a crisis per Dana"): the biggest incident is the
     biggest nobody dismissed, and the dismissed ones are counted."""
     calls = calls or {}
-    notices = [i for i in incidents if i.kind == "attention" and i.became is None]
+    notices = [i for i in incidents if i.kind == "attention" and i.became is None and not i.one_voice]
     incidents = [i for i in incidents if i.kind == "crisis"]
     day_start, week_start = now - timedelta(days=1), now - timedelta(days=8)
     last = [b for b in buckets if day_start <= b.start < now]

@@ -97,6 +97,7 @@ class Incident:
     kind: str = "crisis"  # or "attention": observed and expected then count all mentions, not negatives
     attention_from: datetime | None = None  # a crisis that began as an attention notice: when that opened
     became: str | None = None  # an attention notice ended by a crisis: the crisis's id
+    authors: int | None = None  # an attention notice: distinct authors of the posts its drivers were read from
 
     def evidence_span(self) -> tuple[datetime, datetime]:
         """The time its drivers are computed from: the firing window at opening, then the whole episode so far
