@@ -51,11 +51,13 @@ def main() -> None:
             end = datetime.fromisoformat(window["end_utc"]).replace(tzinfo=UTC)
             hits = [i for i in incidents if start - timedelta(hours=1) <= _time(i["opened_at"]) <= end]
             matched.update(i["incident_id"] for i in hits)
-            when = f"alerted {(_time(hits[0]['opened_at']) - start).total_seconds() / 60:+.0f} min" if hits else "quiet"
+            verb = "noticed" if hits and hits[0].get("kind") == "attention" else "alerted"  # attention: no page
+            when = f"{verb} {(_time(hits[0]['opened_at']) - start).total_seconds() / 60:+.0f} min" if hits else "quiet"
             lines.append(f"  {window['kind']:<12}{start:%m-%d %H:%M}-{end:%H:%M} UTC  {when:<22}{window['label'][:50]}")
         for incident in incidents:
             if incident["incident_id"] not in matched:
-                lines.append(f"  outside every window: {incident['opened_at']} severity {incident['severity']}")
+                what = "attention notice" if incident.get("kind") == "attention" else f"severity {incident['severity']}"
+                lines.append(f"  outside every window: {incident['opened_at']} {what}")
     print("\n".join(lines))
 
 
