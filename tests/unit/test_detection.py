@@ -431,7 +431,6 @@ def test_a_rebuilt_detector_state_keeps_the_open_crisis_and_the_open_attention_n
     from types import SimpleNamespace
 
     from groundswell.domain.detection.cycle import INCIDENT
-    from groundswell.domain.detection.incidents import Incident
     from groundswell.usecases.detect import _state
 
     at = START + timedelta(days=3)
@@ -439,18 +438,10 @@ def test_a_rebuilt_detector_state_keeps_the_open_crisis_and_the_open_attention_n
     def incident(kind: str, hours: int, resolved: bool) -> bytes:
         opened = at + timedelta(hours=hours)
         return INCIDENT.dump_json(
-            Incident(
+            detector_incident(
                 id=f"b:{opened:%Y%m%dT%H%M}" + (":attention" if kind == "attention" else ""),
-                brand="b",
                 opened_at=opened,
                 severity=2 if kind == "crisis" else 1,
-                pvalue=1e-9,
-                window_minutes=15,
-                observed=40,
-                expected=4,
-                peak_at=opened,
-                current_observed=40,
-                current_expected=4,
                 resolved_at=opened + timedelta(hours=1) if resolved else None,
                 kind=kind,
             )
@@ -472,7 +463,6 @@ def test_an_attention_notices_drivers_and_authors_come_from_all_its_posts() -> N
     from dataclasses import replace
     from types import SimpleNamespace
 
-    from groundswell.domain.detection.incidents import Incident
     from groundswell.domain.models import Mention, Sentiment
     from groundswell.usecases.detect import _with_drivers
     from tests.conftest import make_brand
@@ -493,21 +483,18 @@ def test_an_attention_notices_drivers_and_authors_come_from_all_its_posts() -> N
     store = SimpleNamespace(
         mentions=SimpleNamespace(mentions=lambda brand, start, end: [p for p in posts if start <= p.created_at < end])
     )
-    notice = Incident(
-        id="acme-air:x:attention",
-        brand="acme-air",
-        opened_at=at,
-        severity=1,
-        pvalue=1e-9,
-        window_minutes=15,
-        observed=60,
-        expected=5,
-        peak_at=at,
-        current_observed=60,
-        current_expected=5,
-        kind="attention",
-    )
+    notice = detector_incident(id="acme-air:x:attention", brand="acme-air", opened_at=at, kind="attention")
     described = _with_drivers(notice, make_brand(), store)  # type: ignore[arg-type]
     assert described.authors == 3 and "fleek" in described.drivers
     crisis = _with_drivers(replace(notice, kind="crisis", id="acme-air:x"), make_brand(), store)  # type: ignore[arg-type]
     assert crisis.authors is None
+
+
+def detector_incident(**fields):  # type: ignore[no-untyped-def]
+    """An incident as the detector keeps it (``incidents.Incident``), 40 vs 4 in 15 minutes."""
+    from groundswell.domain.detection.incidents import Incident
+
+    opened = fields.get("opened_at", START)
+    defaults = {"brand": "b", "opened_at": opened, "severity": 1, "pvalue": 1e-9, "window_minutes": 15}
+    numbers = {"observed": 40, "expected": 4, "peak_at": opened, "current_observed": 40, "current_expected": 4}
+    return Incident(**{**defaults, **numbers, **fields})
