@@ -84,7 +84,7 @@ sam-build: $(SAM_VENV)/bin/sam
 benchmarks: $(BIN)/groundswell
 	$(BIN)/python -m benchmarks.sentiment_benchmark
 	$(BIN)/python -m benchmarks.ingest_benchmark
-	$(BIN)/python -m benchmarks.viral_burst --mentions 20000
+	$(BIN)/python -m benchmarks.viral_burst
 	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.nab_backtest
 	$(BIN)/python -m benchmarks.synthetic_benchmark
