@@ -105,13 +105,13 @@ def _remove_brand(repo: Any, name: str) -> int:
     if repo.brands.get(name) is None:
         print(f"no brand {name!r} (see 'groundswell brands list')", file=sys.stderr)
         return 1
-    crises = []  # oldest first: the last one is open or none is (an attention notice has no all clear to hear)
+    stored = []  # oldest first: the last crisis is open or none is (an attention notice has no all clear to hear)
     for raw in repo.incidents.history(name):
         try:
-            crises.append(IncidentView.model_validate_json(raw))
+            stored.append(IncidentView.model_validate_json(raw))
         except ValidationError:
             continue
-    incident = next((i for i in reversed(crises) if i.kind == "crisis"), None)
+    incident = next((i for i in reversed(stored) if i.kind == "crisis"), None)
     if incident is not None and incident.resolved_at is None:
         print(
             f"{name} has an open incident ({incident.id}); remove the brand once it is resolved, or pause it "

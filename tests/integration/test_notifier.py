@@ -590,3 +590,25 @@ def test_an_alert_email_gives_the_brands_share_of_its_peers_negative_posts(aws: 
     ]
     text = bodies[0].get_content()  # type: ignore[union-attr]
     assert "Share among peers: 75% of the negative posts about it and 1 peer, last hour" in text
+
+
+def test_an_alert_goes_without_the_peers_share_when_their_counts_cannot_be_read(aws: Any) -> None:
+    """The peers' share is an extra row: a throttled read of a peer's counts must not hold the alert."""
+    from botocore.exceptions import ClientError
+
+    runtime.store().brands.put(make_brand(recipients=recipients(), peers=["beta-air"]))
+    publish("open")
+    notifier = runtime.notifier()
+    real = notifier.deliverer.content.recent_buckets
+
+    def throttled(brand: str, end: Any, earliest: Any = None) -> Any:
+        if brand == "beta-air":
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Query")
+        return real(brand, end, earliest)
+
+    object.__setattr__(notifier.deliverer.content, "recent_buckets", throttled)
+    assert notifier.drain(T0).sent == 2
+    text = email.message_from_string(emails_sent()[0].raw_data, policy=email.policy.default).get_body(
+        preferencelist=("plain",)
+    )
+    assert "Share among peers" not in text.get_content()  # type: ignore[union-attr]

@@ -396,3 +396,22 @@ def test_an_attention_notices_chart_counts_all_mentions_and_says_so() -> None:
     negatives, every = hourly_series(buckets, now), hourly_series(buckets, now, every_mention=True)
     assert negatives.negative[-2:] == [24, 24] and negatives.counted == "negative mentions"
     assert every.negative[-2:] == [120, 120] and every.counted == "all mentions"
+
+
+def test_a_held_attention_notice_says_how_many_posts_there_are_when_it_is_sent() -> None:
+    """Held through quiet hours, it is sent hours after its transition: "right now" counts all mentions as of
+    sending (the detector's numbers are only the fallback)."""
+    from groundswell.domain.alerting.notices import facts
+    from groundswell.domain.models import Bucket
+
+    end = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    buckets = [
+        Bucket(brand="acme-air", start=end - timedelta(minutes=5 * (i + 1)), total=30 if i < 24 else 10, negative=2)
+        for i in range(288 * 3)
+    ]
+    now = facts(buckets, end)
+    assert (now.recent_total, now.recent_total_usual) == (720, 240.0)
+    noticed = make_incident(id="acme-air:x:attention", kind="attention", severity=1)
+    notice = Notice(kind=AlertKind.ATTENTION, incident=noticed, brand_label="Acme Air", facts=now)
+    text = compose([notice], links={}, timezone="UTC").text
+    assert "Right now: 720 in the last 2h to 12:00 UTC (3.0x the usual 240)" in text

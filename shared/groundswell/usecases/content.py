@@ -10,6 +10,7 @@ from groundswell.domain.alerting import links
 from groundswell.domain.alerting.notices import IncidentView, Notice, facts, with_peers
 from groundswell.domain.models import Bucket, Recipient, bucket_start
 from groundswell.domain.ports import AlertingStore
+from groundswell.observability import logger
 from groundswell.usecases.messages import Channels
 
 FACTS_HISTORY = timedelta(days=8)  # the negative share's "usual" and the summary's 7-day average need 8 days
@@ -31,8 +32,14 @@ class Content:
         end, own = bucket_start(now), self._buckets(notice.incident, now)
         found = facts(own, end)
         if peers:
-            earliest = end - FACTS_HISTORY
-            found = with_peers(found, own, [self.recent_buckets(p, now, earliest=earliest) for p in peers], end)
+            try:
+                earliest = end - FACTS_HISTORY
+                found = with_peers(found, own, [self.recent_buckets(p, now, earliest=earliest) for p in peers], end)
+            except Exception as exc:  # an extra row: the alert goes without it rather than wait for it
+                logger.warning(
+                    "peers' counts unreadable: sent without their share",
+                    extra={"incident": notice.incident.id, "error": str(exc)[:300]},
+                )
         return notice.model_copy(update={"facts": found})
 
     def email_content(self, notice: Notice, timezone: str, now: datetime, samples: int = 5) -> tuple[Notice, bytes]:

@@ -137,17 +137,21 @@ def compose(
 
 
 def _right_now(notice: Notice, timezone: str) -> str:
-    """The last two hours as of sending, against the same hours of the previous days; the detector's numbers
-    of the incident's last transition when the counts could not be read."""
+    """The last two hours as of sending (negatives; all mentions for an attention notice), against the same
+    hours of the previous days; the detector's numbers of the incident's last transition when the counts could
+    not be read."""
     facts, incident = notice.facts, notice.incident
-    if incident.kind == "attention" or facts.recent_negative is None or facts.as_of is None:
+    if incident.kind == "attention":
+        recent, usual = facts.recent_total, facts.recent_total_usual
+    else:
+        recent, usual = facts.recent_negative, facts.recent_usual
+    if recent is None or facts.as_of is None:
         return (
             f"{incident.current_observed:.0f} in the last {window_label(CURRENT_MINUTES)} "
             f"({incident.current_ratio:.1f}x expected)"
         )
-    ratio = facts.recent_ratio
-    usual = f"{ratio:.1f}x the usual {facts.recent_usual:.0f}" if ratio is not None else "no usual level yet"
-    return f"{facts.recent_negative} in the last 2h to {local_time(facts.as_of, timezone)} ({usual})"
+    than = f"{recent / usual:.1f}x the usual {usual:.0f}" if usual else "no usual level yet"
+    return f"{recent} in the last 2h to {local_time(facts.as_of, timezone)} ({than})"
 
 
 def incident_section(

@@ -7,7 +7,7 @@ composer needs, so composing is a pure function of notices.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
@@ -88,6 +88,8 @@ class Facts(BaseModel):
     last_hour_negative: int = 0
     recent_negative: int | None = None  # negatives in the last two hours before ``as_of``
     recent_usual: float | None = None  # the same two hours of the day, on average over the previous 7 days
+    recent_total: int | None = None  # all mentions in the same two hours (an attention notice's "right now")
+    recent_total_usual: float | None = None
     as_of: datetime | None = None  # the end of the last complete bucket when the message was composed
     peers: int = 0  # the brand's peers (``Brand.peers``) whose counts were read
     peer_share: float | None = None  # the brand's share of its and its peers' negatives, last hour
@@ -116,7 +118,7 @@ class Notice(BaseModel):
 def facts(buckets: Sequence[Bucket], end: datetime) -> Facts:
     """The numbers as of ``end`` (the end of the last complete bucket when the message is composed): negative
     share of the last hour against the 7 days before, growth over the hour before, and the negatives of the last
-    two hours against the same two hours of the day over the 7 days before."""
+    two hours (and all mentions of them) against the same two hours of the day over the 7 days before."""
     hour, before = end - timedelta(hours=1), end - timedelta(hours=2)
     last = [b for b in buckets if hour <= b.start < end]
     previous = [b for b in buckets if before <= b.start < hour]
@@ -125,18 +127,25 @@ def facts(buckets: Sequence[Bucket], end: datetime) -> Facts:
     week_total = sum(b.total for b in week)
     previous_negative = sum(b.negative for b in previous)
     watched_from = min((b.start for b in buckets), default=end)
-    same_hours = [  # the same two hours on each earlier day the brand was already watched
-        sum(b.negative for b in buckets if before - timedelta(days=d) <= b.start < end - timedelta(days=d))
-        for d in range(1, 8)
-        if watched_from <= before - timedelta(days=d)
-    ]
+    days = [d for d in range(1, 8) if watched_from <= before - timedelta(days=d)]  # days it was already watched
+
+    def usual(count: Callable[[Bucket], int]) -> float | None:
+        """The same two hours on each earlier watched day, on average."""
+        same = [
+            sum(count(b) for b in buckets if before - timedelta(days=d) <= b.start < end - timedelta(days=d))
+            for d in days
+        ]
+        return sum(same) / len(same) if same else None
+
     return Facts(
         negative_share=negative / total if total else None,
         usual_share=sum(b.negative for b in week) / week_total if week_total else None,
         growth=negative / previous_negative if previous_negative else None,
         last_hour_negative=negative,
         recent_negative=negative + previous_negative,
-        recent_usual=sum(same_hours) / len(same_hours) if same_hours else None,
+        recent_usual=usual(lambda b: b.negative),
+        recent_total=total + sum(b.total for b in previous),
+        recent_total_usual=usual(lambda b: b.total),
         as_of=end,
     )
 

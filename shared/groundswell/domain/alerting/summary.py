@@ -60,7 +60,7 @@ def brand_day(
     negative = sum(b.negative for b in last)
     history_days = min(7.0, (day_start - min((b.start for b in week), default=day_start)).total_seconds() / 86400)
     average = sum(b.total for b in week) / history_days if history_days >= 1 else 0.0
-    touching = [i for i in incidents if i.opened_at < now and (i.resolved_at is None or i.resolved_at >= day_start)]
+    touching = [i for i in incidents if i.opened_at < now and _touches(i, day_start)]
     standing = [i for i in touching if not calls.get(i.id, "").startswith(NOT_A_CRISIS)] or touching
     biggest = max(standing, key=lambda i: (i.severity, i.ratio), default=None)
     return BrandDay(
